@@ -1,0 +1,18 @@
+# The two commands of the README: `make run` and `make test`. Both install what is missing first.
+.PHONY: run test setup build bench
+
+setup:
+	@bash tools/setup.sh
+
+build: setup
+	swift build -c release
+
+run: build
+	LANG=C.UTF-8 .build/release/spt-tui $(ARGS)
+
+# Tests run one BLAS thread each: Swift Testing runs tests in parallel on two cores.
+test: setup
+	OPENBLAS_NUM_THREADS=1 swift test
+
+bench: build
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .build/release/spt bench $(ARGS)

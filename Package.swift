@@ -1,0 +1,51 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Release builds of the engine target AVX2+FMA ("haswell"): without a target CPU, Swift emits
+// baseline SSE2 code in which SIMD multiply-adds become per-lane library calls (see README).
+// The engine's kernels hand raw pointers to parallel loops, which Swift 6 mode rejects as
+// non-Sendable captures; its data races are ruled out by disjoint index ranges instead.
+let engineSettings: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"], .when(configuration: .release)),
+    .swiftLanguageMode(.v5),
+]
+
+let package = Package(
+    name: "spt-tui",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "spt", targets: ["spt"]),
+        .executable(name: "spt-tui", targets: ["spt-tui"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CNcurses", path: "Sources/CNcurses", pkgConfig: "ncursesw",
+                       providers: [.apt(["libncurses-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+
+        .target(name: "SPTEngine", dependencies: ["COpenBLAS", "CZlib"], swiftSettings: engineSettings),
+        .target(name: "SPTRuns"),
+        .target(name: "SPTDashboard", dependencies: ["SPTRuns"]),
+        .target(name: "SPTTerminal", dependencies: ["CNcurses", "SPTDashboard"]),
+
+        .executableTarget(name: "spt", dependencies: [
+            "SPTEngine", "SPTRuns",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "spt-tui", dependencies: [
+            "SPTEngine", "SPTRuns", "SPTDashboard", "SPTTerminal",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "SPTEngineTests", dependencies: ["SPTEngine"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "SPTRunsTests", dependencies: ["SPTRuns"]),
+        .testTarget(name: "SPTDashboardTests", dependencies: ["SPTDashboard"]),
+        .testTarget(name: "SPTTerminalTests", dependencies: ["SPTTerminal", "SPTDashboard"]),
+    ]
+)

@@ -1,0 +1,67 @@
+import Foundation
+
+// LayerNorm over the last dimension C of N rows, eps 1e-6 (timm ViT).
+// out, inp: [N, C]; weight, bias: [C]; mean, rstd: [N] (saved for backward).
+
+public let layerNormEps: Float = 1e-6
+
+public func layerNormForward(_ out: FPtr, _ mean: FPtr, _ rstd: FPtr,
+                             _ inp: FPtr, _ weight: FPtr, _ bias: FPtr, N: Int, C: Int) {
+    Parallel.chunks(N, minChunk: 32) { _, rows in
+        for r in rows {
+            let x = inp + r * C, y = out + r * C
+            var m: Float = 0
+            for i in 0..<C { m += x[i] }
+            m /= Float(C)
+            var v: Float = 0
+            for i in 0..<C { let d = x[i] - m; v += d * d }
+            v /= Float(C)
+            let s = 1 / (v + layerNormEps).squareRoot()
+            for i in 0..<C { y[i] = (x[i] - m) * s * weight[i] + bias[i] }
+            mean[r] = m
+            rstd[r] = s
+        }
+    }
+}
+
+/// Accumulates dinp; dweight and dbias are accumulated too unless nil (frozen).
+public func layerNormBackward(dinp: FPtr, dweight: FPtr?, dbias: FPtr?,
+                              _ dout: FPtr, _ inp: FPtr, _ weight: FPtr, _ mean: FPtr, _ rstd: FPtr,
+                              N: Int, C: Int) {
+    let wantParams = dweight != nil || dbias != nil
+    let chunks = Parallel.chunkCount(N, minChunk: 32)
+    let partial = FPtr.allocate(capacity: wantParams ? chunks * 2 * C : 1)
+    defer { partial.deallocate() }
+    if wantParams { partial.initialize(repeating: 0, count: chunks * 2 * C) }
+    Parallel.chunks(N, minChunk: 32) { t, rows in
+        let pw = partial + t * 2 * C, pb = pw + C
+        for r in rows {
+            let x = inp + r * C, dy = dout + r * C, dx = dinp + r * C
+            let m = mean[r], s = rstd[r]
+            var dnormMean: Float = 0, dnormNormMean: Float = 0
+            for i in 0..<C {
+                let norm = (x[i] - m) * s
+                let dnorm = dy[i] * weight[i]
+                dnormMean += dnorm
+                dnormNormMean += dnorm * norm
+            }
+            dnormMean /= Float(C)
+            dnormNormMean /= Float(C)
+            for i in 0..<C {
+                let norm = (x[i] - m) * s
+                let dnorm = dy[i] * weight[i]
+                dx[i] += s * (dnorm - dnormMean - norm * dnormNormMean)
+                if wantParams {
+                    pw[i] += dy[i] * norm
+                    pb[i] += dy[i]
+                }
+            }
+        }
+    }
+    guard wantParams else { return }
+    for t in 0..<chunks {
+        let pw = partial + t * 2 * C, pb = pw + C
+        if let dweight { for i in 0..<C { dweight[i] += pw[i] } }
+        if let dbias { for i in 0..<C { dbias[i] += pb[i] } }
+    }
+}

@@ -1,0 +1,71 @@
+import COpenBLAS
+
+// The only file that talks to BLAS. Weights are stored PyTorch-style as [out, in].
+
+/// C[M,N] = alpha·op(A)·op(B) + beta·C, row-major, with explicit leading dimensions so that
+/// attention can address q/k/v inside the packed qkv buffer without copying.
+@inline(__always)
+public func gemm(transA: Bool = false, transB: Bool = false, M: Int, N: Int, K: Int,
+                 alpha: Float = 1, _ A: FPtr, lda: Int, _ B: FPtr, ldb: Int,
+                 beta: Float = 0, _ C: FPtr, ldc: Int) {
+    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                Int32(M), Int32(N), Int32(K), alpha, A, Int32(lda), B, Int32(ldb), beta, C, Int32(ldc))
+}
+
+/// out[M,N] = inp[M,K] · weight[N,K]ᵀ + bias[N]
+public func matmulForward(_ out: FPtr, _ inp: FPtr, _ weight: FPtr, _ bias: FPtr?, M: Int, K: Int, N: Int) {
+    if let bias {
+        Parallel.chunks(M, minChunk: 64) { _, rows in
+            for r in rows { (out + r * N).update(from: bias, count: N) }
+        }
+    }
+    gemm(transB: true, M: M, N: N, K: K, inp, lda: K, weight, ldb: K, beta: bias == nil ? 0 : 1, out, ldc: N)
+}
+
+/// Accumulates dinp[M,K] += dout·weight, dweight[N,K] += doutᵀ·inp, dbias[N] += Σ_rows dout.
+/// Any gradient may be nil: frozen layers pass nil weight gradients and only propagate dinp.
+public func matmulBackward(dinp: FPtr?, dweight: FPtr?, dbias: FPtr?,
+                           _ dout: FPtr, _ inp: FPtr, _ weight: FPtr, M: Int, K: Int, N: Int) {
+    if let dinp {
+        gemm(M: M, N: K, K: N, dout, lda: N, weight, ldb: K, beta: 1, dinp, ldc: K)
+    }
+    if let dweight {
+        gemm(transA: true, M: N, N: K, K: M, dout, lda: N, inp, ldb: K, beta: 1, dweight, ldc: K)
+    }
+    if let dbias {
+        columnSums(into: dbias, dout, rows: M, cols: N)
+    }
+}
+
+/// acc[c] += Σ_r x[r, c], deterministic for a given thread count.
+public func columnSums(into acc: FPtr, _ x: FPtr, rows: Int, cols: Int) {
+    let chunks = Parallel.chunkCount(rows, minChunk: 256)
+    let partial = FPtr.allocate(capacity: chunks * cols)
+    defer { partial.deallocate() }
+    partial.initialize(repeating: 0, count: chunks * cols)
+    Parallel.chunks(rows, minChunk: 256) { t, range in
+        let p = partial + t * cols
+        for r in range {
+            let row = x + r * cols
+            for c in 0..<cols { p[c] += row[c] }
+        }
+    }
+    for t in 0..<chunks {
+        let p = partial + t * cols
+        for c in 0..<cols { acc[c] += p[c] }
+    }
+}
+
+/// The slow, obvious matmul: the oracle the BLAS path is tested against.
+public func naiveMatmul(_ out: FPtr, _ inp: FPtr, _ weight: FPtr, _ bias: FPtr?, M: Int, K: Int, N: Int) {
+    for m in 0..<M {
+        for n in 0..<N {
+            var s: Double = bias.map { Double($0[n]) } ?? 0
+            for k in 0..<K { s += Double(inp[m * K + k]) * Double(weight[n * K + k]) }
+            out[m * N + n] = Float(s)
+        }
+    }
+}
+
+/// The BLAS core OpenBLAS chose at load time (e.g. "Haswell", "SkylakeX").
+public var blasCoreName: String { String(cString: openblas_get_corename()) }

@@ -1,0 +1,84 @@
+import Foundation
+
+/// Hyperparameters of an optimizer and its schedule. Recorded in every run log.
+public struct OptimizerConfig: Codable, Equatable, Sendable {
+    public enum Kind: String, Codable, Sendable, CaseIterable { case sgd, adamw }
+    public var kind: Kind
+    public var lr: Float
+    public var weightDecay: Float
+    public var momentum: Float = 0.9
+    public var beta1: Float = 0.9
+    public var beta2: Float = 0.999
+    public var eps: Float = 1e-8
+    public var warmupSteps: Int = 0
+    public var minLR: Float = 0
+
+    public init(kind: Kind, lr: Float, weightDecay: Float, warmupSteps: Int = 0) {
+        self.kind = kind; self.lr = lr; self.weightDecay = weightDecay; self.warmupSteps = warmupSteps
+    }
+
+    /// Linear warmup over `warmupSteps` (step 0 gets lr/warmup), then a half-cycle cosine from
+    /// lr down to minLR at `totalSteps`. Stepped per iteration.
+    public func learningRate(step: Int, totalSteps: Int) -> Float {
+        if step < warmupSteps { return lr * Float(step + 1) / Float(warmupSteps) }
+        let span = max(1, totalSteps - warmupSteps)
+        let progress = min(1, Double(step - warmupSteps) / Double(span))
+        return minLR + (lr - minLR) * Float(0.5 * (1 + cos(Double.pi * progress)))
+    }
+}
+
+/// SGD with momentum (PyTorch semantics: decay added to the gradient) or AdamW (decoupled
+/// decay), over parameter sets. Weight decay skips tensors whose spec says `decay: false`.
+public final class Optimizer {
+    public let config: OptimizerConfig
+    private let groups: [(params: ParameterSet, grads: ParameterSet, m: Buffer, v: Buffer)]
+    public private(set) var steps = 0
+
+    public init(_ config: OptimizerConfig, _ groups: [(params: ParameterSet, grads: ParameterSet)]) {
+        self.config = config
+        self.groups = groups.map { g in
+            (g.params, g.grads, Buffer([g.params.layout.count]),
+             Buffer([config.kind == .adamw ? g.params.layout.count : 0]))
+        }
+    }
+
+    /// One update with learning rate `lr`.
+    public func step(lr: Float) {
+        steps += 1
+        let c = config
+        let bc1 = 1 - powf(c.beta1, Float(steps)), bc2 = 1 - powf(c.beta2, Float(steps))
+        for g in groups {
+            for spec in g.params.layout.specs {
+                let p = g.params.values.ptr + spec.offset, gr = g.grads.values.ptr + spec.offset
+                let m = g.m.ptr + spec.offset, n = spec.count
+                let wd = spec.decay ? c.weightDecay : 0
+                switch c.kind {
+                case .sgd:
+                    for i in 0..<n {
+                        let d = gr[i] + wd * p[i]
+                        m[i] = c.momentum * m[i] + d
+                        p[i] -= lr * m[i]
+                    }
+                case .adamw:
+                    let v = g.v.ptr + spec.offset
+                    for i in 0..<n {
+                        p[i] -= lr * wd * p[i]
+                        m[i] = c.beta1 * m[i] + (1 - c.beta1) * gr[i]
+                        v[i] = c.beta2 * v[i] + (1 - c.beta2) * gr[i] * gr[i]
+                        p[i] -= lr * (m[i] / bc1) / ((v[i] / bc2).squareRoot() + c.eps)
+                    }
+                }
+            }
+        }
+    }
+
+    /// L2 norm of all gradients (reported per step; NaN/Inf reveals divergence).
+    public func gradNorm() -> Float {
+        var s: Double = 0
+        for g in groups {
+            let p = g.grads.values.ptr
+            for i in 0..<g.grads.values.count { s += Double(p[i]) * Double(p[i]) }
+        }
+        return Float(s.squareRoot())
+    }
+}

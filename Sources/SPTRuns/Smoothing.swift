@@ -1,0 +1,32 @@
+import Foundation
+
+/// Curve smoothing as the dashboard and CSV export apply it.
+public enum Smoothing {
+    /// TensorBoard's debiased exponential moving average. `weight` is clamped to [0, 0.999].
+    /// NaN/Inf values pass through unchanged without advancing the debias counter; a constant
+    /// series is returned unchanged.
+    public static func ema(_ ys: [Double], weight: Double) -> [Double] {
+        let w = min(max(weight, 0), 0.999)
+        let finite = ys.filter(\.isFinite)
+        if let first = finite.first, finite.allSatisfy({ $0 == first }) { return ys }
+        var last = 0.0, n = 0.0
+        return ys.map { y in
+            guard y.isFinite else { return y }
+            last = last * w + (1 - w) * y
+            n += 1
+            let debias = w == 1 ? 1 : 1 - pow(w, n)
+            return last / debias
+        }
+    }
+
+    /// Centered moving average over a window of `2·radius + 1` finite values (shrinking at the
+    /// ends); non-finite values pass through and are not averaged.
+    public static func movingAverage(_ ys: [Double], radius: Int) -> [Double] {
+        guard radius > 0 else { return ys }
+        return ys.indices.map { i in
+            guard ys[i].isFinite else { return ys[i] }
+            let window = ys[max(0, i - radius)...min(ys.count - 1, i + radius)].filter(\.isFinite)
+            return window.reduce(0, +) / Double(window.count)
+        }
+    }
+}

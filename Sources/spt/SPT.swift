@@ -1,0 +1,18 @@
+import ArgumentParser
+import SPTEngine
+
+@main
+struct SPT: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "spt",
+        abstract: "Train visual prompts (VPT/SPT) on a frozen ViT, headless.",
+        subcommands: [Info.self])
+}
+
+struct Info: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the engine's build and BLAS facts.")
+    func run() {
+        print("spt \(engineVersion)")
+        print("BLAS core: \(blasCoreName)")
+    }
+}
