@@ -2,13 +2,13 @@ import Foundation
 
 /// The safetensors format: an 8-byte little-endian header length, a JSON header naming each
 /// tensor's dtype, shape and byte range, then the raw little-endian data.
-public struct SafeTensors {
+public struct SafeTensors: Sendable {
     public enum DType: String, Sendable {
         case f32 = "F32", f16 = "F16", bf16 = "BF16", f64 = "F64"
         var size: Int { switch self { case .f32: 4; case .f16, .bf16: 2; case .f64: 8 } }
     }
 
-    public struct Entry {
+    public struct Entry: Sendable {
         public let dtype: DType
         public let shape: [Int]
         let range: Range<Int>
