@@ -1,0 +1,36 @@
+/// Images as Float in [0, 1], [N, C, H, W], with integer labels. Normalization to the backbone's
+/// mean/std happens when a batch is made, so one data set serves any backbone.
+public struct Dataset: Sendable {
+    public var name: String
+    public var images: [Float]
+    public var labels: [Int32]
+    public var channels: Int
+    public var height: Int
+    public var width: Int
+    public var classes: Int
+    public var classNames: [String]
+
+    public init(name: String, images: [Float], labels: [Int32], channels: Int, height: Int, width: Int,
+                classes: Int, classNames: [String]? = nil) {
+        self.name = name; self.images = images; self.labels = labels; self.channels = channels
+        self.height = height; self.width = width; self.classes = classes
+        self.classNames = classNames ?? (0..<classes).map(String.init)
+    }
+
+    public var count: Int { labels.count }
+    public var imageSize: Int { channels * height * width }
+
+    /// The samples at `indices`, in that order.
+    public func subset(_ indices: [Int], name: String? = nil) -> Dataset {
+        var imgs = [Float](); imgs.reserveCapacity(indices.count * imageSize)
+        for i in indices { imgs.append(contentsOf: images[(i * imageSize)..<((i + 1) * imageSize)]) }
+        return Dataset(name: name ?? self.name, images: imgs, labels: indices.map { labels[$0] },
+                       channels: channels, height: height, width: width, classes: classes, classNames: classNames)
+    }
+}
+
+/// A train/test pair as a source provides it.
+public struct DataSplits: Sendable {
+    public var train: Dataset
+    public var test: Dataset
+}
