@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import SPTEngine
 
 @main
@@ -6,7 +7,7 @@ struct SPT: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "spt",
         abstract: "Train visual prompts (VPT/SPT) on a frozen ViT, headless.",
-        subcommands: [Info.self])
+        subcommands: [Info.self, Pretrain.self])
 }
 
 struct Info: ParsableCommand {

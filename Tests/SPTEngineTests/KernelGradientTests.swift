@@ -40,10 +40,10 @@ import SPTEngine
         var rng = RNG(seed: 4)
         let B = 2, T = 4, D = 6, H = 2
         let qkv = randomBuffer([B, T, 3 * D], &rng), dqkv = Buffer([B, T, 3 * D])
-        let out = Buffer([B, T, D]), att = Buffer([B, H, T, T]), scratch = Buffer([T, T])
+        let out = Buffer([B, T, D]), att = Buffer([B, H, T, T])
         let r = gradCheck(inputs: [qkv], grads: [dqkv], outputCount: B * T * D,
                           forward: { attentionForward(out.ptr, att.ptr, qkv.ptr, B: B, T: T, D: D, H: H); return out.ptr },
-                          backward: { attentionBackward(dqkv: dqkv.ptr, $0, qkv.ptr, att.ptr, scratch: scratch.ptr, B: B, T: T, D: D, H: H) })
+                          backward: { attentionBackward(dqkv: dqkv.ptr, $0, qkv.ptr, att.ptr, B: B, T: T, D: D, H: H) })
         #expect(r.worst <= 1, "\(r.detail)")
     }
 

@@ -3,13 +3,19 @@ import COpenBLAS
 // The only file that talks to BLAS. Weights are stored PyTorch-style as [out, in].
 
 /// C[M,N] = alpha·op(A)·op(B) + beta·C, row-major, with explicit leading dimensions so that
-/// attention can address q/k/v inside the packed qkv buffer without copying.
-@inline(__always)
+/// callers can address sub-blocks without copying. Large products are split by rows of C across
+/// `Parallel.threads` workers, each calling single-threaded OpenBLAS: OpenBLAS's own threads
+/// busy-wait between calls and fight the Swift workers for the same cores.
 public func gemm(transA: Bool = false, transB: Bool = false, M: Int, N: Int, K: Int,
                  alpha: Float = 1, _ A: FPtr, lda: Int, _ B: FPtr, ldb: Int,
                  beta: Float = 0, _ C: FPtr, ldc: Int) {
-    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                Int32(M), Int32(N), Int32(K), alpha, A, Int32(lda), B, Int32(ldb), beta, C, Int32(ldc))
+    let minRows = max(16, 1 << 21 / max(1, N * K)) // keep each piece ≳ 4 MFLOP
+    Parallel.chunks(M, minChunk: minRows) { _, rows in
+        let a = transA ? A + rows.lowerBound : A + rows.lowerBound * lda
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    Int32(rows.count), Int32(N), Int32(K), alpha, a, Int32(lda), B, Int32(ldb), beta,
+                    C + rows.lowerBound * ldc, Int32(ldc))
+    }
 }
 
 /// out[M,N] = inp[M,K] · weight[N,K]ᵀ + bias[N]

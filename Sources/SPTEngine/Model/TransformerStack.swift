@@ -46,7 +46,7 @@ public final class TransformerStack {
     /// Output of the last block, [B, T, D].
     public let output: Buffer
     // Backward scratch, shared by all blocks.
-    private let dx, dln, datty, dqkv, dfch, dfcg, dscores: Buffer
+    private let dx, dln, datty, dqkv, dfch, dfcg: Buffer
 
     public init(depth: Int, dim: Int, heads: Int, mlp: Int, B: Int, T: Int) {
         self.depth = depth; self.dim = dim; self.heads = heads; self.mlp = mlp; self.B = B; self.T = T
@@ -55,7 +55,6 @@ public final class TransformerStack {
         output = Buffer([rows, dim])
         dx = Buffer([rows, dim]); dln = Buffer([rows, dim]); datty = Buffer([rows, dim])
         dqkv = Buffer([rows, 3 * dim]); dfch = Buffer([rows, mlp]); dfcg = Buffer([rows, mlp])
-        dscores = Buffer([T, T])
     }
 
     /// Runs every block. `beforeBlock(i, xin)` may rewrite block i's input in place (deep
@@ -102,7 +101,7 @@ public final class TransformerStack {
             datty.zero()
             matmulBackward(dinp: datty.ptr, dweight: g?.projw, dbias: g?.projb, dx.ptr, a.atty.ptr, w.projw, M: M, K: D, N: D)
             dqkv.zero()
-            attentionBackward(dqkv: dqkv.ptr, datty.ptr, a.qkv.ptr, a.att.ptr, scratch: dscores.ptr, B: B, T: T, D: D, H: heads)
+            attentionBackward(dqkv: dqkv.ptr, datty.ptr, a.qkv.ptr, a.att.ptr, B: B, T: T, D: D, H: heads)
             dln.zero()
             matmulBackward(dinp: dln.ptr, dweight: g?.qkvw, dbias: g?.qkvb, dqkv.ptr, a.ln1.ptr, w.qkvw, M: M, K: D, N: 3 * D)
             layerNormBackward(dinp: dx.ptr, dweight: g?.ln1w, dbias: g?.ln1b, dln.ptr, a.xin.ptr, w.ln1w,

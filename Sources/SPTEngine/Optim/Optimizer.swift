@@ -31,8 +31,8 @@ public struct OptimizerConfig: Codable, Equatable, Sendable {
 /// decay), over parameter sets. Weight decay skips tensors whose spec says `decay: false`.
 public final class Optimizer {
     public let config: OptimizerConfig
-    private let groups: [(params: ParameterSet, grads: ParameterSet, m: Buffer, v: Buffer)]
-    public private(set) var steps = 0
+    let groups: [(params: ParameterSet, grads: ParameterSet, m: Buffer, v: Buffer)]
+    public internal(set) var steps = 0
 
     public init(_ config: OptimizerConfig, _ groups: [(params: ParameterSet, grads: ParameterSet)]) {
         self.config = config
@@ -81,4 +81,12 @@ public final class Optimizer {
         }
         return Float(s.squareRoot())
     }
+}
+
+extension Optimizer {
+    /// Moment buffers per group (m, and v for AdamW), for resumable checkpoints.
+    public var stateBuffers: [(m: Buffer, v: Buffer)] { groups.map { ($0.m, $0.v) } }
+
+    /// Restores the step counter after loading `stateBuffers`.
+    public func restore(steps: Int) { self.steps = steps }
 }

@@ -1,14 +1,15 @@
 import COpenBLAS
 import Dispatch
 
-/// Thread count shared by Swift's own parallel loops and OpenBLAS.
+/// The engine's worker count, for Swift loops and for splitting BLAS products.
 public enum Parallel {
     nonisolated(unsafe) public private(set) static var threads = 1
 
-    /// Sets the worker count for both Swift loops and OpenBLAS (overrides OPENBLAS_NUM_THREADS).
+    /// Sets the worker count. OpenBLAS itself runs single-threaded (overriding
+    /// OPENBLAS_NUM_THREADS): `gemm` splits products across these workers instead.
     public static func setThreads(_ n: Int) {
         threads = max(1, n)
-        openblas_set_num_threads(Int32(threads))
+        openblas_set_num_threads(1)
     }
 
     /// How many chunks `chunks(count, minChunk:)` splits into.

@@ -1,0 +1,21 @@
+import Foundation
+
+/// Text progress bars and durations for the CLI.
+enum ProgressBar {
+    static func render(fraction: Double, width: Int) -> String {
+        let f = min(max(fraction, 0), 1), filled = Int((f * Double(width)).rounded(.down))
+        return "[" + String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled) + "]"
+            + String(format: " %3.0f%%", f * 100)
+    }
+
+    static func duration(_ s: Double) -> String {
+        guard s.isFinite else { return "--:--" }
+        let t = Int(s.rounded())
+        return t >= 3600 ? String(format: "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60) : String(format: "%d:%02d", t / 60, t % 60)
+    }
+}
+
+/// Prints a line unbuffered, so progress shows up at once when piped to a file.
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
