@@ -1,0 +1,64 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public enum RunLogError: Error, CustomStringConvertible, Equatable {
+    case io(path: String, message: String)
+    case notARunLog(path: String, message: String)
+    case unsupportedVersion(path: String, version: Int)
+
+    public var description: String {
+        switch self {
+        case .io(let p, let m): "\(p): \(m)"
+        case .notARunLog(let p, let m): "\(p): not a run log: \(m)"
+        case .unsupportedVersion(let p, let v): "\(p): run-log schema version \(v) is newer than this build reads (\(runLogSchemaVersion))"
+        }
+    }
+}
+
+/// Appends records to a run log so that a kill at any instant loses at most the record being
+/// written: each record is one `write(2)` of a complete line to a file opened O_APPEND; earlier
+/// bytes are never rewritten; segment boundaries and the end of the run are fsync'ed.
+public final class RunLogWriter: @unchecked Sendable {
+    public let path: String
+    private let fd: Int32
+    private let lock = NSLock()
+
+    /// Creates (or appends to) the file, creating parent directories.
+    public init(path: String) throws {
+        self.path = path
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                withIntermediateDirectories: true)
+        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw RunLogError.io(path: path, message: String(cString: strerror(errno))) }
+    }
+
+    deinit { close(fd) }
+
+    /// Writes one record as one line; fsyncs after headers, segments and final events.
+    public func append(_ record: RunRecord) throws {
+        var line = try record.encodedLine()
+        line.append(0x0A)
+        lock.lock()
+        defer { lock.unlock() }
+        try line.withUnsafeBytes { raw in
+            var off = 0
+            while off < raw.count {
+                let n = write(fd, raw.baseAddress! + off, raw.count - off)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw RunLogError.io(path: path, message: String(cString: strerror(errno)))
+                }
+                off += n
+            }
+        }
+        switch record {
+        case .header, .segment: fsync(fd)
+        case .event(let e) where ["finished", "stopped", "diverged", "error"].contains(e.event): fsync(fd)
+        default: break
+        }
+    }
+
+    public func sync() { fsync(fd) }
+}

@@ -1,0 +1,35 @@
+import Foundation
+import SPTRuns
+
+func tempDir(_ name: String = #function) -> String {
+    let d = NSTemporaryDirectory() + "spt-tests-\(name.filter(\.isLetter))-\(UInt32.random(in: 0..<UInt32.max))"
+    try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+    return d
+}
+
+func sampleHeader(run: String = "r1", strategy: String = "kmeans") -> RunHeader {
+    RunHeader(run: run, session: "s1", created: "2026-11-24T10:00:00Z", engine: "test", task: "fashion-mnist",
+              backbone: "mae-tiny", backboneHash: "abc", strategy: strategy, variant: nil, deep: false, prompts: 10,
+              mode: "prompt", pooling: "mean", optimizer: "adamw", lr: 1e-3, weightDecay: 0.01, epochs: 2,
+              batch: 32, seed: 1, threads: 2)
+}
+
+/// A small run: 4 train steps, an eval, two NMI measurements, a segment switch.
+func sampleRecords(run: String = "r1") -> [RunRecord] {
+    [.header(sampleHeader(run: run)),
+     .initialization(InitRecord(step: 0, strategy: "kmeans", seconds: 0.25, gatherSeconds: 0.5, iterations: 12, inertia: 3.5, images: 800)),
+     .nmi(NMIRecord(step: 0, epoch: 0, time: 0, values: [0.01, 0.002], mode: "tokens", normalization: "sqrt")),
+     .train(TrainRecord(step: 1, epoch: 0.25, time: 0.5, loss: 2.0, lr: 1e-3, gradNorm: 1.5, imagesPerSecond: 100)),
+     .train(TrainRecord(step: 2, epoch: 0.5, time: 1.0, loss: 1.0, lr: 1e-3, gradNorm: 1.2, imagesPerSecond: 110)),
+     .segment(SegmentRecord(step: 3, time: 1.2, strategy: "random", reason: "key 1")),
+     .train(TrainRecord(step: 3, epoch: 0.75, time: 1.5, loss: 3.0, lr: 1e-3, gradNorm: 2.0, imagesPerSecond: 120)),
+     .train(TrainRecord(step: 4, epoch: 1.0, time: 2.0, loss: 1.5, lr: 5e-4, gradNorm: 1.0, imagesPerSecond: 120)),
+     .eval(EvalRecord(step: 4, epoch: 1.0, time: 2.1, split: "val", loss: 1.2, accuracy: 0.5)),
+     .nmi(NMIRecord(step: 4, epoch: 1.0, time: 2.2, values: [0.03, 0.004], mode: "tokens", normalization: "sqrt")),
+     .event(EventRecord(step: 4, time: 2.3, event: "finished"))]
+}
+
+func writeLog(_ records: [RunRecord], to path: String) throws {
+    let w = try RunLogWriter(path: path)
+    for r in records { try w.append(r) }
+}
