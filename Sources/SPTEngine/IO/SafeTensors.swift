@@ -118,7 +118,9 @@ public struct SafeTensors: Sendable {
         guard FileManager.default.createFile(atPath: tmp, contents: out) else {
             throw EngineError.checkpoint(file: path, message: "cannot write")
         }
-        _ = try FileManager.default.replaceItemAt(URL(fileURLWithPath: path), withItemAt: URL(fileURLWithPath: tmp))
+        guard rename(tmp, path) == 0 else {
+            throw EngineError.checkpoint(file: path, message: "cannot replace: \(String(cString: strerror(errno)))")
+        }
     }
 
     /// All tensors of a parameter set, in layout order, for `write`.
