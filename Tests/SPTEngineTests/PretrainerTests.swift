@@ -1,0 +1,43 @@
+import Foundation
+import Testing
+import SPTEngine
+
+@Suite struct PretrainerTests {
+    /// 64 random 8×8 images in 4 classes.
+    func data() -> Dataset {
+        var rng = RNG(seed: 11)
+        return Dataset(name: "synthetic", images: (0..<(64 * 64)).map { _ in rng.uniform() },
+                       labels: (0..<64).map { Int32($0 % 4) }, channels: 1, height: 8, width: 8, classes: 4)
+    }
+
+    @Test(arguments: PretrainOptions.Method.allCases)
+    func resumingGivesTheSameBackboneAsAnUninterruptedRun(method: PretrainOptions.Method) throws {
+        let c = ViTConfig(imageSize: 8, patchSize: 2, channels: 1, dim: 8, depth: 1, heads: 2, mlpDim: 16)
+        var o = PretrainOptions(method: method, config: c, epochs: 2, batch: 16, lr: 1e-3, seed: 3)
+        o.mae.decoderDim = 8; o.mae.decoderHeads = 2; o.mae.decoderDepth = 1
+        o.norm = Normalization(mean: [0.5], std: [0.25])
+        let dir = NSTemporaryDirectory() + "spt-pretrain-\(UInt32.random(in: 0..<UInt32.max))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+
+        let whole = try Pretrainer(options: o, train: data(), statePath: dir + "/a.state")
+        try whole.run { _ in }
+        try whole.exportBackbone(to: dir + "/a.safetensors", extra: [:])
+
+        var stopAt = 3
+        let first = try Pretrainer(options: o, train: data(), statePath: dir + "/b.state")
+        try first.run(shouldStop: { stopAt -= 1; return stopAt == 0 }) { _ in }
+        #expect(first.currentStep == 3)
+        let second = try Pretrainer(options: o, train: data(), statePath: dir + "/b.state")
+        #expect(second.currentStep == 3)
+        try second.run { _ in }
+        try second.exportBackbone(to: dir + "/b.safetensors", extra: [:])
+
+        let a = try SafeTensors(path: dir + "/a.safetensors"), b = try SafeTensors(path: dir + "/b.safetensors")
+        for name in c.backboneLayout.specs.map(\.name) { #expect(try a.floats(name) == b.floats(name), "\(name)") }
+        #expect(a.metadata["method"] == method.rawValue)
+
+        var other = o
+        other.lr = 2e-3
+        #expect(throws: EngineError.self) { try Pretrainer(options: other, train: data(), statePath: dir + "/b.state") }
+    }
+}
