@@ -28,7 +28,8 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
 
-        .target(name: "SPTEngine", dependencies: ["COpenBLAS", "CZlib"], swiftSettings: engineSettings),
+        .target(name: "SPTEngine", dependencies: ["COpenBLAS", "CZlib", "SPTRuns"],
+                resources: [.copy("Backbones")], swiftSettings: engineSettings),
         .target(name: "SPTRuns"),
         .target(name: "SPTDashboard", dependencies: ["SPTRuns"]),
         .target(name: "SPTTerminal", dependencies: ["CNcurses", "SPTDashboard"]),

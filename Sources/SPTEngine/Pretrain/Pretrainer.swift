@@ -142,7 +142,7 @@ public final class Pretrainer {
     /// Test-split accuracy of the supervised head (nil for MAE).
     public func evaluate(_ test: Dataset) -> Double? {
         guard let m = classifier else { return nil }
-        return accuracy(of: m, on: test, batcher: Batcher(channels: batcher.channels, size: batcher.size, norm: batcher.norm))
+        return SPTEngine.evaluate(m, on: test, batcher: Batcher(channels: batcher.channels, size: batcher.size, norm: batcher.norm)).accuracy
     }
 
     // MARK: state
@@ -184,25 +184,4 @@ public final class Pretrainer {
         step = Int(f.metadata["step"] ?? "0") ?? 0
         optimizer.restore(steps: step)
     }
-}
-
-/// Top-1 accuracy of a classifier over a whole data set (no augmentation).
-public func accuracy(of model: ViTClassifier, on data: Dataset, batcher: Batcher, batch: Int = 128, withPrompts: Bool = true) -> Double {
-    let c = model.config
-    let input = Buffer([batch, c.channels, c.imageSize, c.imageSize])
-    var correct = 0, rng = RNG(seed: 0)
-    var i = 0
-    while i < data.count {
-        let n = min(batch, data.count - i)
-        batcher.fill(input.ptr, from: data, indices: Array(i..<(i + n))[...], rng: &rng)
-        model.forward(images: input.ptr, B: n, withPrompts: withPrompts, rng: &rng)
-        let logits = model.logits.ptr, K = model.numClasses
-        for b in 0..<n {
-            var best = 0
-            for k in 1..<K where logits[b * K + k] > logits[b * K + best] { best = k }
-            if best == Int(data.labels[i + b]) { correct += 1 }
-        }
-        i += n
-    }
-    return Double(correct) / Double(max(1, data.count))
 }

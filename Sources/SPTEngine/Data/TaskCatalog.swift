@@ -1,0 +1,29 @@
+import Foundation
+
+/// Tasks `--task` accepts by name, and data directories by path.
+public enum TaskCatalog {
+    public struct Entry: Sendable {
+        public let name: String
+        public let source: String
+        public let describe: String
+    }
+
+    public static let builtins: [Entry] = [
+        Entry(name: "fashion-mnist", source: "Debian dataset-fashion-mnist (\(DataPaths.fashionMNIST))",
+              describe: "10 classes of clothing, 28×28 gray, 60,000 train / 10,000 test"),
+    ]
+
+    /// Loads a built-in task or a directory in a supported format (MNIST-layout IDX).
+    public static func load(_ nameOrPath: String, imageSize: Int) throws -> DataSplits {
+        switch nameOrPath {
+        case "fashion-mnist": return try BuiltinData.fashionMNIST()
+        default:
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: nameOrPath, isDirectory: &isDir), isDir.boolValue else {
+                throw EngineError.invalidArgument("task \(nameOrPath): not a built-in (\(builtins.map(\.name).joined(separator: ", "))) and not a directory")
+            }
+            let name = (nameOrPath as NSString).lastPathComponent
+            return try IDXReader.load(directory: nameOrPath, name: name)
+        }
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+
+/// Candidate tokens per layer from a prompt-free pass of the frozen backbone: layer 0 holds the
+/// patch embeddings before the position embedding; layer i ≥ 1 the output of block i−1 without
+/// CLS. Each layer is [images · m, D], image-major.
+public struct Candidates: Sendable {
+    public let layers: [[Float]]
+    public let images: Int
+    public let tokensPerImage: Int
+    public let dim: Int
+    public let seconds: Double
+
+    /// Runs `model`'s backbone without prompts over `indices` of `data`, keeping layers
+    /// 0..<`layerCount`.
+    public static func gather(model: ViTClassifier, data: Dataset, indices: [Int], batcher: Batcher,
+                              layerCount: Int, batch: Int = 64) -> Candidates {
+        let start = Date()
+        let c = model.config, m = c.numPatches, D = c.dim, T = 1 + m
+        var layers = (0..<layerCount).map { _ in [Float](repeating: 0, count: indices.count * m * D) }
+        let input = Buffer([batch, c.channels, c.imageSize, c.imageSize])
+        var rng = RNG(seed: 0)
+        var i = 0
+        while i < indices.count {
+            let n = min(batch, indices.count - i)
+            batcher.fill(input.ptr, from: data, indices: indices[i..<(i + n)], rng: &rng)
+            model.forward(images: input.ptr, B: n, withPrompts: false, rng: &rng)
+            for l in 0..<layerCount {
+                layers[l].withUnsafeMutableBufferPointer { dst in
+                    let out = dst.baseAddress! + i * m * D
+                    if l == 0 {
+                        out.update(from: model.patchEmbeddings.ptr, count: n * m * D)
+                    } else {
+                        let x = model.stack.acts[l].xin.ptr
+                        for b in 0..<n { (out + b * m * D).update(from: x + (b * T + 1) * D, count: m * D) }
+                    }
+                }
+            }
+            i += n
+        }
+        return Candidates(layers: layers, images: indices.count, tokensPerImage: m, dim: D,
+                          seconds: Date().timeIntervalSince(start))
+    }
+}

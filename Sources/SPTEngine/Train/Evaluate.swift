@@ -1,0 +1,29 @@
+/// Mean cross-entropy and top-1 accuracy of a classifier over a whole data set (no augmentation).
+public func evaluate(_ model: ViTClassifier, on data: Dataset, batcher: Batcher, batch: Int = 128,
+                     withPrompts: Bool = true) -> (loss: Double, accuracy: Double) {
+    let c = model.config
+    let input = Buffer([batch, c.channels, c.imageSize, c.imageSize])
+    var correct = 0, loss = 0.0, rng = RNG(seed: 0)
+    var i = 0
+    while i < data.count {
+        let n = min(batch, data.count - i)
+        batcher.fill(input.ptr, from: data, indices: Array(i..<(i + n))[...], rng: &rng)
+        let labels = Array(data.labels[i..<(i + n)])
+        loss += Double(model.forward(images: input.ptr, B: n, labels: labels, withPrompts: withPrompts, rng: &rng)!) * Double(n)
+        correct += countCorrect(model.logits.ptr, labels, K: model.numClasses)
+        i += n
+    }
+    let n = Double(max(1, data.count))
+    return (loss / n, Double(correct) / n)
+}
+
+/// How many rows of logits [labels.count, K] have their maximum at the label.
+public func countCorrect(_ logits: FPtr, _ labels: [Int32], K: Int) -> Int {
+    var correct = 0
+    for (b, y) in labels.enumerated() {
+        var best = 0
+        for k in 1..<K where logits[b * K + k] > logits[b * K + best] { best = k }
+        if best == Int(y) { correct += 1 }
+    }
+    return correct
+}

@@ -1,0 +1,191 @@
+import Foundation
+import SPTRuns
+
+/// One prompt-tuning run (VPT/SPT), stepped by its caller so that a dashboard can pause, stop or
+/// switch the prompt strategy between steps. Every number it produces goes to `sink` as a
+/// run-log record: header, init, train, eval, nmi, segment, event.
+public final class PromptTrainer {
+    public let options: TrainOptions
+    public let runID: String
+    public let model: ViTClassifier
+    public private(set) var step = 0
+    public private(set) var strategy: InitStrategy
+    public private(set) var finished = false
+    public let stepsPerEpoch: Int
+    public var totalSteps: Int { stepsPerEpoch * options.epochs }
+
+    private let task: TaskData
+    private let batcher: Batcher
+    private let evalBatcher: Batcher
+    private var optimizer: Optimizer
+    private let sink: (RunRecord) -> Void
+    private let candidateSource: () -> Candidates
+    private var candidates: Candidates?
+    private let input, probe: Buffer
+    private var order: [Int] = []
+    private var orderEpoch = -1
+    private var activeSeconds = 0.0
+    private var epochLoss = 0.0, epochCorrect = 0, epochSeen = 0
+
+    /// `candidates` is called at most once, when a prototype strategy first needs tokens; a
+    /// comparison passes a shared, cached gatherer so the backbone pass runs once for all runs.
+    public init(options: TrainOptions, backbone: Backbone, task: TaskData, runID: String, sessionID: String,
+                candidates: (() -> Candidates)? = nil, sink: @escaping (RunRecord) -> Void) throws {
+        guard options.batch > 0, options.epochs > 0, task.train.count >= options.batch else {
+            throw EngineError.invalidArgument("batch \(options.batch) must be positive and at most the \(task.train.count) training images")
+        }
+        self.options = options; self.runID = runID; self.task = task; self.sink = sink
+        strategy = options.initialization.strategy
+        let c = backbone.config
+        model = ViTClassifier(config: c, backbone: backbone.params, numClasses: task.classes, prompts: options.prompts,
+                              pooling: options.pooling ?? backbone.pooling, mode: options.mode)
+        var b = Batcher(channels: c.channels, size: c.imageSize, norm: backbone.norm)
+        evalBatcher = b
+        if options.augment { b.flip = true; b.shift = 2 }
+        batcher = b
+        stepsPerEpoch = task.train.count / options.batch
+        optimizer = Self.makeOptimizer(options, model)
+        input = Buffer([options.batch, c.channels, c.imageSize, c.imageSize])
+        probe = Buffer([min(options.probeImages, task.train.count), c.channels, c.imageSize, c.imageSize])
+        var rng = RNG(seed: 0)
+        evalBatcher.fill(probe.ptr, from: task.train, indices: Array(0..<probe.shape[0])[...], rng: &rng)
+        let layerCount = max(1, options.prompts.layers(depth: c.depth))
+        let train = task.train, eb = evalBatcher, m = model
+        candidateSource = candidates ?? {
+            Candidates.gather(model: m, data: train, indices: Array(0..<train.count), batcher: eb, layerCount: layerCount)
+        }
+        sink(.header(RunHeader(
+            run: runID, session: sessionID, engine: engineVersion, task: task.name, backbone: backbone.name,
+            backboneHash: backbone.hash, strategy: strategy.rawValue, variant: options.initialization.variantName,
+            deep: options.prompts.deep, prompts: options.prompts.count, mode: options.mode.rawValue,
+            pooling: model.pooling.rawValue, optimizer: options.optimizer.kind.rawValue, lr: Double(options.optimizer.lr),
+            weightDecay: Double(options.optimizer.weightDecay), epochs: options.epochs, batch: options.batch,
+            seed: options.seed, threads: options.threads,
+            params: ["protocol": options.evalProtocol.rawValue, "eval_split": task.evalSplit,
+                     "train_images": String(task.train.count), "eval_images": String(task.eval.count),
+                     "nmi_mode": options.nmiMode.rawValue, "nmi_normalization": options.nmiNormalization.rawValue,
+                     "nmi_every": String(options.nmiEvery), "probe_images": String(probe.shape[0]),
+                     "prompt_dropout": String(options.prompts.dropout), "warmup_epochs": String(options.warmupEpochs),
+                     "pool_batch": String(options.initialization.poolBatch), "augment": String(options.augment),
+                     "kmeans_images": options.initialization.kmeansImages.map(String.init) ?? "all"])))
+        var hr = RNG(seed: options.seed ^ 0x4EAD)
+        model.initHead(rng: &hr)
+        initializePrompts(options.initialization)
+    }
+
+    private static func makeOptimizer(_ o: TrainOptions, _ m: ViTClassifier) -> Optimizer {
+        var groups = [(m.task, m.taskGrads)]
+        if let g = m.backboneGrads { groups.append((m.backbone, g)) }
+        return Optimizer(o.optimizer, groups)
+    }
+
+    public var epoch: Double { Double(step) / Double(stepsPerEpoch) }
+
+    /// Re-initializes the prompts with another strategy and continues from the current step with
+    /// fresh optimizer moments; the log gets a `segment` record.
+    public func switchStrategy(to s: InitStrategy, reason: String) {
+        guard !finished else { return }
+        strategy = s
+        var o = options.initialization
+        o.strategy = s
+        sink(.segment(SegmentRecord(step: step, time: activeSeconds, strategy: s.rawValue, variant: o.variantName, reason: reason)))
+        initializePrompts(o)
+        optimizer = Self.makeOptimizer(options, model)
+    }
+
+    private func initializePrompts(_ o: InitOptions) {
+        guard options.prompts.count > 0 else { measureNMI(); return }
+        let start = Date()
+        if o.strategy.usesCandidates && candidates == nil { candidates = candidateSource() }
+        let r = PromptInitializer.initialize(o, spec: options.prompts, config: model.config,
+                                             candidates: o.strategy.usesCandidates ? candidates : nil,
+                                             seed: options.seed &+ UInt64(step) &* 31)
+        model.task.set("prompt_embeddings", r.prompts)
+        activeSeconds += Date().timeIntervalSince(start)
+        sink(.initialization(InitRecord(step: step, strategy: o.strategy.rawValue, variant: o.variantName, seconds: r.seconds,
+                                        gatherSeconds: o.strategy.usesCandidates ? r.gatherSeconds : nil,
+                                        iterations: r.iterations, inertia: r.inertia, images: r.images)))
+        measureNMI()
+    }
+
+    private func measureNMI() {
+        guard options.nmiEvery > 0, options.prompts.count > 0 else { return }
+        let start = Date()
+        var rng = RNG(seed: 0)
+        model.forward(images: probe.ptr, B: probe.shape[0], rng: &rng)
+        let v = NMI.perBlock(model, B: probe.shape[0], mode: options.nmiMode, normalization: options.nmiNormalization)
+        activeSeconds += Date().timeIntervalSince(start)
+        sink(.nmi(NMIRecord(step: step, epoch: epoch, time: activeSeconds, values: v,
+                            mode: options.nmiMode.rawValue, normalization: options.nmiNormalization.rawValue)))
+    }
+
+    /// One optimizer step (plus evaluation at epoch ends and NMI on schedule). Throws
+    /// `EngineError.diverged` — after logging it — when the loss or gradient is not finite.
+    public func trainStep() throws {
+        guard !finished else { return }
+        let start = Date()
+        let B = options.batch, ep = step / stepsPerEpoch
+        if ep != orderEpoch {
+            order = Array(0..<task.train.count)
+            var r = RNG(seed: options.seed &+ UInt64(ep) &* 0x9E37_79B9)
+            for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, r.int(i + 1)) }
+            orderEpoch = ep
+        }
+        var rng = RNG(seed: options.seed ^ (UInt64(step) &* 0xA24B_AED4_963E_E407))
+        let k = step % stepsPerEpoch
+        let idx = order[(k * B)..<((k + 1) * B)]
+        batcher.fill(input.ptr, from: task.train, indices: idx, rng: &rng)
+        let labels = idx.map { task.train.labels[$0] }
+        let loss = model.forward(images: input.ptr, B: B, labels: labels, training: true, rng: &rng)!
+        epochCorrect += countCorrect(model.logits.ptr, labels, K: model.numClasses)
+        model.zeroGrads()
+        model.backward(labels: labels)
+        let gn = optimizer.gradNorm()
+        guard loss.isFinite, gn.isFinite else {
+            let what = loss.isFinite ? "gradient norm is \(gn)" : "loss is \(loss)"
+            sink(.event(EventRecord(step: step, time: activeSeconds, event: "diverged", message: what)))
+            finished = true
+            throw EngineError.diverged(step: step, what: what)
+        }
+        let warm = options.warmupEpochs * stepsPerEpoch
+        var oc = options.optimizer
+        oc.warmupSteps = warm
+        let lr = oc.learningRate(step: step, totalSteps: totalSteps)
+        optimizer.step(lr: lr)
+        step += 1
+        epochLoss += Double(loss) * Double(B); epochSeen += B
+        let dt = Date().timeIntervalSince(start)
+        activeSeconds += dt
+        sink(.train(TrainRecord(step: step, epoch: epoch, time: activeSeconds, loss: Double(loss), lr: Double(lr),
+                                gradNorm: Double(gn), imagesPerSecond: Double(B) / max(dt, 1e-9))))
+        if step % stepsPerEpoch == 0 {
+            sink(.eval(EvalRecord(step: step, epoch: epoch, time: activeSeconds, split: "train",
+                                  loss: epochLoss / Double(epochSeen), accuracy: Double(epochCorrect) / Double(epochSeen))))
+            epochLoss = 0; epochCorrect = 0; epochSeen = 0
+            // The test split is only evaluated once, at the end: nothing may be selected on it.
+            if task.evalSplit != "test" || step == totalSteps { evaluateNow() }
+        }
+        if options.nmiEvery > 0 && step % options.nmiEvery == 0 { measureNMI() }
+        if step == totalSteps { finish(event: "finished") }
+    }
+
+    /// Evaluates on the task's eval split and logs it.
+    public func evaluateNow() {
+        let start = Date()
+        let r = evaluate(model, on: task.eval, batcher: evalBatcher)
+        activeSeconds += Date().timeIntervalSince(start)
+        sink(.eval(EvalRecord(step: step, epoch: epoch, time: activeSeconds, split: task.evalSplit, loss: r.loss, accuracy: r.accuracy)))
+    }
+
+    /// Ends the run ("finished" when all steps ran, otherwise e.g. "stopped").
+    public func finish(event: String, message: String? = nil) {
+        guard !finished else { return }
+        finished = true
+        sink(.event(EventRecord(step: step, time: activeSeconds, event: event, message: message)))
+    }
+
+    /// Logs a pause or resume (the caller simply stops or restarts calling `trainStep`).
+    public func mark(_ event: String) {
+        sink(.event(EventRecord(step: step, time: activeSeconds, event: event)))
+    }
+}

@@ -1,0 +1,26 @@
+/// Everything that determines one prompt-tuning run; written to the run log's header.
+public struct TrainOptions: Codable, Equatable, Sendable {
+    public var task = "fashion-mnist"
+    public var backbone = "mae-tiny"
+    public var initialization = InitOptions(strategy: .random)
+    public var prompts = PromptSpec(count: 10)
+    public var mode = TuningMode.prompt
+    /// nil: the backbone's own (mean for MAE, CLS for supervised).
+    public var pooling: Pooling?
+    public var optimizer = OptimizerConfig(kind: .adamw, lr: 5e-3, weightDecay: 1e-4)
+    public var warmupEpochs = 1
+    public var epochs = 10
+    public var batch = 32
+    public var seed: UInt64 = 0
+    public var threads = 1
+    public var evalProtocol = TaskData.EvalProtocol.tune
+    /// Measure NMI every this many steps (and at step 0); 0 turns it off.
+    public var nmiEvery = 5
+    public var nmiMode = NMI.Mode.tokens
+    public var nmiNormalization = NMI.Normalization.sqrt
+    /// Fixed probe batch: the first this many training images.
+    public var probeImages = 32
+    public var augment = false
+
+    public init() {}
+}
