@@ -33,4 +33,5 @@ public struct Dataset: Sendable {
 public struct DataSplits: Sendable {
     public var train: Dataset
     public var test: Dataset
+    public init(train: Dataset, test: Dataset) { self.train = train; self.test = test }
 }

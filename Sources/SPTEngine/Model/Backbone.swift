@@ -12,6 +12,12 @@ public struct Backbone: @unchecked Sendable {
     public let metadata: [String: String]
     public let hash: String
 
+    public init(name: String, path: String?, config: ViTConfig, params: ParameterSet, norm: Normalization,
+                pooling: Pooling, metadata: [String: String], hash: String) {
+        self.name = name; self.path = path; self.config = config; self.params = params; self.norm = norm
+        self.pooling = pooling; self.metadata = metadata; self.hash = hash
+    }
+
     /// Names `--backbone` accepts besides a file path.
     public static var builtinNames: [String] { ["mae-tiny", "sup-tiny", "random-tiny"] }
 

@@ -1,0 +1,61 @@
+import Testing
+import SPTEngine
+import SPTRuns
+
+@Suite struct PromptTrainerTests {
+    func fixture(strategy: InitStrategy, deep: Bool = false) throws -> (PromptTrainer, Backbone, () -> [RunRecord]) {
+        let c = ViTConfig(imageSize: 8, patchSize: 2, channels: 1, dim: 8, depth: 2, heads: 2, mlpDim: 16)
+        let bb = Backbone(name: "t", path: nil, config: c, params: c.initBackbone(seed: 1), norm: Normalization(mean: [0.5], std: [0.25]),
+                          pooling: .mean, metadata: [:], hash: "h")
+        var rng = RNG(seed: 9)
+        let ds = Dataset(name: "syn", images: (0..<(150 * 64)).map { _ in rng.uniform() }, labels: (0..<150).map { Int32($0 % 3) },
+                         channels: 1, height: 8, width: 8, classes: 3)
+        let task = TaskData(source: DataSplits(train: ds, test: ds.subset(Array(0..<20))), protocol: .tune, trainSize: 100, valSize: 20)
+        var o = TrainOptions()
+        o.initialization = InitOptions(strategy: strategy)
+        o.initialization.poolBatch = 4
+        o.prompts = PromptSpec(count: 3, deep: deep)
+        o.epochs = 2; o.batch = 16; o.nmiEvery = 2; o.probeImages = 4
+        var records: [RunRecord] = []
+        let t = try PromptTrainer(options: o, backbone: bb, task: task, runID: "r", sessionID: "s") { records.append($0) }
+        return (t, bb, { records })
+    }
+
+    @Test func sameSeedGivesBitIdenticalLosses() throws {
+        func losses() throws -> [Double] {
+            let (t, _, recs) = try fixture(strategy: .kmeans, deep: true)
+            while !t.finished { try t.trainStep() }
+            return recs().compactMap { if case .train(let r) = $0 { r.loss } else { nil } }
+        }
+        let a = try losses(), b = try losses()
+        #expect(a.count == 10)
+        #expect(a == b)
+    }
+
+    @Test(arguments: InitStrategy.allCases)
+    func everyStrategyTrainsWithAFrozenBackbone(strategy: InitStrategy) throws {
+        let (t, bb, recs) = try fixture(strategy: strategy)
+        let before = bb.params.values.array
+        while !t.finished { try t.trainStep() }
+        #expect(bb.params.values.array == before)
+        let r = recs()
+        guard case .header(let h) = r.first else { Issue.record("no header first"); return }
+        #expect(h.strategy == strategy.rawValue)
+        #expect(r.contains { if case .initialization(let i) = $0 { i.strategy == strategy.rawValue } else { false } })
+        #expect(r.contains { if case .nmi(let n) = $0 { n.step == 0 && n.values.count == 2 } else { false } })
+        #expect(r.contains { if case .eval(let e) = $0 { e.split == "val" } else { false } })
+        guard case .event(let e) = r.last else { Issue.record("no final event"); return }
+        #expect(e.event == "finished")
+    }
+
+    @Test func switchingStrategyLogsASegmentAndReinitializes() throws {
+        let (t, _, recs) = try fixture(strategy: .random)
+        try t.trainStep()
+        let before = t.model.task.array("prompt_embeddings")
+        t.switchStrategy(to: .sample, reason: "test")
+        #expect(t.model.task.array("prompt_embeddings") != before)
+        #expect(recs().contains { if case .segment(let s) = $0 { s.step == 1 && s.strategy == "sample" } else { false } })
+        try t.trainStep()
+        #expect(t.strategy == .sample && t.step == 2)
+    }
+}
