@@ -10,11 +10,13 @@ public struct Candidates: Sendable {
     public let dim: Int
     public let seconds: Double
 
-    /// Runs `model`'s backbone without prompts over `indices` of `data`, keeping layers
-    /// 0..<`layerCount`.
-    public static func gather(model: ViTClassifier, data: Dataset, indices: [Int], batcher: Batcher,
-                              layerCount: Int, batch: Int = 64) -> Candidates {
+    /// Runs the frozen backbone without prompts over all of `data`, keeping layers 0..<`layerCount`.
+    public static func gather(backbone: Backbone, data: Dataset, layerCount: Int, batch: Int = 64) -> Candidates {
         let start = Date()
+        let model = ViTClassifier(config: backbone.config, backbone: backbone.params, numClasses: data.classes,
+                                  prompts: PromptSpec(count: 0), pooling: backbone.pooling, mode: .linear)
+        let batcher = Batcher(channels: backbone.config.channels, size: backbone.config.imageSize, norm: backbone.norm)
+        let indices = Array(0..<data.count)
         let c = model.config, m = c.numPatches, D = c.dim, T = 1 + m
         var layers = (0..<layerCount).map { _ in [Float](repeating: 0, count: indices.count * m * D) }
         let input = Buffer([batch, c.channels, c.imageSize, c.imageSize])

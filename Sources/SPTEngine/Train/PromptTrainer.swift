@@ -50,10 +50,8 @@ public final class PromptTrainer {
         var rng = RNG(seed: 0)
         evalBatcher.fill(probe.ptr, from: task.train, indices: Array(0..<probe.shape[0])[...], rng: &rng)
         let layerCount = max(1, options.prompts.layers(depth: c.depth))
-        let train = task.train, eb = evalBatcher, m = model
-        candidateSource = candidates ?? {
-            Candidates.gather(model: m, data: train, indices: Array(0..<train.count), batcher: eb, layerCount: layerCount)
-        }
+        let train = task.train
+        candidateSource = candidates ?? { Candidates.gather(backbone: backbone, data: train, layerCount: layerCount) }
         sink(.header(RunHeader(
             run: runID, session: sessionID, engine: engineVersion, task: task.name, backbone: backbone.name,
             backboneHash: backbone.hash, strategy: strategy.rawValue, variant: options.initialization.variantName,

@@ -1,0 +1,147 @@
+import ArgumentParser
+import Foundation
+import SPTEngine
+import SPTRuns
+
+struct Compare: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run several init strategies (× seeds × prompt counts) on one task and backbone; print a table.",
+        discussion: """
+        Runs go one after another, each using all --threads workers (on two cores that is as fast as
+        running two single-threaded runs side by side, and every run's log shows its own speed).
+        The backbone pass that gathers candidate tokens runs once and is shared by all runs.
+        With --tune, each strategy's learning rate and weight decay are picked on the val split
+        (train 800 / val 200, first seed), then final runs train on all 1000 and report test accuracy.
+        """)
+
+    @OptionGroup var opts: RunOptions
+    @Option(parsing: .upToNextOption, help: "Strategies to compare.") var strategies: [InitStrategy] = InitStrategy.allCases
+    @Option(parsing: .upToNextOption, help: "Seeds.") var seeds: [UInt64] = [0]
+    @Option(parsing: .upToNextOption, help: "Prompt counts (default: --prompts).") var promptCounts: [Int] = []
+    @Flag(help: "Pick lr and weight decay per strategy on val, then run final (train 1000, test).") var tune = false
+    @Option(parsing: .upToNextOption, help: "Learning rates tried by --tune.") var lrGrid: [Float] = [1e-3, 3e-3, 1e-2, 3e-2]
+    @Option(parsing: .upToNextOption, help: "Weight decays tried by --tune.") var wdGrid: [Float] = [1e-4]
+    @Flag(help: "Print the table as JSON.") var json = false
+
+    func run() throws {
+        Parallel.setThreads(opts.threads)
+        let backbone = try Backbone.load(opts.backbone)
+        let source = try TaskCatalog.load(opts.task, imageSize: backbone.config.imageSize)
+        let session = RunDirectory.newSessionID()
+        let counts = promptCounts.isEmpty ? [opts.prompts] : promptCounts
+        var rows: [Row] = []
+        let cache = CandidateCache()
+        for np in counts {
+            for strategy in strategies {
+                var base = opts.trainOptions(strategy: strategy, backbone: backbone)
+                base.prompts.count = np
+                var bestVal = Double.nan
+                if tune {
+                    var best: (acc: Double, lr: Float, wd: Float)?
+                    for lr in lrGrid {
+                        for wd in wdGrid {
+                            var o = base
+                            o.optimizer.lr = lr; o.optimizer.weightDecay = wd; o.seed = seeds[0]; o.evalProtocol = .tune
+                            let s = try runOne(o, backbone: backbone, source: source, session: session,
+                                               id: "tune-\(strategy.rawValue)-np\(np)-lr\(lr)-wd\(wd)", cache: cache)
+                            let acc = s.finalAccuracy("val")
+                            if best == nil || acc > best!.acc { best = (acc, lr, wd) }
+                        }
+                    }
+                    base.optimizer.lr = best!.lr; base.optimizer.weightDecay = best!.wd
+                    base.evalProtocol = .final
+                    bestVal = best!.acc
+                    say(String(format: "%@ np=%d: picked lr %g wd %g (val %.1f%%)", strategy.rawValue, np, best!.lr, best!.wd, best!.acc * 100))
+                }
+                var summaries: [RunSummary] = []
+                for seed in seeds {
+                    var o = base
+                    o.seed = seed
+                    summaries.append(try runOne(o, backbone: backbone, source: source, session: session,
+                                                id: "\(strategy.rawValue)-np\(np)-s\(seed)", cache: cache))
+                }
+                let split = base.evalProtocol == .final ? "test" : "val"
+                let accs = summaries.map { $0.finalAccuracy(split) }
+                if !tune { bestVal = summaries.map { $0.bestAccuracy("val") }.max() ?? .nan }
+                rows.append(Row(strategy: strategy.rawValue, prompts: np, split: split, lr: base.optimizer.lr, weightDecay: base.optimizer.weightDecay,
+                                accuracyMean: mean(accs), accuracySD: sd(accs), bestVal: bestVal,
+                                initSeconds: mean(summaries.map(\.initSeconds)), gatherSeconds: mean(summaries.map(\.gatherSeconds)),
+                                nmiStart: mean(summaries.map(\.nmiStart)), nmiEnd: mean(summaries.map(\.nmiEnd)),
+                                diverged: summaries.filter { $0.diverged != nil }.count))
+            }
+        }
+        if json {
+            let e = JSONEncoder()
+            e.outputFormatting = [.prettyPrinted, .sortedKeys]
+            say(String(decoding: try e.encode(Table(session: session, task: opts.task, backbone: backbone.name, seeds: seeds, rows: rows)), as: UTF8.self))
+        } else {
+            say(Self.render(rows, task: opts.task, backbone: backbone.name, seeds: seeds.count))
+            say("logs: \((opts.runsDir as NSString).appendingPathComponent(session))")
+        }
+    }
+
+    private func runOne(_ o: TrainOptions, backbone: Backbone, source: DataSplits, session: String, id: String,
+                        cache: CandidateCache) throws -> RunSummary {
+        let task = TaskData(source: source, protocol: o.evalProtocol)
+        let writer = try RunLogWriter(path: RunDirectory.path(root: opts.runsDir, session: session, run: id))
+        let summary = RunSummary()
+        let layers = max(1, o.prompts.layers(depth: backbone.config.depth))
+        let key = "\(o.evalProtocol.rawValue)-\(layers)"
+        let trainer = try PromptTrainer(options: o, backbone: backbone, task: task, runID: id, sessionID: session,
+                                        candidates: { cache.get(key) { Candidates.gather(backbone: backbone, data: task.train, layerCount: layers) } }) { r in
+            try? writer.append(r)
+            summary.add(r)
+        }
+        do {
+            while !trainer.finished { try trainer.trainStep() }
+        } catch let e as EngineError {
+            say("\(id): \(e)")
+        }
+        say("\(id): \(summary.report(strategy: o.initialization.strategy.rawValue))")
+        return summary
+    }
+
+    struct Row: Codable {
+        var strategy: String, prompts: Int, split: String, lr: Float, weightDecay: Float
+        var accuracyMean, accuracySD, bestVal, initSeconds, gatherSeconds, nmiStart, nmiEnd: Double
+        var diverged: Int
+    }
+
+    struct Table: Codable {
+        var session, task, backbone: String
+        var seeds: [UInt64]
+        var rows: [Row]
+    }
+
+    static func render(_ rows: [Row], task: String, backbone: String, seeds: Int) -> String {
+        var lines = ["\(task) · \(backbone) · \(seeds) seed(s)",
+                     "strategy     Np  acc (\(rows.first?.split ?? "val"))      best val   lr       init s  gather s  NMI@0     NMI@end"]
+        for r in rows {
+            lines.append(String(format: "%-11@ %3d  %5.1f ± %4.1f%%   %5.1f%%    %-7g  %6.2f  %7.2f   %.2e  %.2e%@",
+                                r.strategy.padding(toLength: 11, withPad: " ", startingAt: 0), r.prompts, r.accuracyMean * 100,
+                                r.accuracySD * 100, r.bestVal * 100, r.lr, r.initSeconds, r.gatherSeconds, r.nmiStart, r.nmiEnd,
+                                r.diverged > 0 ? "  (\(r.diverged) diverged)" : ""))
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// Computes each key's candidate tokens once.
+final class CandidateCache: @unchecked Sendable {
+    private var values: [String: Candidates] = [:]
+    private let lock = NSLock()
+    func get(_ key: String, _ make: () -> Candidates) -> Candidates {
+        lock.lock(); defer { lock.unlock() }
+        if let v = values[key] { return v }
+        let v = make()
+        values[key] = v
+        return v
+    }
+}
+
+func mean(_ v: [Double]) -> Double { v.isEmpty ? .nan : v.reduce(0, +) / Double(v.count) }
+func sd(_ v: [Double]) -> Double {
+    guard v.count > 1 else { return 0 }
+    let m = mean(v)
+    return (v.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(v.count - 1)).squareRoot()
+}
