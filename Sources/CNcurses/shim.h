@@ -18,9 +18,12 @@ static inline attr_t spt_a_normal(void) { return A_NORMAL; }
 static inline int spt_set_escdelay(int ms) { return set_escdelay(ms); }
 static inline int spt_key_resize(void) { return KEY_RESIZE; }
 
-// Draws one wide-character cell with attributes and a colour pair.
-static inline int spt_put_cell(int y, int x, const wchar_t *chars, attr_t attrs, short pair) {
+// Draws one wide-character cell with attributes and an extended colour pair (passed through
+// the opts pointer, as ncurses documents for pairs beyond 32767).
+static inline int spt_put_cell(int y, int x, const wchar_t *chars, attr_t attrs, int *pair) {
     cchar_t c;
-    setcchar(&c, chars, attrs, pair, NULL);
+    setcchar(&c, chars, attrs, 0, pair);
     return mvadd_wch(y, x, &c);
 }
+static inline int spt_colors(void) { return COLORS; }
+static inline int spt_color_pairs(void) { return COLOR_PAIRS; }

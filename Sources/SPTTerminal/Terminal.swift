@@ -6,7 +6,7 @@ import SPTDashboard
 /// the cells that changed since the previous frame, and decodes keys.
 public final class Terminal {
     private var previous: CellBuffer?
-    private var pairs: [ColorRole: Int16] = [:]
+    private var pairs: [ColorRole: Int32] = [:]
     public private(set) var isActive = false
 
     public init() {}
@@ -36,17 +36,31 @@ public final class Terminal {
         (Int(spt_max_x(spt_stdscr())), Int(spt_max_y(spt_stdscr())))
     }
 
-    /// Maps roles to (foreground, background) colour numbers; -1 is the terminal default.
-    public func setPalette(_ colors: [ColorRole: (fg: Int16, bg: Int16)]) {
+    /// How many colours the terminal shows: 0 (none), 8/16, 256, or 2²⁴ (direct RGB).
+    public var colorCount: Int { has_colors() ? Int(spt_colors()) : 0 }
+
+    /// Gives every role of `theme` a colour pair, in the best form the terminal supports:
+    /// direct RGB, then the nearest xterm-256 colour, then the nearest of 16 (or 8), else none.
+    public func setTheme(_ theme: Theme, noColor: Bool) {
         pairs = [:]
-        guard has_colors() else { return }
-        var n: Int16 = 1
-        for (role, c) in colors where n < COLOR_PAIRS {
-            init_pair(n, c.fg, c.bg)
-            pairs[role] = n
-            n += 1
-        }
         previous = nil
+        let n = colorCount
+        guard !noColor, n >= 8 else { return }
+        var pair: Int32 = 1
+        for role in theme.roles where pair < spt_color_pairs() {
+            let c = theme.color(role)
+            let fg: Int32
+            switch c {
+            case .terminalDefault: fg = -1
+            case .rgb(let r, let g, let b) where n >= 0x100_0000: fg = Int32(r) << 16 | Int32(g) << 8 | Int32(b)
+            default:
+                if n >= 256 { fg = Int32(c.xterm256 ?? -1) }
+                else { let a = c.ansi16 ?? -1; fg = Int32(a >= n ? a - 8 : a) }
+            }
+            init_extended_pair(pair, fg, -1)
+            pairs[role] = pair
+            pair += 1
+        }
     }
 
     /// Draws a frame, writing only changed runs.
@@ -57,10 +71,10 @@ public final class Terminal {
             if run.attrs.contains(.reverse) { a |= spt_a_reverse() }
             if run.attrs.contains(.dim) { a |= spt_a_dim() }
             if run.attrs.contains(.underline) { a |= spt_a_underline() }
-            let pair = pairs[run.role] ?? 0
+            var pair = pairs[run.role] ?? 0
             for (i, s) in run.text.enumerated() {
                 var wc: [wchar_t] = [wchar_t(bitPattern: s.value), 0]
-                _ = spt_put_cell(Int32(run.y), Int32(run.x + i), &wc, a, pair)
+                _ = spt_put_cell(Int32(run.y), Int32(run.x + i), &wc, a, &pair)
             }
         }
         refresh()
@@ -75,39 +89,23 @@ public final class Terminal {
         var ch: wint_t = 0
         let r = get_wch(&ch)
         if r == ERR { return nil }
-        if r == KEY_CODE_YES { return Key(code: Int(ch)) }
+        if r == KEY_CODE_YES { return decodeKeyCode(Int32(ch)) }
         return Key(scalar: Unicode.Scalar(UInt32(ch)))
     }
 }
 
-/// A decoded key press.
-public enum Key: Equatable, Sendable {
-    case char(Character)
-    case up, down, left, right, tab, backTab, enter, escape, backspace, resize
-    case other(Int)
 
-    init(scalar: Unicode.Scalar?) {
-        guard let s = scalar else { self = .other(-1); return }
-        switch s.value {
-        case 9: self = .tab
-        case 10, 13: self = .enter
-        case 27: self = .escape
-        case 127, 8: self = .backspace
-        default: self = .char(Character(s))
-        }
-    }
-
-    init(code: Int) {
-        switch Int32(code) {
-        case KEY_UP: self = .up
-        case KEY_DOWN: self = .down
-        case KEY_LEFT: self = .left
-        case KEY_RIGHT: self = .right
-        case KEY_BTAB: self = .backTab
-        case KEY_ENTER: self = .enter
-        case KEY_BACKSPACE: self = .backspace
-        case spt_key_resize(): self = .resize
-        default: self = .other(code)
-        }
+/// Maps ncurses function-key codes to keys.
+func decodeKeyCode(_ code: Int32) -> Key {
+    switch code {
+    case KEY_UP: .up
+    case KEY_DOWN: .down
+    case KEY_LEFT: .left
+    case KEY_RIGHT: .right
+    case KEY_BTAB: .backTab
+    case KEY_ENTER: .enter
+    case KEY_BACKSPACE: .backspace
+    case spt_key_resize(): .resize
+    default: .other(Int(code))
     }
 }

@@ -1,27 +1,73 @@
 import ArgumentParser
+import Dispatch
 import Foundation
 import SPTDashboard
+import SPTEngine
+import SPTRuns
 import SPTTerminal
 
 @main
 struct SPTTUI: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "spt-tui", abstract: "Live dashboard: train and compare prompt initializations.")
+        commandName: "spt-tui",
+        abstract: "Live dashboard: train visual prompts with every init strategy side by side, replay and export runs.",
+        discussion: "Without --replay or --watch it starts a comparison session on the embedded default: one run per strategy.")
+
+    @Option(help: "Task (built-in name or data directory).") var task = "fashion-mnist"
+    @Option(help: "Backbone (built-in name or .safetensors file); default mae-tiny.") var backbone = "mae-tiny"
+    @Option(parsing: .upToNextOption, help: "Strategies, one run each.") var strategies: [InitStrategy] = InitStrategy.allCases
+    @Option(help: "Prompt tokens per set.") var prompts = 10
+    @Flag(help: "Deep prompts.") var deep = false
+    @Option(help: "Epochs per run.") var epochs = 10
+    @Option(help: "Batch size.") var batch = 32
+    @Option(help: "Seed.") var seed: UInt64 = 0
+    @Option(help: "Worker threads for training.") var threads = 2
+    @Option(help: "NMI every N steps.") var nmiEvery = 5
+    @Option(help: "Directory for run logs.") var runsDir = RunDirectory.defaultRoot
+    @Option(help: "Replay saved logs: a .jsonl file or a directory of them.") var replay: String?
+    @Option(help: "Replay speed ×1…×100.") var speed = 10.0
+    @Option(help: "Follow the logs in a directory that another process is writing.") var watch: String?
+    @Option(help: "Theme name (themes/*.json).") var theme = "dark"
+    @Flag(help: "ASCII glyphs instead of blocks and braille (automatic without a UTF-8 locale).") var ascii = false
 
     func run() throws {
-        let term = Terminal()
-        term.start()
-        defer { term.stop() }
-        while true {
-            let (w, h) = term.size
-            var buf = CellBuffer(width: w, height: h)
-            buf.put("spt-tui — press q to quit", x: 1, y: 0, role: .title, attrs: .bold)
-            term.draw(buf)
-            if let k = term.readKey() {
-                if k == .char("q") { break }
-                if k == .resize { term.invalidate() }
-            }
-            usleep(20_000)
+        let themes = Theme.loadAll()
+        let names = themes.themes.map(\.name)
+        guard names.isEmpty || names.contains(theme) else {
+            throw ValidationError("unknown theme \(theme); available: \(names.joined(separator: ", "))")
         }
+        let app: App
+        if let replay {
+            let src = try ReplaySource(path: replay, speed: min(100, max(1, speed)))
+            app = App(mode: .replay, task: "replay", backbone: (replay as NSString).lastPathComponent, exportPaths: src.files)
+            app.replay = src
+            app.state.replaySpeed = min(100, max(1, speed))
+            if !src.issues.isEmpty { app.state.status = "\(src.issues.count) unreadable line(s) skipped: \(src.issues[0])" }
+        } else if let watch {
+            app = App(mode: .watch, task: "watch", backbone: watch, exportPaths: [watch])
+            app.watch = WatchSource(directory: watch)
+        } else {
+            Parallel.setThreads(threads)
+            let bb = try Backbone.load(backbone)
+            let data = TaskData(source: try TaskCatalog.load(task, imageSize: bb.config.imageSize), protocol: .tune, seed: seed)
+            var o = TrainOptions()
+            o.task = task; o.backbone = backbone; o.prompts = PromptSpec(count: prompts, deep: deep)
+            o.epochs = epochs; o.batch = batch; o.seed = seed; o.threads = threads; o.nmiEvery = nmiEvery
+            let live = LiveSession(backbone: bb, task: data, session: RunDirectory.newSessionID(), runsDir: runsDir, base: o)
+            app = App(mode: .live, task: task, backbone: bb.name, exportPaths: [live.sessionDirectory])
+            app.live = live
+            app.state.status = "logs: \(live.sessionDirectory)"
+            live.start(strategies: strategies)
+        }
+        app.state.strategies = InitStrategy.allCases.map(\.rawValue)
+        app.themes = themes.themes
+        app.state.themes = names
+        app.state.theme = names.firstIndex(of: theme) ?? 0
+        let locale = (ProcessInfo.processInfo.environment["LC_ALL"] ?? ProcessInfo.processInfo.environment["LC_CTYPE"]
+                      ?? ProcessInfo.processInfo.environment["LANG"] ?? "").uppercased()
+        app.state.ascii = ascii || !(locale.contains("UTF-8") || locale.contains("UTF8"))
+        try app.run()
     }
 }
+
+extension InitStrategy: ExpressibleByArgument {}

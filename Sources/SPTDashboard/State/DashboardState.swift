@@ -1,0 +1,46 @@
+/// Everything the dashboard shows. Only `update` changes it.
+public struct DashboardState: Sendable {
+    public enum Mode: String, Sendable { case live, replay, watch }
+    public enum Metric: String, CaseIterable, Sendable {
+        case loss = "train loss", evalAccuracy = "eval accuracy", trainAccuracy = "train accuracy", nmiMean = "NMI (mean over blocks)"
+        case learningRate = "learning rate", gradNorm = "gradient norm"
+    }
+    public enum XAxis: String, CaseIterable, Sendable { case step, epoch, time }
+
+    public var mode: Mode
+    public var task: String
+    public var backbone: String
+    public var runs: [RunView] = []
+    public var focus = 0
+    public var metric = Metric.loss
+    public var xAxis = XAxis.step
+    /// TensorBoard EMA weight applied to drawn curves (and to exports).
+    public var smoothing = 0.6
+    public var logY = false
+    public var zoom = 1.0
+    public var themes: [String]
+    public var theme = 0
+    public var showHelp = false
+    public var confirmQuit = false
+    /// Waiting for a strategy digit after `a` (add run).
+    public var pickingNewRun = false
+    public var status = ""
+    public var elapsed = 0.0
+    public var ascii = false
+    public var replaySpeed = 1.0
+    public var replayPaused = false
+    public var replayClock = 0.0
+    public var replayDuration = 0.0
+    /// The strategies keys 1…5 choose, in order.
+    public var strategies: [String]
+
+    public init(mode: Mode, task: String, backbone: String, themes: [String], strategies: [String]) {
+        self.mode = mode; self.task = task; self.backbone = backbone; self.themes = themes; self.strategies = strategies
+    }
+
+    public var trainingCount: Int { runs.filter { $0.status == .training || $0.status == .starting }.count }
+    public var focusedRun: RunView? { runs.indices.contains(focus) ? runs[focus] : nil }
+
+    public static let smoothingSteps = [0.0, 0.3, 0.6, 0.8, 0.9, 0.95, 0.99]
+    public static let zoomSteps = [1.0, 0.5, 0.25, 0.1]
+}

@@ -1,0 +1,74 @@
+import SPTRuns
+
+/// What the dashboard knows of one run, built from its records as they arrive.
+public struct RunView: Sendable {
+    public enum Status: String, Sendable { case starting, training, paused, finished, stopped, diverged, error, replaying }
+
+    public var id: String
+    public var header: RunHeader?
+    public var status: Status
+    public var step = 0
+    public var epoch = 0.0
+    public var time = 0.0
+    public var imagesPerSecond = 0.0
+    public var loss: [SeriesPoint] = []
+    public var learningRate: [SeriesPoint] = []
+    public var gradNorm: [SeriesPoint] = []
+    public var trainAccuracy: [SeriesPoint] = []
+    public var evalAccuracy: [SeriesPoint] = []
+    public var evalSplit = "val"
+    public var nmi: [[SeriesPoint]] = []
+    public var nmiMean: [SeriesPoint] = []
+    public var nmiMode = ""
+    public var segments: [SegmentRecord] = []
+    public var lastInit: InitRecord?
+    public var message: String?
+
+    public init(id: String, status: Status = .starting) { self.id = id; self.status = status }
+
+    public var strategy: String { segments.last?.strategy ?? header?.strategy ?? "?" }
+    /// The run's name, with its current strategy when a switch changed it ("kmeans→random").
+    public var label: String { strategy == id || segments.isEmpty ? id : "\(id)→\(strategy)" }
+    public var totalSteps: Int? {
+        guard let h = header, let n = h.params?["train_images"].flatMap(Int.init), h.batch > 0 else { return nil }
+        return n / h.batch * h.epochs
+    }
+    public var bestAccuracy: Double? { evalAccuracy.map(\.value).max() }
+
+    public mutating func apply(_ r: RunRecord) {
+        switch r {
+        case .header(let h):
+            header = h
+        case .train(let t):
+            step = t.step; epoch = t.epoch; time = t.time; imagesPerSecond = t.imagesPerSecond
+            loss.append(SeriesPoint(step: t.step, epoch: t.epoch, time: t.time, value: t.loss))
+            learningRate.append(SeriesPoint(step: t.step, epoch: t.epoch, time: t.time, value: t.lr))
+            gradNorm.append(SeriesPoint(step: t.step, epoch: t.epoch, time: t.time, value: t.gradNorm))
+            if status == .starting { status = .training }
+        case .eval(let e):
+            let p = SeriesPoint(step: e.step, epoch: e.epoch, time: e.time, value: e.accuracy)
+            if e.split == "train" { trainAccuracy.append(p) } else { evalSplit = e.split; evalAccuracy.append(p) }
+        case .nmi(let n):
+            nmiMode = "\(n.mode), \(n.normalization)"
+            if nmi.count < n.values.count { nmi += Array(repeating: [], count: n.values.count - nmi.count) }
+            for (b, v) in n.values.enumerated() { nmi[b].append(SeriesPoint(step: n.step, epoch: n.epoch, time: n.time, value: v)) }
+            if !n.values.isEmpty {
+                nmiMean.append(SeriesPoint(step: n.step, epoch: n.epoch, time: n.time, value: n.values.reduce(0, +) / Double(n.values.count)))
+            }
+        case .initialization(let i):
+            lastInit = i
+        case .segment(let s):
+            segments.append(s)
+        case .event(let e):
+            switch e.event {
+            case "pause": status = .paused
+            case "resume": status = .training
+            case "finished": status = .finished
+            case "stopped": status = .stopped
+            case "diverged": status = .diverged; message = e.message
+            case "error": status = .error; message = e.message
+            default: break
+            }
+        }
+    }
+}

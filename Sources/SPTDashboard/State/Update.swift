@@ -1,0 +1,157 @@
+import SPTRuns
+
+/// What arrives at the dashboard's loop.
+public enum Message: Sendable {
+    case key(Key)
+    /// Real seconds since the previous tick.
+    case tick(Double)
+    /// Records of run `id` (a new id adds the run).
+    case records(id: String, [RunRecord])
+    /// A replay moved backwards: drop every run's data before the records that follow.
+    case resetRuns
+    case replayPosition(clock: Double, duration: Double)
+    case status(String)
+}
+
+/// What `update` asks the program to do; the program turns effects into work and reports back
+/// with messages.
+public enum Effect: Equatable, Sendable {
+    case quit
+    case switchStrategy(run: String, strategy: String)
+    case addRun(strategy: String)
+    case pause(run: String)
+    case resume(run: String)
+    case restart(run: String)
+    case export(smoothing: Double)
+    case replay(ReplayCommand)
+}
+
+public enum ReplayCommand: Equatable, Sendable {
+    case setPaused(Bool)
+    case setSpeed(Double)
+    case step
+    case seek(step: Int)
+}
+
+/// The only mutator of the dashboard's state (bubbletea's update).
+public func update(_ s: inout DashboardState, _ message: Message) -> [Effect] {
+    switch message {
+    case .tick(let dt):
+        s.elapsed += dt
+        return []
+    case .records(let id, let records):
+        if let i = s.runs.firstIndex(where: { $0.id == id }) {
+            for r in records { s.runs[i].apply(r) }
+        } else {
+            var v = RunView(id: id, status: s.mode == .live ? .starting : .replaying)
+            for r in records { v.apply(r) }
+            s.runs.append(v)
+        }
+        return []
+    case .resetRuns:
+        s.runs = s.runs.map { RunView(id: $0.id, status: .replaying) }
+        return []
+    case .replayPosition(let c, let d):
+        s.replayClock = c; s.replayDuration = d
+        return []
+    case .status(let t):
+        s.status = t
+        return []
+    case .key(let k):
+        return handleKey(&s, k)
+    }
+}
+
+private func handleKey(_ s: inout DashboardState, _ k: Key) -> [Effect] {
+    if s.confirmQuit {
+        s.confirmQuit = false
+        if k == .char("y") || k == .char("q") { return [.quit] }
+        s.status = "quit cancelled"
+        return []
+    }
+    if s.pickingNewRun {
+        s.pickingNewRun = false
+        if case .char(let c) = k, let d = c.wholeNumberValue, d >= 1, d <= s.strategies.count {
+            s.status = "adding a \(s.strategies[d - 1]) run"
+            return [.addRun(strategy: s.strategies[d - 1])]
+        }
+        s.status = "add run cancelled"
+        return []
+    }
+    if s.showHelp && k != .char("?") { s.showHelp = false; if k == .escape { return [] } }
+    let focused = s.focusedRun?.id
+    switch k {
+    case .char("q"):
+        if s.mode == .live && s.trainingCount > 0 {
+            s.confirmQuit = true
+            s.status = "\(s.trainingCount) run(s) still training — quit? (y/n)"
+            return []
+        }
+        return [.quit]
+    case .char("?"): s.showHelp.toggle()
+    case .tab, .down, .char("j"), .right, .char("l"):
+        if !s.runs.isEmpty { s.focus = (s.focus + 1) % s.runs.count }
+    case .backTab, .up, .char("k"), .left, .char("h"):
+        if !s.runs.isEmpty { s.focus = (s.focus + s.runs.count - 1) % s.runs.count }
+    case .char("m"):
+        let all = DashboardState.Metric.allCases
+        s.metric = all[(all.firstIndex(of: s.metric)! + 1) % all.count]
+    case .char("x"):
+        let all = DashboardState.XAxis.allCases
+        s.xAxis = all[(all.firstIndex(of: s.xAxis)! + 1) % all.count]
+    case .char("L"): s.logY.toggle()
+    case .char("s"), .char("S"):
+        let steps = DashboardState.smoothingSteps
+        let i = steps.lastIndex { $0 <= s.smoothing + 1e-9 } ?? 0
+        s.smoothing = steps[k == .char("s") ? max(0, i - 1) : min(steps.count - 1, i + 1)]
+        s.status = "smoothing \(s.smoothing)"
+    case .char("+"), .char("="), .char("-"):
+        let steps = DashboardState.zoomSteps
+        let i = steps.firstIndex { $0 <= s.zoom + 1e-9 } ?? 0
+        s.zoom = steps[k == .char("-") ? max(0, i - 1) : min(steps.count - 1, i + 1)]
+    case .char("t"):
+        if !s.themes.isEmpty { s.theme = (s.theme + 1) % s.themes.count; s.status = "theme \(s.themes[s.theme])" }
+    case .char("e"):
+        s.status = "exporting…"
+        return [.export(smoothing: s.smoothing)]
+    case .char("a") where s.mode == .live:
+        s.pickingNewRun = true
+        s.status = "add run: strategy " + s.strategies.enumerated().map { "\($0.offset + 1) \($0.element)" }.joined(separator: "  ")
+    case .char("p"), .char(" "):
+        if s.mode == .replay {
+            s.replayPaused.toggle()
+            return [.replay(.setPaused(s.replayPaused))]
+        }
+        guard s.mode == .live, let id = focused, let r = s.focusedRun else { return [] }
+        if r.status == .paused { return [.resume(run: id)] }
+        if r.status == .training || r.status == .starting { return [.pause(run: id)] }
+    case .char("r") where s.mode == .live:
+        if let id = focused { s.status = "restarting \(id)"; return [.restart(run: id)] }
+    case .char(let c) where c.wholeNumberValue.map({ $0 >= 1 && $0 <= s.strategies.count }) ?? false:
+        guard s.mode == .live, let id = focused else { return [] }
+        let strategy = s.strategies[c.wholeNumberValue! - 1]
+        s.status = "\(id): switching to \(strategy)"
+        return [.switchStrategy(run: id, strategy: strategy)]
+    case .char("]") where s.mode == .replay:
+        s.replaySpeed = min(100, s.replaySpeed * 2)
+        return [.replay(.setSpeed(s.replaySpeed))]
+    case .char("[") where s.mode == .replay:
+        s.replaySpeed = max(1, s.replaySpeed / 2)
+        return [.replay(.setSpeed(s.replaySpeed))]
+    case .char(".") where s.mode == .replay:
+        return [.replay(.step)]
+    case .char("{"), .char("}"):
+        guard s.mode == .replay else { return [] }
+        let maxStep = s.runs.compactMap(\.totalSteps).max() ?? s.runs.map(\.step).max() ?? 0
+        let cur = s.runs.map(\.step).max() ?? 0
+        let delta = max(1, maxStep / 10)
+        return [.replay(.seek(step: max(0, k == .char("{") ? cur - delta : cur + delta)))]
+    case .char("0") where s.mode == .replay:
+        return [.replay(.seek(step: 0))]
+    case .resize:
+        return []
+    default:
+        break
+    }
+    return []
+}

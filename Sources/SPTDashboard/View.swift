@@ -1,0 +1,160 @@
+import Foundation
+import SPTRuns
+
+/// Draws the whole screen for a state (bubbletea's view). Pure: tests render it off-screen.
+public func view(_ s: DashboardState, width: Int, height: Int) -> CellBuffer {
+    var buf = CellBuffer(width: width, height: height)
+    let g = Glyphs(ascii: s.ascii)
+    if width < Layout.minWidth || height < Layout.minHeight {
+        let lines = ["terminal too small", "need \(Layout.minWidth)×\(Layout.minHeight), have \(width)×\(height)", "q quits"]
+        for (i, l) in lines.enumerated() where height > 0 {
+            let y = max(0, height / 2 - 1) + i
+            buf.put(String(l.prefix(width)), x: max(0, (width - l.count) / 2), y: min(height - 1, y), role: i == 0 ? .warning : .dim)
+        }
+        return buf
+    }
+    header(&buf, s, width: width)
+    let tableRows = min(s.runs.count, 8) + 1
+    let depth = s.focusedRun?.nmi.count ?? 0
+    var nmiRows = depth > 0 ? min(depth, 12) + 1 : 0
+    var chartH = height - 1 - tableRows - nmiRows - 3
+    if chartH < 8 { nmiRows = 0; chartH = height - 1 - tableRows - 3 }
+    var chart = LineChart(title: s.metric.rawValue + (s.smoothing > 0 && s.metric == .loss ? " (EMA \(s.smoothing))" : ""),
+                          series: chartSeries(s))
+    chart.logY = s.logY; chart.zoom = s.zoom; chart.xLabel = s.xAxis.rawValue; chart.glyphs = g
+    chart.draw(into: &buf, x: 0, y: 1, width: width, height: chartH)
+    var y = 1 + chartH
+    runsTable(&buf, s, y: y, width: width, rows: tableRows, glyphs: g)
+    y += tableRows + 1
+    if nmiRows > 0, let r = s.focusedRun { nmiPanel(&buf, r, y: y, width: width, rows: nmiRows, glyphs: g) }
+    footer(&buf, s, width: width, height: height)
+    if s.showHelp { helpOverlay(&buf, s, width: width, height: height) }
+    return buf
+}
+
+public enum Layout {
+    public static let minWidth = 60
+    public static let minHeight = 18
+}
+
+/// The curves of the chosen metric, one per run, smoothed with the dashboard's EMA weight.
+func chartSeries(_ s: DashboardState) -> [ChartSeries] {
+    s.runs.enumerated().map { i, r in
+        let pts: [SeriesPoint]
+        switch s.metric {
+        case .loss: pts = r.loss
+        case .evalAccuracy: pts = r.evalAccuracy
+        case .trainAccuracy: pts = r.trainAccuracy
+        case .nmiMean: pts = r.nmiMean
+        case .learningRate: pts = r.learningRate
+        case .gradNorm: pts = r.gradNorm
+        }
+        let xs: [Double] = pts.map { p in
+            switch s.xAxis { case .step: Double(p.step); case .epoch: p.epoch; case .time: p.time }
+        }
+        let ys = s.smoothing > 0 ? Smoothing.ema(pts.map(\.value), weight: s.smoothing) : pts.map(\.value)
+        return ChartSeries(name: r.label, xs: xs, ys: ys, role: .series(i))
+    }
+}
+
+private func header(_ buf: inout CellBuffer, _ s: DashboardState, width: Int) {
+    let ips = s.runs.filter { $0.status == .training }.map(\.imagesPerSecond).reduce(0, +)
+    var parts = ["spt-tui", s.task, s.backbone, s.mode.rawValue, clock(s.elapsed)]
+    switch s.mode {
+    case .live: parts += ["\(s.trainingCount)/\(s.runs.count) training", String(format: "%.0f img/s", ips)]
+    case .replay: parts += [String(format: "×%g%@", s.replaySpeed, s.replayPaused ? " paused" : ""), "\(clock(s.replayClock)) / \(clock(s.replayDuration))"]
+    case .watch: parts += ["\(s.runs.count) logs"]
+    }
+    let text = parts.joined(separator: " · ")
+    buf.put(String(repeating: " ", count: width), x: 0, y: 0, role: .title, attrs: .reverse)
+    buf.put(String(text.prefix(width - 1)), x: 1, y: 0, role: .title, attrs: [.reverse, .bold])
+}
+
+private func runsTable(_ buf: inout CellBuffer, _ s: DashboardState, y: Int, width: Int, rows: Int, glyphs: Glyphs) {
+    let cols = " # strategy   seg    step   epoch    loss  eval acc   best   NMI mean   img/s  state     "
+    buf.put(String(cols.prefix(width)), x: 0, y: y, role: .dim, attrs: .underline)
+    let sparkW = max(0, width - cols.count - 1)
+    if sparkW > 4 { buf.put("loss trend".padding(toLength: sparkW, withPad: " ", startingAt: 0), x: cols.count, y: y, role: .dim, attrs: .underline) }
+    let first = max(0, min(s.focus - (rows - 2), s.runs.count - (rows - 1)))
+    for (row, i) in (first..<min(s.runs.count, first + rows - 1)).enumerated() {
+        let r = s.runs[i], ry = y + 1 + row
+        let focused = i == s.focus
+        let acc = r.evalAccuracy.last.map { String(format: "%5.1f%%", $0.value * 100) } ?? "    —"
+        let best = r.bestAccuracy.map { String(format: "%5.1f%%", $0 * 100) } ?? "    —"
+        let nmi = r.nmiMean.last.map { LineChart.format($0.value) } ?? "—"
+        let loss = r.loss.last.map { String(format: "%.4f", $0.value) } ?? "—"
+        let total = r.totalSteps.map { "/\($0)" } ?? ""
+        let line = String(format: "%@%d %@ %3d %7@ %7.2f %7@   %@  %@  %9@ %7.0f  %@",
+                          focused ? ">" : " ", i + 1, pad(r.label, 10), r.segments.count, "\(r.step)\(total)".leftPad(7),
+                          r.epoch, loss.leftPad(7), acc, best, nmi.leftPad(9), r.imagesPerSecond, pad(r.status.rawValue, 9))
+        buf.put(String(line.prefix(width)), x: 0, y: ry, role: focused ? .highlight : .text, attrs: focused ? .bold : [])
+        buf.put(glyphs.legendMark, x: 0, y: ry, role: .series(i))
+        if sparkW > 4 {
+            buf.put(Sparkline.render(Smoothing.ema(r.loss.map(\.value), weight: s.smoothing), width: sparkW, glyphs: glyphs),
+                    x: cols.count, y: ry, role: .series(i))
+        }
+        if let m = r.message, r.status == .diverged || r.status == .error {
+            buf.put(String(m.prefix(max(0, width - cols.count))), x: cols.count, y: ry, role: .error)
+        }
+    }
+}
+
+private func nmiPanel(_ buf: inout CellBuffer, _ r: RunView, y: Int, width: Int, rows: Int, glyphs: Glyphs) {
+    let seg = r.segments.isEmpty ? "" : " · segment \(r.segments.count): since step \(r.segments.last!.step)"
+    buf.put(String("NMI per block — \(r.label) (\(r.nmiMode); each line autoscaled)\(seg)".prefix(width)), x: 0, y: y, role: .title, attrs: .bold)
+    let w = max(4, width - 26)
+    for b in 0..<min(r.nmi.count, rows - 1) {
+        let vals = r.nmi[b].map(\.value)
+        let first = vals.first.map(LineChart.format) ?? "—", last = vals.last.map(LineChart.format) ?? "—"
+        buf.put(String(format: "b%-2d", b), x: 0, y: y + 1 + b, role: .dim)
+        buf.put(Sparkline.render(vals, width: w, glyphs: glyphs), x: 4, y: y + 1 + b, role: .series(b % 6))
+        buf.put("\(first.leftPad(9)) → \(last.leftPad(9))", x: 5 + w, y: y + 1 + b, role: .text)
+    }
+}
+
+private func footer(_ buf: inout CellBuffer, _ s: DashboardState, width: Int, height: Int) {
+    let role: ColorRole = s.confirmQuit ? .warning : .text
+    buf.put(String(s.status.prefix(width - 1)), x: 1, y: height - 2, role: role, attrs: s.confirmQuit ? .bold : [])
+    let keys: String
+    switch s.mode {
+    case .live: keys = "q quit  ? help  tab focus  1-\(s.strategies.count) strategy  a add  p pause  r restart  m metric  x axis  s/S smooth  L log  +/- zoom  e export  t theme"
+    case .replay: keys = "q quit  ? help  p pause  [/] speed  . step  {/} seek  0 start  tab focus  m metric  x axis  s/S smooth  L log  e export  t theme"
+    case .watch: keys = "q quit  ? help  tab focus  m metric  x axis  s/S smooth  L log  +/- zoom  e export  t theme"
+    }
+    buf.put(String(repeating: " ", count: width), x: 0, y: height - 1, role: .dim, attrs: .reverse)
+    buf.put(String(keys.prefix(width - 1)), x: 1, y: height - 1, role: .dim, attrs: .reverse)
+}
+
+private func helpOverlay(_ buf: inout CellBuffer, _ s: DashboardState, width: Int, height: Int) {
+    var lines = ["Keys", "",
+                 "q          quit (asks while runs train)", "?          this help",
+                 "tab ↓ j l  focus next run;  shift-tab ↑ k h  previous",
+                 "m          chart metric: loss, eval/train accuracy, NMI, lr, grad norm",
+                 "x          x axis: step, epoch, time", "s / S      smoothing weight down / up (TensorBoard EMA)",
+                 "L          log-scale y", "+ / -      zoom to the latest part / out", "e          export all runs as CSV",
+                 "t          next theme"]
+    if s.mode == .live {
+        lines += ["1-\(s.strategies.count)        re-initialize the focused run's prompts: " + s.strategies.joined(separator: ", "),
+                  "a          add a run (then a strategy digit)", "p          pause / resume the focused run",
+                  "r          restart the focused run from step 0"]
+    }
+    if s.mode == .replay { lines += ["p / space  pause / play", "[ / ]      speed ÷2 / ×2 (1…100)", ".          step", "{ / }      seek back / forward 10%", "0          back to the start"] }
+    lines += ["", "NMI: normalized mutual information between prompt and patch tokens per block (SPT, §4)."]
+    let w = min(width - 4, (lines.map(\.count).max() ?? 20) + 4), h = min(height - 2, lines.count + 2)
+    let x0 = (width - w) / 2, y0 = (height - h) / 2
+    for yy in 0..<h { buf.put(String(repeating: " ", count: w), x: x0, y: y0 + yy, role: .text, attrs: .reverse) }
+    for (i, l) in lines.prefix(h - 2).enumerated() {
+        buf.put(String(l.prefix(w - 4)), x: x0 + 2, y: y0 + 1 + i, role: i == 0 ? .title : .text, attrs: i == 0 ? [.reverse, .bold] : .reverse)
+    }
+}
+
+private func clock(_ s: Double) -> String {
+    let t = Int(s)
+    return t >= 3600 ? String(format: "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60) : String(format: "%02d:%02d", t / 60, t % 60)
+}
+
+private func pad(_ s: String, _ n: Int) -> String { s.count >= n ? String(s.prefix(n)) : s.padding(toLength: n, withPad: " ", startingAt: 0) }
+
+extension String {
+    func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
+}

@@ -1,0 +1,121 @@
+import Foundation
+import SPTDashboard
+import SPTEngine
+import SPTRuns
+
+/// Trains the session's runs on one engine thread, round-robin a step at a time, so that all
+/// runs advance side by side while each step uses every worker core. The UI thread only posts
+/// commands and drains messages: it never waits for training.
+final class LiveSession: @unchecked Sendable {
+    let backbone: Backbone
+    let task: TaskData
+    let session: String
+    let runsDir: String
+    let base: TrainOptions
+    let outbox = Outbox()
+    private var trainers: [(id: String, trainer: PromptTrainer, writer: RunLogWriter)] = []
+    private var paused = Set<String>()
+    private var commands: [Effect] = []
+    private let lock = NSLock()
+    private var stopping = false
+    private let done = DispatchSemaphore(value: 0)
+    private var candidates: Candidates?
+    private var next = 0
+
+    init(backbone: Backbone, task: TaskData, session: String, runsDir: String, base: TrainOptions) {
+        self.backbone = backbone; self.task = task; self.session = session; self.runsDir = runsDir; self.base = base
+    }
+
+    var sessionDirectory: String { (runsDir as NSString).appendingPathComponent(session) }
+
+    func start(strategies: [InitStrategy]) {
+        lock.lock()
+        commands += strategies.map { .addRun(strategy: $0.rawValue) }
+        lock.unlock()
+        Thread.detachNewThread { [self] in loop() }
+    }
+
+    func send(_ e: Effect) { lock.lock(); commands.append(e); lock.unlock() }
+
+    /// Stops training after the current step, logs "stopped" for unfinished runs, syncs logs.
+    func stop() {
+        lock.lock(); stopping = true; lock.unlock()
+        done.wait()
+    }
+
+    private func loop() {
+        while true {
+            lock.lock()
+            let cmds = commands; commands = []
+            let stop = stopping
+            lock.unlock()
+            if stop { break }
+            for c in cmds { handle(c) }
+            let active = trainers.filter { !$0.trainer.finished && !paused.contains($0.id) }
+            if active.isEmpty { usleep(20_000); continue }
+            let t = active[next % active.count]
+            next += 1
+            do { try t.trainer.trainStep() } catch { outbox.post(.status("\(t.id): \(error)")) }
+        }
+        for t in trainers where !t.trainer.finished { t.trainer.finish(event: "stopped", message: "dashboard closed") }
+        for t in trainers { t.writer.sync() }
+        done.signal()
+    }
+
+    private func handle(_ e: Effect) {
+        switch e {
+        case .addRun(let name):
+            guard let s = InitStrategy(rawValue: name) else { return }
+            addRun(s)
+        case .switchStrategy(let id, let name):
+            guard let s = InitStrategy(rawValue: name), let t = trainers.first(where: { $0.id == id }) else { return }
+            if t.trainer.finished { outbox.post(.status("\(id) has finished; press a to add a \(name) run")); return }
+            t.trainer.switchStrategy(to: s, reason: "switched in dashboard")
+        case .pause(let id):
+            guard let t = trainers.first(where: { $0.id == id }), !t.trainer.finished else { return }
+            paused.insert(id); t.trainer.mark("pause")
+        case .resume(let id):
+            guard let t = trainers.first(where: { $0.id == id }), paused.remove(id) != nil else { return }
+            t.trainer.mark("resume")
+        case .restart(let id):
+            guard let t = trainers.first(where: { $0.id == id }) else { return }
+            if !t.trainer.finished { t.trainer.finish(event: "stopped", message: "restarted") }
+            addRun(t.trainer.strategy)
+        default:
+            break
+        }
+    }
+
+    private func addRun(_ s: InitStrategy) {
+        var id = s.rawValue, n = 1
+        while trainers.contains(where: { $0.id == id }) { n += 1; id = "\(s.rawValue)-\(n)" }
+        var o = base
+        o.initialization.strategy = s
+        let d = Defaults.hyperparameters(backbone: backbone, strategy: s, mode: o.mode)
+        o.optimizer.lr = d.lr; o.optimizer.weightDecay = d.weightDecay
+        do {
+            let writer = try RunLogWriter(path: RunDirectory.path(root: runsDir, session: session, run: id))
+            let box = outbox, runID = id
+            let layers = max(1, o.prompts.layers(depth: backbone.config.depth))
+            let trainer = try PromptTrainer(options: o, backbone: backbone, task: task, runID: id, sessionID: session,
+                                            candidates: { [self] in
+                                                if candidates == nil { candidates = Candidates.gather(backbone: backbone, data: task.train, layerCount: layers) }
+                                                return candidates!
+                                            }) { r in
+                try? writer.append(r)
+                box.post(.records(id: runID, [r]))
+            }
+            trainers.append((id, trainer, writer))
+        } catch {
+            outbox.post(.status("cannot start \(id): \(error)"))
+        }
+    }
+}
+
+/// Messages from worker threads to the UI loop.
+final class Outbox: @unchecked Sendable {
+    private var items: [Message] = []
+    private let lock = NSLock()
+    func post(_ m: Message) { lock.lock(); items.append(m); lock.unlock() }
+    func drain() -> [Message] { lock.lock(); defer { lock.unlock() }; let i = items; items = []; return i }
+}
