@@ -1,0 +1,105 @@
+import Testing
+import SPTDashboard
+import SPTRuns
+
+@Suite struct UpdateTests {
+    func liveState() -> DashboardState {
+        var s = DashboardState(mode: .live, task: "fashion-mnist", backbone: "mae-tiny", themes: ["dark", "light"],
+                               strategies: ["random", "kmeans", "mean-pool", "max-pool", "sample"])
+        _ = update(&s, .records(id: "random", records("random", strategy: "random")))
+        _ = update(&s, .records(id: "kmeans", records("kmeans", strategy: "kmeans", scale: 0.5)))
+        return s
+    }
+
+    @Test func recordsBuildRunsAndTicksAdvanceTheClock() {
+        var s = liveState()
+        #expect(s.runs.map(\.id) == ["random", "kmeans"])
+        #expect(s.runs[0].step == 20 && s.runs[0].totalSteps == 20)
+        #expect(s.runs[1].nmi.count == 3 && s.runs[1].evalAccuracy.count == 2)
+        _ = update(&s, .tick(0.25)); _ = update(&s, .tick(0.5))
+        #expect(s.elapsed == 0.75)
+    }
+
+    @Test func focusMetricAxisSmoothingZoomTheme() {
+        var s = liveState()
+        _ = update(&s, .key(.tab)); #expect(s.focus == 1)
+        _ = update(&s, .key(.tab)); #expect(s.focus == 0)
+        _ = update(&s, .key(.char("k"))); #expect(s.focus == 1)
+        _ = update(&s, .key(.char("m"))); #expect(s.metric == .evalAccuracy)
+        _ = update(&s, .key(.char("x"))); #expect(s.xAxis == .epoch)
+        _ = update(&s, .key(.char("S"))); #expect(s.smoothing == 0.8)
+        _ = update(&s, .key(.char("s"))); _ = update(&s, .key(.char("s"))); #expect(s.smoothing == 0.3)
+        _ = update(&s, .key(.char("+"))); #expect(s.zoom == 0.5)
+        _ = update(&s, .key(.char("L"))); #expect(s.logY)
+        _ = update(&s, .key(.char("t"))); #expect(s.theme == 1)
+    }
+
+    @Test func strategyKeysAndRunControlsBecomeEffects() {
+        var s = liveState()
+        _ = update(&s, .key(.tab))
+        #expect(update(&s, .key(.char("1"))) == [.switchStrategy(run: "kmeans", strategy: "random")])
+        #expect(update(&s, .key(.char("a"))).isEmpty && s.pickingNewRun)
+        #expect(update(&s, .key(.char("5"))) == [.addRun(strategy: "sample")])
+        #expect(update(&s, .key(.char("p"))) == [.pause(run: "kmeans")])
+        #expect(update(&s, .key(.char("r"))) == [.restart(run: "kmeans")])
+        #expect(update(&s, .key(.char("e"))) == [.export(smoothing: 0.6)])
+    }
+
+    @Test func quitAsksWhileRunsTrain() {
+        var s = liveState()
+        _ = update(&s, .records(id: "sample", [.header(header("sample", strategy: "sample"))]))
+        #expect(s.trainingCount == 3)
+        #expect(update(&s, .key(.char("q"))).isEmpty && s.confirmQuit)
+        #expect(update(&s, .key(.char("n"))).isEmpty && !s.confirmQuit)
+        _ = update(&s, .key(.char("q")))
+        #expect(update(&s, .key(.char("y"))) == [.quit])
+    }
+
+    @Test func replayKeys() {
+        var s = DashboardState(mode: .replay, task: "t", backbone: "b", themes: [], strategies: ["random"])
+        _ = update(&s, .records(id: "r", records("r", strategy: "random")))
+        #expect(update(&s, .key(.char("p"))) == [.replay(.setPaused(true))])
+        #expect(update(&s, .key(.char("]"))) == [.replay(.setSpeed(2))])
+        #expect(update(&s, .key(.char("."))) == [.replay(.step)])
+        #expect(update(&s, .key(.char("{"))) == [.replay(.seek(step: 18))])
+        #expect(update(&s, .key(.char("q"))) == [.quit])
+        _ = update(&s, .resetRuns)
+        #expect(s.runs.count == 1 && s.runs[0].loss.isEmpty)
+    }
+}
+
+@Suite struct ScreenTests {
+    func state() -> DashboardState {
+        var s = DashboardState(mode: .live, task: "fashion-mnist", backbone: "mae-tiny", themes: ["dark"],
+                               strategies: ["random", "kmeans", "mean-pool", "max-pool", "sample"])
+        _ = update(&s, .records(id: "random", records("random", strategy: "random")))
+        _ = update(&s, .records(id: "kmeans", records("kmeans", strategy: "kmeans", scale: 0.5)))
+        _ = update(&s, .records(id: "kmeans", [.segment(SegmentRecord(step: 20, time: 10, strategy: "sample", reason: "key"))]))
+        _ = update(&s, .tick(83))
+        return s
+    }
+
+    @Test func fullScreen100x30() throws {
+        try expectSnapshot(render(view(state(), width: 100, height: 30)), "screen-100x30")
+    }
+
+    @Test func helpOverlay() throws {
+        var s = state()
+        _ = update(&s, .key(.char("?")))
+        try expectSnapshot(render(view(s, width: 100, height: 30)), "screen-help")
+    }
+
+    @Test func asciiFallback() throws {
+        var s = state()
+        s.ascii = true
+        let text = view(s, width: 100, height: 30).lines.joined()
+        #expect(text.unicodeScalars.allSatisfy { $0.isASCII || $0 == "—" || $0 == "→" || $0 == "·" || $0 == "…" || $0 == "×" })
+    }
+
+    @Test func tooSmallTerminalGetsAMessageNotAMess() {
+        let b = view(state(), width: 20, height: 5)
+        #expect(b.lines.contains { $0.contains("terminal too small") })
+        _ = view(state(), width: 0, height: 0)
+        _ = view(state(), width: 1, height: 1)
+    }
+}
