@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(name: "SPTEngineTests", dependencies: ["SPTEngine"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "SPTRunsTests", dependencies: ["SPTRuns"], exclude: ["Snapshots"]),
-        .testTarget(name: "SPTDashboardTests", dependencies: ["SPTDashboard"]),
-        .testTarget(name: "SPTTerminalTests", dependencies: ["SPTTerminal", "SPTDashboard"]),
+        .testTarget(name: "SPTDashboardTests", dependencies: ["SPTDashboard"], exclude: ["Snapshots"]),
+        .testTarget(name: "SPTTerminalTests", dependencies: ["SPTTerminal", "SPTDashboard", "SPTRuns"]),
     ]
 )

@@ -71,7 +71,7 @@ private func header(_ buf: inout CellBuffer, _ s: DashboardState, width: Int) {
 }
 
 private func runsTable(_ buf: inout CellBuffer, _ s: DashboardState, y: Int, width: Int, rows: Int, glyphs: Glyphs) {
-    let cols = " # strategy   seg    step   epoch    loss  eval acc   best   NMI mean   img/s  state     "
+    let cols = "   # strategy   seg    step   epoch    loss  eval acc   best   NMI mean   img/s  state     "
     buf.put(String(cols.prefix(width)), x: 0, y: y, role: .dim, attrs: .underline)
     let sparkW = max(0, width - cols.count - 1)
     if sparkW > 4 { buf.put("loss trend".padding(toLength: sparkW, withPad: " ", startingAt: 0), x: cols.count, y: y, role: .dim, attrs: .underline) }
@@ -84,11 +84,11 @@ private func runsTable(_ buf: inout CellBuffer, _ s: DashboardState, y: Int, wid
         let nmi = r.nmiMean.last.map { LineChart.format($0.value) } ?? "—"
         let loss = r.loss.last.map { String(format: "%.4f", $0.value) } ?? "—"
         let total = r.totalSteps.map { "/\($0)" } ?? ""
-        let line = String(format: "%@%d %@ %3d %7@ %7.2f %7@   %@  %@  %9@ %7.0f  %@",
+        let line = String(format: "%@  %d %@ %3d %7@ %7.2f %7@   %@  %@  %9@ %7.0f  %@",
                           focused ? ">" : " ", i + 1, pad(r.label, 10), r.segments.count, "\(r.step)\(total)".leftPad(7),
                           r.epoch, loss.leftPad(7), acc, best, nmi.leftPad(9), r.imagesPerSecond, pad(r.status.rawValue, 9))
         buf.put(String(line.prefix(width)), x: 0, y: ry, role: focused ? .highlight : .text, attrs: focused ? .bold : [])
-        buf.put(glyphs.legendMark, x: 0, y: ry, role: .series(i))
+        buf.put(glyphs.legendMark, x: 1, y: ry, role: .series(i))
         if sparkW > 4 {
             buf.put(Sparkline.render(Smoothing.ema(r.loss.map(\.value), weight: s.smoothing), width: sparkW, glyphs: glyphs),
                     x: cols.count, y: ry, role: .series(i))

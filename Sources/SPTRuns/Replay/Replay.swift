@@ -42,7 +42,7 @@ public struct Replay: Sendable {
     /// Moves the clock by `seconds × speed` (nothing while paused) and releases what is due.
     public mutating func advance(realSeconds: Double) -> Emission {
         guard !paused else { return Emission() }
-        clock += realSeconds * speed
+        clock = min(clock + realSeconds * speed, max(clock, duration))
         let c = clock
         return release { item, _ in item.time <= c }
     }

@@ -1,0 +1,134 @@
+import Foundation
+import Testing
+import SPTRuns
+
+/// Drives the real `spt-tui` binary in a private tmux server, as a person would.
+final class TmuxSession {
+    let server = "spt-e2e-\(UInt32.random(in: 0..<UInt32.max))"
+    static var available: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") }
+
+    /// Runs a tmux client command on the private server through popen/pclose (Foundation's
+    /// Process did not notice the exit of a tmux client whose server it had forked).
+    @discardableResult
+    /// With `output: false` stdout goes to /dev/null, which new-session needs: the server it forks
+    /// would otherwise hold the pipe open.
+    func tmux(_ args: [String], output: Bool = true) -> String {
+        func quote(_ a: String) -> String { "'" + a.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+        let cmd = (["/usr/bin/tmux", "-L", server, "-f", "/dev/null"] + args).map(quote).joined(separator: " ")
+            + " 2>/dev/null </dev/null" + (output ? "" : " >/dev/null")
+        guard let f = popen(cmd, "r") else { return "" }
+        var out = Data(), buf = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = fread(&buf, 1, buf.count, f)
+            if n <= 0 { break }
+            out.append(contentsOf: buf[0..<n])
+        }
+        pclose(f)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    init(command: String, width: Int = 100, height: Int = 30) {
+        tmux(["new-session", "-d", "-s", "S", "-x", String(width), "-y", String(height), "-e", "LANG=C.UTF-8", command], output: false)
+    }
+
+    deinit { tmux(["kill-server"]) }
+
+    var screen: String { tmux(["capture-pane", "-p", "-t", "S"]) }
+    func keys(_ k: String...) { tmux(["send-keys", "-t", "S"] + k) }
+
+    /// Polls the screen until `predicate` holds or `timeout` seconds pass; returns the last screen.
+    @discardableResult
+    func waitFor(_ timeout: Double = 20, _ what: String, _ predicate: (String) -> Bool) -> (ok: Bool, screen: String) {
+        let end = Date().addingTimeInterval(timeout)
+        var s = screen
+        while Date() < end {
+            s = screen
+            if predicate(s) { return (true, s) }
+            usleep(100_000)
+        }
+        Issue.record("timed out waiting for \(what); screen:\n\(s)")
+        return (false, s)
+    }
+
+    func waitFor(_ text: String, timeout: Double = 20) { waitFor(timeout, "“\(text)”") { $0.contains(text) } }
+}
+
+@Suite(.serialized) struct EndToEndTests {
+    static var binary: String {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("spt-tui").path
+    }
+
+    func tempDir() -> String {
+        let d = NSTemporaryDirectory() + "spt-e2e-\(UInt32.random(in: 0..<UInt32.max))"
+        try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        return d
+    }
+
+    @Test func replayKeysExportResizeAndQuit() throws {
+        guard TmuxSession.available else { print("tmux missing: skipping the end-to-end test (make test installs it)"); return }
+        let dir = tempDir()
+        for (run, scale) in [("random", 1.0), ("kmeans", 0.6)] {
+            let w = try RunLogWriter(path: "\(dir)/logs/\(run).jsonl")
+            try w.append(.header(RunHeader(run: run, session: "e2e", engine: "test", task: "t", backbone: "b", strategy: run, deep: false,
+                                           prompts: 4, optimizer: "adamw", lr: 1e-3, weightDecay: 0, epochs: 4, batch: 10, seed: 0,
+                                           threads: 1, params: ["train_images": "500"])))
+            for s in 1...200 {
+                try w.append(.train(TrainRecord(step: s, epoch: Double(s) / 50, time: Double(s) * 0.1, loss: scale * 2 / Double(s).squareRoot(),
+                                                lr: 1e-3, gradNorm: 1, imagesPerSecond: 100)))
+                if s % 10 == 0 { try w.append(.nmi(NMIRecord(step: s, epoch: Double(s) / 50, time: Double(s) * 0.1, values: [0.01 * scale, 1e-4], mode: "tokens", normalization: "sqrt"))) }
+            }
+        }
+        let t = TmuxSession(command: "cd \(dir) && \(Self.binary) --replay logs --speed 100; echo EXITED:$?; sleep 60")
+        t.waitFor(20, "the chart") { $0.contains("train loss") && $0.unicodeScalars.contains { (0x2801...0x28FF).contains($0.value) } }
+        t.keys("?")
+        t.waitFor("Keys")
+        t.keys("Escape")
+        t.waitFor(10, "help closed") { !$0.contains("this help") }
+        t.keys("Tab")
+        t.waitFor(10, "focus on run 2") { $0.contains(">■ 2 random") }
+        t.keys("s")
+        t.waitFor("smoothing 0.3")
+        t.keys("x")
+        t.waitFor(10, "epoch axis") { $0.contains(" epoch ") }
+        t.keys("e")
+        let exported = t.waitFor(10, "export") { $0.contains("exported spt-export-") }.screen
+        let name = exported.split(separator: "\n").first { $0.contains("exported ") }.map { String($0.split(separator: " ").first { $0.hasSuffix(".csv") } ?? "") } ?? ""
+        #expect(FileManager.default.fileExists(atPath: "\(dir)/\(name)"), "export \(name) not written")
+        t.tmux(["resize-window", "-t", "S", "-x", "20", "-y", "5"])
+        t.waitFor("too small")
+        t.tmux(["resize-window", "-t", "S", "-x", "100", "-y", "30"])
+        t.waitFor("train loss")
+        t.keys("q")
+        t.waitFor("EXITED:0")
+        #expect(t.tmux(["display-message", "-p", "-t", "S", "#{alternate_on}"]).trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+    }
+
+    @Test func liveSessionTrainsAndSwitchesStrategy() throws {
+        guard TmuxSession.available else { print("tmux missing: skipping the end-to-end test (make test installs it)"); return }
+        let dir = tempDir(), data = dir + "/task"
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        func idx(_ name: String, magic: UInt32, dims: [UInt32], bytes: [UInt8]) throws {
+            var d = Data()
+            for v in [magic] + dims { withUnsafeBytes(of: v.bigEndian) { d.append(contentsOf: $0) } }
+            d.append(contentsOf: bytes)
+            try d.write(to: URL(fileURLWithPath: "\(data)/\(name)"))
+        }
+        for (prefix, n) in [("train", 60), ("t10k", 10)] {
+            try idx("\(prefix)-images-idx3-ubyte", magic: 0x803, dims: [UInt32(n), 28, 28], bytes: (0..<(n * 784)).map { UInt8(($0 * 37) % 251) })
+            try idx("\(prefix)-labels-idx1-ubyte", magic: 0x801, dims: [UInt32(n)], bytes: (0..<n).map { UInt8($0 % 3) })
+        }
+        let cmd = "cd \(dir) && \(Self.binary) --backbone random-tiny --task task --epochs 3 --batch 4 --strategies kmeans random --threads 1 --nmi-every 2 --runs-dir runs; echo EXITED:$?; sleep 60"
+        let t = TmuxSession(command: cmd)
+        t.waitFor(120, "a few steps") { s in s.contains("kmeans") && s.range(of: #" [2-9]/36 "#, options: .regularExpression) != nil }
+        t.keys("1") // focused run (kmeans) → random
+        t.waitFor(60, "the switch") { $0.contains("kmeans→random") }
+        t.keys("q")
+        t.waitFor(10, "the quit question") { $0.contains("quit? (y/n)") }
+        t.keys("y")
+        t.waitFor(60, "exit") { $0.contains("EXITED:0") }
+        let logs = try RunDirectory.logFiles(at: dir + "/runs")
+        let kmeans = try RunLogReader.read(logs.first { $0.hasSuffix("/kmeans.jsonl") }!)
+        #expect(kmeans.records.contains { if case .segment(let s) = $0 { s.strategy == "random" } else { false } })
+        #expect(kmeans.records.contains { if case .event(let e) = $0 { e.event == "stopped" } else { false } })
+    }
+}
