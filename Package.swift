@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "SPTTerminal", dependencies: ["CNcurses", "SPTDashboard"]),
 
         .executableTarget(name: "spt", dependencies: [
-            "SPTEngine", "SPTRuns",
+            "SPTEngine", "SPTRuns", "SPTDashboard", "SPTTerminal",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "spt-tui", dependencies: [

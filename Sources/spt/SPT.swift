@@ -7,7 +7,7 @@ struct SPT: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "spt",
         abstract: "Train visual prompts (VPT/SPT) on a frozen ViT, headless.",
-        subcommands: [Info.self, Train.self, Compare.self, Pretrain.self, Export.self, SelftestWriter.self])
+        subcommands: [Info.self, Train.self, Compare.self, Tasks.self, Backbones.self, Probe.self, Pretrain.self, Export.self, Bench.self, SelftestWriter.self])
 }
 
 struct Info: ParsableCommand {

@@ -45,7 +45,11 @@ public struct Backbone: @unchecked Sendable {
         }
         let f = try SafeTensors(path: path)
         let config: ViTConfig
-        if let j = f.metadata["config"] {
+        // A pretraining state file (spt pretrain's resumable checkpoint) is a backbone too.
+        let pretrain = f.metadata["options"].flatMap { try? JSONDecoder().decode(PretrainOptions.self, from: Data($0.utf8)) }
+        if let pretrain {
+            config = pretrain.config
+        } else if let j = f.metadata["config"] {
             guard let c = try? JSONDecoder().decode(ViTConfig.self, from: Data(j.utf8)) else {
                 throw EngineError.checkpoint(file: path, message: "metadata entry 'config' is not a valid config")
             }
@@ -58,7 +62,8 @@ public struct Backbone: @unchecked Sendable {
         try f.load(into: params)
         var norm = Normalization(mean: Array(repeating: 0.5, count: config.channels), std: Array(repeating: 0.5, count: config.channels))
         if let j = f.metadata["normalization"], let n = try? JSONDecoder().decode(Normalization.self, from: Data(j.utf8)) { norm = n }
-        let pooling = f.metadata["pooling"].flatMap(Pooling.init(rawValue:)) ?? .cls
+        if let pretrain { norm = pretrain.norm }
+        let pooling = f.metadata["pooling"].flatMap(Pooling.init(rawValue:)) ?? (pretrain.map { $0.method == .mae ? .mean : .cls } ?? .cls)
         let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
         return Backbone(name: name, path: path, config: config, params: params, norm: norm, pooling: pooling,
                         metadata: f.metadata, hash: try fileHash(path))

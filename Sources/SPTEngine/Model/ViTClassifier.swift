@@ -109,6 +109,8 @@ public final class ViTClassifier {
         return crossEntropyForward(ws.probs.ptr, ws.logits.ptr, labels, B: B, K: numClasses)
     }
 
+    /// Head inputs of the last forward (pooled tokens after the final LayerNorm), [B, D].
+    public var features: Buffer { last!.ws.lnf }
     /// Logits of the last forward, [B, K].
     public var logits: Buffer { last!.ws.logits }
     /// The last forward's transformer state (block inputs, qkv): for NMI and token gathering.

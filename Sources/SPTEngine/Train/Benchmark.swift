@@ -1,0 +1,91 @@
+import Foundation
+
+/// Throughput of the engine's steps on a config, and the GEMM peak on the model's own shapes,
+/// measured in one process so that the ratios stay meaningful on a noisy, shared machine.
+public enum Benchmark {
+    public struct Step: Codable, Sendable {
+        public var name: String
+        public var imagesPerSecond: Double
+        public var gflops: Double
+        public var fractionOfPeak: Double
+    }
+
+    /// Forward FLOPs per image with T tokens (matmuls and attention; elementwise work not counted).
+    public static func forwardFLOPs(_ c: ViTConfig, tokens T: Int) -> Double {
+        let D = Double(c.dim), M = Double(c.mlpDim), t = Double(T)
+        let block = 2 * t * D * 3 * D + 4 * t * t * D + 2 * t * D * D + 4 * t * D * M
+        return Double(c.depth) * block + 2 * Double(c.numPatches * c.patchDim) * D
+    }
+
+    /// Attention's share of forward FLOPs (its backward costs twice its forward).
+    static func attentionFLOPs(_ c: ViTConfig, tokens T: Int) -> Double { Double(c.depth) * 4 * Double(T * T * c.dim) }
+
+    /// Best GFLOP/s of `gemm` over the model's matmul shapes (rows = batch · tokens).
+    public static func gemmPeak(_ c: ViTConfig, rows: Int, seconds: Double = 0.3) -> Double {
+        let shapes = [(c.dim, 3 * c.dim), (c.dim, c.dim), (c.dim, c.mlpDim), (c.mlpDim, c.dim)]
+        var best = 0.0
+        for (K, N) in shapes {
+            let a = Buffer([rows, K]), w = Buffer([N, K]), out = Buffer([rows, N])
+            for i in 0..<a.count { a[i] = Float(i % 7) * 0.1 }
+            for i in 0..<w.count { w[i] = Float(i % 5) * 0.1 }
+            let flops = 2 * Double(rows * K * N)
+            best = max(best, measure(seconds: seconds) { gemm(transB: true, M: rows, N: N, K: K, a.ptr, lda: K, w.ptr, ldb: K, out.ptr, ldc: N) } .map { flops / $0 / 1e9 } ?? 0)
+        }
+        return best
+    }
+
+    /// Median seconds per call after warm-up, over at least `seconds` of calls.
+    public static func measure(seconds: Double, warmup: Int = 3, _ body: () -> Void) -> Double? {
+        for _ in 0..<warmup { body() }
+        var times: [Double] = []
+        let end = Date().addingTimeInterval(seconds)
+        repeat {
+            let t = Date(); body(); times.append(Date().timeIntervalSince(t))
+        } while Date() < end || times.count < 5
+        times.sort()
+        return times[times.count / 2]
+    }
+
+    /// Forward, VPT-shallow, VPT-deep and full fine-tuning steps (AdamW) on random data.
+    public static func steps(_ c: ViTConfig, batch B: Int, prompts Np: Int, classes K: Int, peak: Double, seconds: Double = 2) -> [Step] {
+        var rng = RNG(seed: 0)
+        let images = Buffer([B, c.channels, c.imageSize, c.imageSize])
+        for i in 0..<images.count { images[i] = rng.normal() }
+        let labels = (0..<B).map { Int32($0 % K) }
+        var out: [Step] = []
+        func record(_ name: String, _ flopsPerImage: Double, _ t: Double?) {
+            guard let t else { return }
+            let gf = flopsPerImage * Double(B) / t / 1e9
+            out.append(Step(name: name, imagesPerSecond: Double(B) / t, gflops: gf, fractionOfPeak: gf / peak))
+        }
+        let F = forwardFLOPs(c, tokens: 1 + Np + c.numPatches)
+        let cases: [(String, PromptSpec, TuningMode)] = [("forward", PromptSpec(count: Np), .prompt),
+                                                         ("vpt-shallow step", PromptSpec(count: Np), .prompt),
+                                                         ("vpt-deep step", PromptSpec(count: Np, deep: true), .prompt),
+                                                         ("full fine-tune step", PromptSpec(count: 0), .full)]
+        for (name, spec, mode) in cases {
+            let bb = c.initBackbone(seed: 1)
+            let m = ViTClassifier(config: c, backbone: bb, numClasses: K, prompts: spec, pooling: .cls, mode: mode)
+            m.initHead(rng: &rng)
+            var groups = [(m.task, m.taskGrads)]
+            if let g = m.backboneGrads { groups.append((m.backbone, g)) }
+            let opt = Optimizer(OptimizerConfig(kind: .adamw, lr: 1e-4, weightDecay: 0), groups)
+            if name == "forward" {
+                record(name, F, measure(seconds: seconds) { m.forward(images: images.ptr, B: B, rng: &rng) })
+                continue
+            }
+            let t = measure(seconds: seconds) {
+                m.forward(images: images.ptr, B: B, labels: labels, training: true, rng: &rng)
+                m.zeroGrads()
+                m.backward(labels: labels)
+                opt.step(lr: 1e-4)
+            }
+            let Tm = 1 + spec.count + c.numPatches
+            let Fm = forwardFLOPs(c, tokens: Tm), Am = attentionFLOPs(c, tokens: Tm)
+            // prompt tuning: forward + input gradients (attention backward is twice its forward);
+            // full fine-tuning adds the weight gradients: another forward's worth of matmuls.
+            record(name, mode == .full ? 3 * Fm + Am : 2 * Fm + Am, t)
+        }
+        return out
+    }
+}

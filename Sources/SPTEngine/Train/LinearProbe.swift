@@ -1,0 +1,74 @@
+import Foundation
+
+/// The standard test of a frozen backbone: features (the head's input: pooled tokens after the
+/// final LayerNorm) are computed once, then a softmax-regression head is trained on them with
+/// AdamW and scored on the test split. Comparing against `random-tiny` shows what pretraining bought.
+public enum LinearProbe {
+    public struct Result: Sendable {
+        public var trainAccuracy: Double
+        public var testAccuracy: Double
+        public var featureSeconds: Double
+        public var trainImages: Int
+        public var testImages: Int
+    }
+
+    /// Features of every image of `data`, [N, D].
+    public static func features(_ backbone: Backbone, _ data: Dataset, pooling: Pooling, batch: Int = 128) -> [Float] {
+        let c = backbone.config
+        let model = ViTClassifier(config: c, backbone: backbone.params, numClasses: max(2, data.classes),
+                                  prompts: PromptSpec(count: 0), pooling: pooling, mode: .linear)
+        let batcher = Batcher(channels: c.channels, size: c.imageSize, norm: backbone.norm)
+        let input = Buffer([batch, c.channels, c.imageSize, c.imageSize])
+        var out = [Float](repeating: 0, count: data.count * c.dim), rng = RNG(seed: 0), i = 0
+        while i < data.count {
+            let n = min(batch, data.count - i)
+            batcher.fill(input.ptr, from: data, indices: Array(i..<(i + n))[...], rng: &rng)
+            model.forward(images: input.ptr, B: n, rng: &rng)
+            out.withUnsafeMutableBufferPointer { ($0.baseAddress! + i * c.dim).update(from: model.features.ptr, count: n * c.dim) }
+            i += n
+        }
+        return out
+    }
+
+    public static func run(_ backbone: Backbone, train: Dataset, test: Dataset, pooling: Pooling? = nil,
+                           epochs: Int = 30, lr: Float = 3e-3, batch: Int = 256, seed: UInt64 = 0) -> Result {
+        let start = Date(), pool = pooling ?? backbone.pooling
+        let ftr = features(backbone, train, pooling: pool), fte = features(backbone, test, pooling: pool)
+        let featureSeconds = Date().timeIntervalSince(start)
+        let D = backbone.config.dim, K = train.classes
+        var l = ParameterLayout()
+        l.add("head.weight", [K, D]); l.add("head.bias", [K])
+        let head = ParameterSet(l), grads = ParameterSet(l)
+        var rng = RNG(seed: seed)
+        for i in 0..<(K * D) { head.values[i] = 0.01 * rng.normal() }
+        let opt = Optimizer(OptimizerConfig(kind: .adamw, lr: lr, weightDecay: 1e-4), [(head, grads)])
+        let x = Buffer([batch, D]), logits = Buffer([batch, K]), probs = Buffer([batch, K]), dlogits = Buffer([batch, K])
+        let steps = max(1, train.count / batch), total = steps * epochs
+        var oc = opt.config
+        oc.warmupSteps = steps
+        for e in 0..<epochs {
+            var order = Array(0..<train.count)
+            var r = RNG(seed: seed &+ UInt64(e))
+            for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, r.int(i + 1)) }
+            for s in 0..<steps {
+                let idx = order[(s * batch)..<((s + 1) * batch)]
+                for (row, i) in idx.enumerated() { ftr.withUnsafeBufferPointer { (x.ptr + row * D).update(from: $0.baseAddress! + i * D, count: D) } }
+                let labels = idx.map { train.labels[$0] }
+                matmulForward(logits.ptr, x.ptr, head.ptr("head.weight"), head.ptr("head.bias"), M: batch, K: D, N: K)
+                _ = crossEntropyForward(probs.ptr, logits.ptr, labels, B: batch, K: K)
+                grads.values.zero(); dlogits.zero()
+                crossEntropyBackward(dlogits: dlogits.ptr, probs.ptr, labels, B: batch, K: K)
+                matmulBackward(dinp: nil, dweight: grads.ptr("head.weight"), dbias: grads.ptr("head.bias"), dlogits.ptr, x.ptr,
+                               head.ptr("head.weight"), M: batch, K: D, N: K)
+                opt.step(lr: oc.learningRate(step: e * steps + s, totalSteps: total))
+            }
+        }
+        func accuracy(_ f: [Float], _ labels: [Int32]) -> Double {
+            let n = labels.count, out = Buffer([n, K])
+            f.withUnsafeBufferPointer { matmulForward(out.ptr, UnsafeMutablePointer(mutating: $0.baseAddress!), head.ptr("head.weight"), head.ptr("head.bias"), M: n, K: D, N: K) }
+            return Double(countCorrect(out.ptr, labels, K: K)) / Double(max(1, n))
+        }
+        return Result(trainAccuracy: accuracy(ftr, train.labels), testAccuracy: accuracy(fte, test.labels),
+                      featureSeconds: featureSeconds, trainImages: train.count, testImages: test.count)
+    }
+}

@@ -1,0 +1,181 @@
+import ArgumentParser
+import Foundation
+import SPTDashboard
+import SPTEngine
+import SPTRuns
+import SPTTerminal
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure the engine against the GEMM peak and PyTorch in one process; never part of the tests.",
+        discussion: "Run as a user's machine would: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE spt bench (make bench does).")
+
+    @Option(help: "Config preset.") var config = "reference"
+    @Option(help: "Batch.") var batch = 64
+    @Option(help: "Prompts.") var prompts = 10
+    @Option(help: "Worker threads.") var threads = 2
+    @Option(help: "Seconds per measurement.") var seconds = 3.0
+    @Option(help: "Python with torch for the comparison (default: python3 if it imports torch).") var python: String?
+    @Flag(help: "Skip the PyTorch comparison.") var noTorch = false
+    @Option(help: "Backbone for the K-means timing.") var kmeansBackbone = "mae-tiny"
+    @Flag(help: "Print JSON.") var json = false
+
+    struct Report: Codable {
+        var blasCore: String, threads: Int, config: ViTConfig, batch: Int, prompts: Int
+        var gemmPeakGFLOPs: Double
+        var steps: [Benchmark.Step]
+        var torch: [String: Double]?
+        var nmiOverheadFraction: Double?
+        var kmeans: [String: Double]?
+        var frameMilliseconds: Double
+        var runLogRead100kSeconds: Double
+    }
+
+    func run() throws {
+        Parallel.setThreads(threads)
+        guard let c = ViTConfig.presets[config] else { throw ValidationError("unknown config \(config)") }
+        let rows = batch * (1 + prompts + c.numPatches)
+        let peak = Benchmark.gemmPeak(c, rows: rows)
+        let steps = Benchmark.steps(c, batch: batch, prompts: prompts, classes: 10, peak: peak, seconds: seconds)
+        var report = Report(blasCore: blasCoreName, threads: threads, config: c, batch: batch, prompts: prompts,
+                            gemmPeakGFLOPs: peak, steps: steps, torch: nil, nmiOverheadFraction: nil, kmeans: nil,
+                            frameMilliseconds: frameTime(), runLogRead100kSeconds: try runLogRead())
+        report.nmiOverheadFraction = nmiOverhead(c, steps: steps)
+        if !noTorch { report.torch = torchNumbers(c) }
+        report.kmeans = kmeansTiming()
+        if json {
+            let e = JSONEncoder(); e.outputFormatting = [.prettyPrinted, .sortedKeys]
+            say(String(decoding: try e.encode(report), as: UTF8.self))
+            return
+        }
+        say("BLAS core \(report.blasCore), \(threads) thread(s); config \(config) (\(c.imageSize)²×\(c.channels), patch \(c.patchSize), D \(c.dim), depth \(c.depth), heads \(c.heads)), batch \(batch), \(prompts) prompts")
+        say(String(format: "GEMM peak on the model's shapes: %.1f GFLOP/s", peak))
+        let torchKey = ["forward": "forward", "vpt-shallow step": "vpt_shallow", "vpt-deep step": "vpt_deep", "full fine-tune step": "full"]
+        say("step                    img/s   GFLOP/s  of peak   PyTorch img/s  Swift/PyTorch")
+        for s in steps {
+            let t = report.torch?[torchKey[s.name] ?? ""]
+            say(String(format: "%-20@ %8.1f %9.1f %7.0f%%   %@", s.name, s.imagesPerSecond, s.gflops, s.fractionOfPeak * 100,
+                       t.map { String(format: "%13.1f  %12.2f×", $0, s.imagesPerSecond / $0) } ?? "            —"))
+        }
+        if let n = report.nmiOverheadFraction { say(String(format: "NMI every 5 steps (32-image probe): %.1f%% of training time", n * 100)) }
+        if let k = report.kmeans {
+            say(String(format: "K-means, deep prompts (%.0f layers × %.0f tokens, 10 centroids): %.3f s clustering (+%.2f s gathering), inertia %.4g",
+                       k["layers"] ?? 0, k["tokens"] ?? 0, k["seconds"] ?? 0, k["gather_seconds"] ?? 0, k["inertia"] ?? 0))
+            if let sk = k["sklearn_seconds"] {
+                say(String(format: "scikit-learn KMeans on the same matrices: %.3f s, inertia %.4g", sk, k["sklearn_inertia"] ?? 0))
+            }
+        }
+        say(String(format: "dashboard frame (160×48, 5 runs × 100k points, render + diff): %.2f ms", report.frameMilliseconds))
+        say(String(format: "run log: 100k records read in %.3f s", report.runLogRead100kSeconds))
+    }
+
+    private func pythonWithTorch() -> String? {
+        let candidates = python.map { [$0] } ?? ["python3"]
+        for p in candidates where run(p, ["-c", "import torch"]) != nil { return p }
+        return nil
+    }
+
+    /// Runs a program, returning its stdout, or nil when it fails.
+    private func run(_ exe: String, _ args: [String]) -> String? {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = [exe] + args
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        guard (try? p.run()) != nil else { return nil }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return p.terminationStatus == 0 ? String(decoding: data, as: UTF8.self) : nil
+    }
+
+    private func toolPath(_ name: String) -> String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../tools/bench/\(name)").standardized.path
+    }
+
+    private func torchNumbers(_ c: ViTConfig) -> [String: Double]? {
+        guard let py = pythonWithTorch() else { say("(PyTorch not importable: no comparison; pass --python PATH)"); return nil }
+        let args = [toolPath("torch_bench.py"), "--image", "\(c.imageSize)", "--patch", "\(c.patchSize)", "--channels", "\(c.channels)",
+                    "--dim", "\(c.dim)", "--depth", "\(c.depth)", "--heads", "\(c.heads)", "--mlp", "\(c.mlpDim)",
+                    "--batch", "\(batch)", "--prompts", "\(prompts)", "--threads", "\(threads)"]
+        guard let out = run(py, args), let obj = try? JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any] else { return nil }
+        return obj.compactMapValues { $0 as? Double }
+    }
+
+    private func nmiOverhead(_ c: ViTConfig, steps: [Benchmark.Step]) -> Double? {
+        guard let step = steps.first(where: { $0.name == "vpt-shallow step" }), let fwd = steps.first(where: { $0.name == "forward" }) else { return nil }
+        let m = ViTClassifier(config: c, backbone: c.initBackbone(seed: 1), numClasses: 10, prompts: PromptSpec(count: prompts), pooling: .cls, mode: .prompt)
+        var rng = RNG(seed: 0)
+        let probe = Buffer([32, c.channels, c.imageSize, c.imageSize])
+        for i in 0..<probe.count { probe[i] = rng.normal() }
+        m.forward(images: probe.ptr, B: 32, rng: &rng)
+        let nmi = Benchmark.measure(seconds: 1) { _ = NMI.perBlock(m, B: 32, mode: .tokens, normalization: .sqrt) } ?? 0
+        let probeSeconds = 32 / fwd.imagesPerSecond + nmi
+        return probeSeconds / (5 * Double(batch) / step.imagesPerSecond)
+    }
+
+    private func kmeansTiming() -> [String: Double]? {
+        guard let b = try? Backbone.load(kmeansBackbone), let data = try? TaskCatalog.load("fashion-mnist", imageSize: b.config.imageSize) else {
+            say("(K-means timing skipped: backbone \(kmeansBackbone) or fashion-mnist unavailable)"); return nil
+        }
+        let task = TaskData(source: data, protocol: .final)
+        let cand = Candidates.gather(backbone: b, data: task.train, layerCount: b.config.depth)
+        var seconds = 0.0, inertia = 0.0
+        for l in 0..<cand.layers.count {
+            let t = Date()
+            let r = cand.layers[l].withUnsafeBufferPointer { kmeans(UnsafeMutablePointer(mutating: $0.baseAddress!), N: cand.images * cand.tokensPerImage, D: cand.dim, K: 10, seed: UInt64(l)) }
+            seconds += Date().timeIntervalSince(t)
+            inertia += r.inertia
+        }
+        var out: [String: Double] = ["layers": Double(cand.layers.count), "tokens": Double(cand.images * cand.tokensPerImage),
+                                     "seconds": seconds, "gather_seconds": cand.seconds, "inertia": inertia]
+        if let py = pythonWithTorch() ?? python {
+            let file = NSTemporaryDirectory() + "spt-kmeans-tokens.safetensors"
+            let tensors = cand.layers.enumerated().map { (name: "layer\($0.offset)", shape: [cand.images * cand.tokensPerImage, cand.dim], values: $0.element) }
+            if (try? SafeTensors.write(path: file, tensors: tensors)) != nil,
+               let o = run(py, [toolPath("kmeans_sklearn.py"), file, "--k", "10", "--threads", "\(threads)"]),
+               let obj = try? JSONSerialization.jsonObject(with: Data(o.utf8)) as? [String: Double] {
+                out["sklearn_seconds"] = obj["seconds"]; out["sklearn_inertia"] = obj["inertia"]
+            }
+            try? FileManager.default.removeItem(atPath: file)
+        }
+        return out
+    }
+
+    private func frameTime() -> Double {
+        var s = DashboardState(mode: .replay, task: "bench", backbone: "bench", themes: ["dark"], strategies: [])
+        var rng = RNG(seed: 1)
+        for r in 0..<5 {
+            var recs: [RunRecord] = [.header(RunHeader(run: "run\(r)", session: "b", engine: engineVersion, task: "t", backbone: "b", strategy: "kmeans",
+                                                      deep: true, prompts: 10, optimizer: "adamw", lr: 1e-3, weightDecay: 0, epochs: 1,
+                                                      batch: 1, seed: 0, threads: 1))]
+            for step in 1...100_000 {
+                recs.append(.train(TrainRecord(step: step, epoch: Double(step) / 1000, time: Double(step) / 10, loss: 1 / Double(step) + Double(rng.uniform()) * 0.01,
+                                               lr: 1e-3, gradNorm: 1, imagesPerSecond: 100)))
+                if step % 1000 == 0 { recs.append(.nmi(NMIRecord(step: step, epoch: 0, time: 0, values: (0..<6).map { _ in Double(rng.uniform()) }, mode: "tokens", normalization: "sqrt"))) }
+            }
+            _ = update(&s, .records(id: "run\(r)", recs))
+        }
+        var previous: CellBuffer?
+        let t = Benchmark.measure(seconds: 2) {
+            let frame = view(s, width: 160, height: 48)
+            _ = screenDiff(old: previous, new: frame)
+            previous = frame
+        } ?? 0
+        return t * 1000
+    }
+
+    private func runLogRead() throws -> Double {
+        let path = NSTemporaryDirectory() + "spt-bench-\(UInt32.random(in: 0..<UInt32.max)).jsonl"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let w = try RunLogWriter(path: path)
+        try w.append(.header(RunHeader(run: "b", session: "b", engine: engineVersion, task: "t", backbone: "b", strategy: "random", deep: false,
+                                       prompts: 1, optimizer: "sgd", lr: 0.1, weightDecay: 0, epochs: 1, batch: 1, seed: 0, threads: 1)))
+        for s in 1..<100_000 {
+            try w.append(.train(TrainRecord(step: s, epoch: 0, time: Double(s), loss: 1, lr: 0.1, gradNorm: 1, imagesPerSecond: 1)))
+        }
+        let t = Date()
+        _ = try RunLogReader.read(path)
+        return Date().timeIntervalSince(t)
+    }
+}

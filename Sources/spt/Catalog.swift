@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import SPTEngine
+
+struct Tasks: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the built-in tasks.")
+    func run() throws {
+        for t in TaskCatalog.builtins {
+            let status: String
+            do {
+                let d = try TaskCatalog.load(t.name, imageSize: 28)
+                status = "\(d.train.count) train / \(d.test.count) test, \(d.train.classes) classes, \(d.train.channels)×\(d.train.height)×\(d.train.width)"
+            } catch {
+                status = "unavailable: \(error)"
+            }
+            say("\(t.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(status)\n                 \(t.describe); source: \(t.source)")
+        }
+        say("Any directory in MNIST-layout IDX format also works as --task.")
+    }
+}
+
+struct Backbones: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the built-in backbones with their metadata.")
+    func run() throws {
+        for name in Backbone.builtinNames {
+            do {
+                let b = try Backbone.load(name)
+                let c = b.config
+                say("\(name): ViT D=\(c.dim) depth=\(c.depth) heads=\(c.heads) mlp=\(c.mlpDim) patch=\(c.patchSize) input=\(c.channels)×\(c.imageSize)² pooling=\(b.pooling.rawValue) hash=\(b.hash)")
+                for k in ["method", "data", "epochs", "seed", "final_loss", "final_test_accuracy", "train_seconds_this_invocation", "command", "linear_probe"] {
+                    if let v = b.metadata[k] { say("    \(k): \(v)") }
+                }
+                if let p = b.path { say("    file: \(p)") }
+            } catch {
+                say("\(name): not available in this build (\(error))")
+            }
+        }
+    }
+}
+
+struct Probe: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Linear probe of a frozen backbone: softmax regression on its features, test accuracy.")
+    @Option(help: "Backbone name or file.") var backbone = "mae-tiny"
+    @Option(help: "Task name or directory.") var task = "fashion-mnist"
+    @Option(help: "Training images (the first N of the training split; 0 = all).") var trainImages = 10_000
+    @Option(help: "Head input: cls or mean (default: the backbone's).") var pooling: Pooling?
+    @Option(help: "Epochs over the features.") var epochs = 30
+    @Option(help: "Worker threads.") var threads = 2
+
+    func run() throws {
+        Parallel.setThreads(threads)
+        let b = try Backbone.load(backbone)
+        let d = try TaskCatalog.load(task, imageSize: b.config.imageSize)
+        let train = trainImages > 0 && trainImages < d.train.count ? d.train.subset(Array(0..<trainImages)) : d.train
+        let r = LinearProbe.run(b, train: train, test: d.test, pooling: pooling, epochs: epochs)
+        say(String(format: "%@ on %@: linear probe test accuracy %.2f%% (train %.2f%%; %d train / %d test images; features %.1fs)",
+                   b.name, task, r.testAccuracy * 100, r.trainAccuracy * 100, r.trainImages, r.testImages, r.featureSeconds))
+    }
+}
