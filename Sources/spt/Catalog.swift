@@ -3,8 +3,12 @@ import Foundation
 import SPTEngine
 
 struct Tasks: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the built-in tasks.")
+    static let configuration = CommandConfiguration(abstract: "List the built-in tasks (or preview one's images as text).")
+    @Option(help: "Print the first training images of this task as text, with labels.") var preview: String?
+    @Option(help: "How many images --preview prints.") var count = 4
+
     func run() throws {
+        if let preview { return try show(preview) }
         for t in TaskCatalog.builtins {
             let status: String
             do {
@@ -16,6 +20,21 @@ struct Tasks: ParsableCommand {
             say("\(t.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(status)\n                 \(t.describe); source: \(t.source)")
         }
         say("Any directory in MNIST-layout IDX format also works as --task.")
+    }
+
+    private func show(_ name: String) throws {
+        let d = try TaskCatalog.load(name, imageSize: 28).train
+        let ramp = Array(" .:-=+*#%@")
+        for i in 0..<min(count, d.count) {
+            say("\(name) #\(i): \(d.classNames[Int(d.labels[i])])")
+            for y in 0..<d.height {
+                let row = (0..<d.width).map { x -> Character in
+                    let v = d.images[i * d.imageSize + y * d.width + x]
+                    return ramp[min(ramp.count - 1, Int(v * Float(ramp.count)))]
+                }
+                say(String(row))
+            }
+        }
     }
 }
 

@@ -11,12 +11,17 @@ public enum TaskCatalog {
     public static let builtins: [Entry] = [
         Entry(name: "fashion-mnist", source: "Debian dataset-fashion-mnist (\(DataPaths.fashionMNIST))",
               describe: "10 classes of clothing, 28×28 gray, 60,000 train / 10,000 test"),
-    ]
+    ] + StructuredTasks.Kind.allCases.map {
+        Entry(name: $0.rawValue, source: "generated (seeded), rendered at the backbone's resolution",
+              describe: "\($0.describe); \($0.classNames.count) classes, 2,000 train / 2,000 test")
+    }
 
     /// Loads a built-in task or a directory in a supported format (MNIST-layout IDX).
     public static func load(_ nameOrPath: String, imageSize: Int) throws -> DataSplits {
         switch nameOrPath {
         case "fashion-mnist": return try BuiltinData.fashionMNIST()
+        case let n where StructuredTasks.Kind(rawValue: n) != nil:
+            return StructuredTasks.make(StructuredTasks.Kind(rawValue: n)!, size: imageSize)
         default:
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: nameOrPath, isDirectory: &isDir), isDir.boolValue else {
