@@ -25,10 +25,12 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CNcurses", path: "Sources/CNcurses", pkgConfig: "ncursesw",
                        providers: [.apt(["libncurses-dev"])]),
+        .systemLibrary(name: "CPng", path: "Sources/CPng", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
 
-        .target(name: "SPTEngine", dependencies: ["COpenBLAS", "CZlib", "SPTRuns"],
+        .target(name: "SPTEngine", dependencies: ["COpenBLAS", "CZlib", "CPng", "SPTRuns"],
                 resources: [.copy("Backbones")], swiftSettings: engineSettings),
         .target(name: "SPTRuns"),
         .target(name: "SPTDashboard", dependencies: ["SPTRuns"]),
@@ -43,7 +45,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .testTarget(name: "SPTEngineTests", dependencies: ["SPTEngine"],
+        .testTarget(name: "SPTEngineTests", dependencies: ["SPTEngine", "CPng"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "SPTRunsTests", dependencies: ["SPTRuns"], exclude: ["Snapshots"]),
         .testTarget(name: "SPTDashboardTests", dependencies: ["SPTDashboard"], exclude: ["Snapshots"]),

@@ -16,7 +16,8 @@ public enum TaskCatalog {
               describe: "\($0.describe); \($0.classNames.count) classes, 2,000 train / 2,000 test")
     }
 
-    /// Loads a built-in task or a directory in a supported format (MNIST-layout IDX).
+    /// Loads a built-in task or a directory: CIFAR-10/100 binary batches, an image folder
+    /// (train/ and test/ with a folder per class) or MNIST-layout IDX files.
     public static func load(_ nameOrPath: String, imageSize: Int) throws -> DataSplits {
         switch nameOrPath {
         case "fashion-mnist": return try BuiltinData.fashionMNIST()
@@ -28,6 +29,8 @@ public enum TaskCatalog {
                 throw EngineError.invalidArgument("task \(nameOrPath): not a built-in (\(builtins.map(\.name).joined(separator: ", "))) and not a directory")
             }
             let name = (nameOrPath as NSString).lastPathComponent
+            if CIFARReader.isCIFAR(nameOrPath) { return try CIFARReader.load(directory: nameOrPath, name: name) }
+            if ImageFolderReader.isImageFolder(nameOrPath) { return try ImageFolderReader.load(directory: nameOrPath, name: name) }
             return try IDXReader.load(directory: nameOrPath, name: name)
         }
     }
