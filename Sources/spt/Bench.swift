@@ -54,7 +54,7 @@ struct Bench: ParsableCommand {
         say("step                    img/s   GFLOP/s  of peak   PyTorch img/s  Swift/PyTorch")
         for s in steps {
             let t = report.torch?[torchKey[s.name] ?? ""]
-            say(String(format: "%-20@ %8.1f %9.1f %7.0f%%   %@", s.name, s.imagesPerSecond, s.gflops, s.fractionOfPeak * 100,
+            say(s.name.padding(toLength: 20, withPad: " ", startingAt: 0) + String(format: " %8.1f %9.1f %7.0f%%   %@", s.imagesPerSecond, s.gflops, s.fractionOfPeak * 100,
                        t.map { String(format: "%13.1f  %12.2f×", $0, s.imagesPerSecond / $0) } ?? "            —"))
         }
         if let n = report.nmiOverheadFraction { say(String(format: "NMI every 5 steps (32-image probe): %.1f%% of training time", n * 100)) }

@@ -77,8 +77,8 @@ extension RunLog {
         return out
     }
 
-    /// Index of the segment a step belongs to.
-    public func segment(at step: Int) -> Int {
+    /// Index of the segment a step belongs to, given `segments` computed once by the caller.
+    public static func segment(at step: Int, in segments: [(step: Int, strategy: String)]) -> Int {
         var k = 0
         for (i, s) in segments.enumerated() where i > 0 && s.step <= step { k = i }
         return k

@@ -29,7 +29,7 @@ public enum CSVExport {
                     let pts = log.series(metric)
                     let sm = Smoothing.ema(pts.map(\.value), weight: smoothing)
                     for (p, s) in zip(pts, sm) {
-                        let seg = log.segment(at: p.step)
+                        let seg = RunLog.segment(at: p.step, in: segs)
                         rows.append([log.runName, segs[seg].strategy, String(seg), String(p.step), number(p.epoch),
                                      number(p.time), metric.description, metric.block.map(String.init) ?? "",
                                      number(p.value), number(s), number(smoothing)])

@@ -170,26 +170,70 @@ extension RunRecord {
         return line
     }
 
-    /// Decodes one line. Returns nil for a well-formed record of a kind this build does not know.
-    public static func decode(line: Data, decoder: JSONDecoder) throws -> RunRecord? {
-        struct Kind: Decodable { let kind: String }
-        let k = try decoder.decode(Kind.self, from: line).kind
-        switch k {
-        case "header": return .header(try decoder.decode(RunHeader.self, from: line))
-        case "train": return .train(try decoder.decode(TrainRecord.self, from: line))
-        case "eval": return .eval(try decoder.decode(EvalRecord.self, from: line))
-        case "nmi": return .nmi(try decoder.decode(NMIRecord.self, from: line))
-        case "init": return .initialization(try decoder.decode(InitRecord.self, from: line))
-        case "segment": return .segment(try decoder.decode(SegmentRecord.self, from: line))
-        case "event": return .event(try decoder.decode(EventRecord.self, from: line))
-        default: return nil
-        }
+    public struct DecodeError: Error, CustomStringConvertible {
+        public let message: String
+        public var description: String { message }
     }
 
-    public static func makeDecoder() -> JSONDecoder {
-        let d = JSONDecoder()
-        d.keyDecodingStrategy = .convertFromSnakeCase
-        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
-        return d
+    /// Decodes one line. Returns nil for a well-formed record of a kind this build does not know;
+    /// throws for anything that is not a well-formed record (unknown fields are ignored).
+    public static func decode(line: Data) throws -> RunRecord? {
+        let v = try line.withUnsafeBytes { try JSONValue.parse($0) }
+        guard case .object(let o) = v else { throw DecodeError(message: "not a JSON object") }
+        guard let kind = o["kind"]?.string else { throw DecodeError(message: "no kind") }
+        func num(_ k: String) throws -> Double {
+            guard let d = o[k]?.double else { throw DecodeError(message: "\(kind): field \(k) missing or not a number") }
+            return d
+        }
+        func int(_ k: String) throws -> Int {
+            guard let d = o[k]?.int else { throw DecodeError(message: "\(kind): field \(k) missing or not an integer") }
+            return d
+        }
+        func str(_ k: String) throws -> String {
+            guard let d = o[k]?.string else { throw DecodeError(message: "\(kind): field \(k) missing or not a string") }
+            return d
+        }
+        func optNum(_ k: String) -> Double? { o[k]?.double }
+        func optStr(_ k: String) -> String? { o[k]?.string }
+        switch kind {
+        case "header":
+            var params: [String: String]?
+            if case .object(let p) = o["params"] { params = p.compactMapValues(\.string) }
+            guard let deep = o["deep"]?.bool else { throw DecodeError(message: "header: field deep missing") }
+            guard let seed = o["seed"]?.double, seed >= 0 else { throw DecodeError(message: "header: field seed missing") }
+            var h = RunHeader(run: try str("run"), session: try str("session"), created: try str("created"), engine: try str("engine"),
+                              task: try str("task"), backbone: try str("backbone"), backboneHash: optStr("backbone_hash"),
+                              strategy: try str("strategy"), variant: optStr("variant"), deep: deep, prompts: try int("prompts"),
+                              mode: optStr("mode"), pooling: optStr("pooling"), optimizer: try str("optimizer"), lr: try num("lr"),
+                              weightDecay: try num("weight_decay"), epochs: try int("epochs"), batch: try int("batch"),
+                              seed: UInt64(seed), threads: try int("threads"), params: params)
+            h.schema = try int("schema")
+            return .header(h)
+        case "train":
+            return .train(TrainRecord(step: try int("step"), epoch: try num("epoch"), time: try num("time"), loss: try num("loss"),
+                                      lr: try num("lr"), gradNorm: try num("grad_norm"), imagesPerSecond: try num("images_per_second")))
+        case "eval":
+            return .eval(EvalRecord(step: try int("step"), epoch: try num("epoch"), time: try num("time"), split: try str("split"),
+                                    loss: try num("loss"), accuracy: try num("accuracy")))
+        case "nmi":
+            guard case .array(let a) = o["values"] else { throw DecodeError(message: "nmi: field values missing") }
+            let values = try a.map { v -> Double in
+                guard let d = v.double else { throw DecodeError(message: "nmi: a value is not a number") }
+                return d
+            }
+            return .nmi(NMIRecord(step: try int("step"), epoch: try num("epoch"), time: try num("time"), values: values,
+                                  mode: try str("mode"), normalization: try str("normalization")))
+        case "init":
+            return .initialization(InitRecord(step: try int("step"), strategy: try str("strategy"), variant: optStr("variant"),
+                                              seconds: try num("seconds"), gatherSeconds: optNum("gather_seconds"),
+                                              iterations: o["iterations"]?.int, inertia: optNum("inertia"), images: o["images"]?.int))
+        case "segment":
+            return .segment(SegmentRecord(step: try int("step"), time: try num("time"), strategy: try str("strategy"),
+                                          variant: optStr("variant"), reason: try str("reason")))
+        case "event":
+            return .event(EventRecord(step: try int("step"), time: try num("time"), event: try str("event"), message: optStr("message")))
+        default:
+            return nil
+        }
     }
 }

@@ -27,7 +27,6 @@ public final class RunLogReader {
     private var offset: UInt64 = 0
     private var pending = Data()
     private var lineNumber = 0
-    private let decoder = RunRecord.makeDecoder()
 
     public init(path: String) {
         self.path = path
@@ -89,7 +88,7 @@ public final class RunLogReader {
     private func parse(_ line: Data) -> RunRecord? {
         if line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { return nil }
         do {
-            guard let r = try RunRecord.decode(line: line, decoder: decoder) else { log.unknownKinds += 1; return nil }
+            guard let r = try RunRecord.decode(line: line) else { log.unknownKinds += 1; return nil }
             if case .header(let h) = r {
                 guard log.header == nil else {
                     log.issues.append(RunLogIssue(line: lineNumber, message: "second header ignored"))

@@ -28,8 +28,8 @@ public final class RunLogWriter: @unchecked Sendable {
     /// Creates (or appends to) the file, creating parent directories.
     public init(path: String) throws {
         self.path = path
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
-                                                withIntermediateDirectories: true)
+        let parent = (path as NSString).deletingLastPathComponent
+        if !parent.isEmpty { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) }
         fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw RunLogError.io(path: path, message: String(cString: strerror(errno))) }
     }
