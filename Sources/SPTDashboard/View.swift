@@ -19,7 +19,7 @@ public func view(_ s: DashboardState, width: Int, height: Int) -> CellBuffer {
     var nmiRows = depth > 0 ? min(depth, 12) + 1 : 0
     var chartH = height - 1 - tableRows - nmiRows - 3
     if chartH < 8 { nmiRows = 0; chartH = height - 1 - tableRows - 3 }
-    var chart = LineChart(title: s.metric.rawValue + (s.smoothing > 0 && s.metric == .loss ? " (EMA \(s.smoothing))" : ""),
+    var chart = LineChart(title: s.metric.rawValue + (s.smoothing > 0 ? " (EMA \(s.smoothing))" : ""),
                           series: chartSeries(s))
     chart.logY = s.logY; chart.zoom = s.zoom; chart.xLabel = s.xAxis.rawValue; chart.glyphs = g
     chart.draw(into: &buf, x: 0, y: 1, width: width, height: chartH)
@@ -37,23 +37,25 @@ public enum Layout {
     public static let minHeight = 18
 }
 
-/// The curves of the chosen metric, one per run, smoothed with the dashboard's EMA weight.
+/// The curves of the chosen metric, one per run, as their traces summarize them (already
+/// smoothed with the dashboard's EMA weight).
 func chartSeries(_ s: DashboardState) -> [ChartSeries] {
     s.runs.enumerated().map { i, r in
-        let pts: [SeriesPoint]
+        let t: Trace
         switch s.metric {
-        case .loss: pts = r.loss
-        case .evalAccuracy: pts = r.evalAccuracy
-        case .trainAccuracy: pts = r.trainAccuracy
-        case .nmiMean: pts = r.nmiMean
-        case .learningRate: pts = r.learningRate
-        case .gradNorm: pts = r.gradNorm
+        case .loss: t = r.loss
+        case .evalAccuracy: t = r.evalAccuracy
+        case .trainAccuracy: t = r.trainAccuracy
+        case .nmiMean: t = r.nmiMean
+        case .learningRate: t = r.learningRate
+        case .gradNorm: t = r.gradNorm
         }
-        let xs: [Double] = pts.map { p in
+        func x(_ p: SeriesPoint) -> Double {
             switch s.xAxis { case .step: Double(p.step); case .epoch: p.epoch; case .time: p.time }
         }
-        let ys = s.smoothing > 0 ? Smoothing.ema(pts.map(\.value), weight: s.smoothing) : pts.map(\.value)
-        return ChartSeries(name: r.label, xs: xs, ys: ys, role: .series(i))
+        var pts = t.buckets.map { Downsample.Bucket(x: x($0.last), min: $0.min, max: $0.max, last: $0.last.value) }
+        if let first = t.points.first, !pts.isEmpty { pts[0].x = min(pts[0].x, x(first)) }  // the axis starts at the first point
+        return ChartSeries(name: r.label, points: pts, role: .series(i))
     }
 }
 
@@ -90,7 +92,7 @@ private func runsTable(_ buf: inout CellBuffer, _ s: DashboardState, y: Int, wid
         buf.put(String(line.prefix(width)), x: 0, y: ry, role: focused ? .highlight : .text, attrs: focused ? .bold : [])
         buf.put(glyphs.legendMark, x: 1, y: ry, role: .series(i))
         if sparkW > 4 {
-            buf.put(Sparkline.render(Smoothing.ema(r.loss.map(\.value), weight: s.smoothing), width: sparkW, glyphs: glyphs),
+            buf.put(Sparkline.render(r.loss.buckets.map(\.last.value), width: sparkW, glyphs: glyphs),
                     x: cols.count, y: ry, role: .series(i))
         }
         if let m = r.message, r.status == .diverged || r.status == .error {
@@ -104,8 +106,8 @@ private func nmiPanel(_ buf: inout CellBuffer, _ r: RunView, y: Int, width: Int,
     buf.put(String("NMI per block — \(r.label) (\(r.nmiMode); each line autoscaled)\(seg)".prefix(width)), x: 0, y: y, role: .title, attrs: .bold)
     let w = max(4, width - 26)
     for b in 0..<min(r.nmi.count, rows - 1) {
-        let vals = r.nmi[b].map(\.value)
-        let first = vals.first.map(LineChart.format) ?? "—", last = vals.last.map(LineChart.format) ?? "—"
+        let vals = r.nmi[b].buckets.map(\.last.value)
+        let first = r.nmi[b].points.first.map { LineChart.format($0.value) } ?? "—", last = r.nmi[b].last.map { LineChart.format($0.value) } ?? "—"
         buf.put(String(format: "b%-2d", b), x: 0, y: y + 1 + b, role: .dim)
         buf.put(Sparkline.render(vals, width: w, glyphs: glyphs), x: 4, y: y + 1 + b, role: .series(b % 6))
         buf.put("\(first.leftPad(9)) → \(last.leftPad(9))", x: 5 + w, y: y + 1 + b, role: .text)

@@ -18,41 +18,52 @@ struct Bench: ParsableCommand {
     @Option(help: "Python with torch for the comparison (default: python3 if it imports torch).") var python: String?
     @Flag(help: "Skip the PyTorch comparison.") var noTorch = false
     @Option(help: "Backbone for the K-means timing.") var kmeansBackbone = "mae-tiny"
+    @Option(help: "Comma-separated parts to run: engine, kmeans, dashboard, runlog (default: all).")
+    var only = Part.allCases.map(\.rawValue).joined(separator: ",")
     @Flag(help: "Print JSON.") var json = false
+
+    enum Part: String, CaseIterable { case engine, kmeans, dashboard, runlog }
 
     struct Report: Codable {
         var blasCore: String, threads: Int, config: ViTConfig, batch: Int, prompts: Int
-        var gemmPeakGFLOPs: Double
-        var steps: [Benchmark.Step]
+        var gemmPeakGFLOPs: Double?
+        var steps: [Benchmark.Step] = []
         var torch: [String: Double]?
         var nmiOverheadFraction: Double?
         var kmeans: [String: Double]?
-        var frameMilliseconds: Double
-        var runLogRead100kSeconds: Double
+        var frameMilliseconds: Double?
+        var runLogRead100kSeconds: Double?
     }
 
     func run() throws {
         Parallel.setThreads(threads)
         guard let c = ViTConfig.presets[config] else { throw ValidationError("unknown config \(config)") }
-        let rows = batch * (1 + prompts + c.numPatches)
-        let peak = Benchmark.gemmPeak(c, rows: rows)
-        let steps = Benchmark.steps(c, batch: batch, prompts: prompts, classes: 10, peak: peak, seconds: seconds)
-        var report = Report(blasCore: blasCoreName, threads: threads, config: c, batch: batch, prompts: prompts,
-                            gemmPeakGFLOPs: peak, steps: steps, torch: nil, nmiOverheadFraction: nil, kmeans: nil,
-                            frameMilliseconds: frameTime(), runLogRead100kSeconds: try runLogRead())
-        report.nmiOverheadFraction = nmiOverhead(c, steps: steps)
-        if !noTorch { report.torch = torchNumbers(c) }
-        report.kmeans = kmeansTiming()
+        var parts = Set<Part>()
+        for name in only.split(separator: ",") {
+            guard let p = Part(rawValue: String(name)) else { throw ValidationError("unknown part \(name); parts: engine, kmeans, dashboard, runlog") }
+            parts.insert(p)
+        }
+        var report = Report(blasCore: blasCoreName, threads: threads, config: c, batch: batch, prompts: prompts)
+        if parts.contains(.engine) {
+            let peak = Benchmark.gemmPeak(c, rows: batch * (1 + prompts + c.numPatches))
+            report.gemmPeakGFLOPs = peak
+            report.steps = Benchmark.steps(c, batch: batch, prompts: prompts, classes: 10, peak: peak, seconds: seconds)
+            report.nmiOverheadFraction = nmiOverhead(c, steps: report.steps)
+            if !noTorch { report.torch = torchNumbers(c) }
+        }
+        if parts.contains(.kmeans) { report.kmeans = kmeansTiming() }
+        if parts.contains(.dashboard) { report.frameMilliseconds = frameTime() }
+        if parts.contains(.runlog) { report.runLogRead100kSeconds = try runLogRead() }
         if json {
             let e = JSONEncoder(); e.outputFormatting = [.prettyPrinted, .sortedKeys]
             say(String(decoding: try e.encode(report), as: UTF8.self))
             return
         }
         say("BLAS core \(report.blasCore), \(threads) thread(s); config \(config) (\(c.imageSize)²×\(c.channels), patch \(c.patchSize), D \(c.dim), depth \(c.depth), heads \(c.heads)), batch \(batch), \(prompts) prompts")
-        say(String(format: "GEMM peak on the model's shapes: %.1f GFLOP/s", peak))
+        if let peak = report.gemmPeakGFLOPs { say(String(format: "GEMM peak on the model's shapes: %.1f GFLOP/s", peak)) }
         let torchKey = ["forward": "forward", "vpt-shallow step": "vpt_shallow", "vpt-deep step": "vpt_deep", "full fine-tune step": "full"]
-        say("step                    img/s   GFLOP/s  of peak   PyTorch img/s  Swift/PyTorch")
-        for s in steps {
+        if !report.steps.isEmpty { say("step                    img/s   GFLOP/s  of peak   PyTorch img/s  Swift/PyTorch") }
+        for s in report.steps {
             let t = report.torch?[torchKey[s.name] ?? ""]
             say(s.name.padding(toLength: 20, withPad: " ", startingAt: 0) + String(format: " %8.1f %9.1f %7.0f%%   %@", s.imagesPerSecond, s.gflops, s.fractionOfPeak * 100,
                        t.map { String(format: "%13.1f  %12.2f×", $0, s.imagesPerSecond / $0) } ?? "            —"))
@@ -65,8 +76,8 @@ struct Bench: ParsableCommand {
                 say(String(format: "scikit-learn KMeans on the same matrices: %.3f s, inertia %.4g", sk, k["sklearn_inertia"] ?? 0))
             }
         }
-        say(String(format: "dashboard frame (160×48, 5 runs × 100k points, render + diff): %.2f ms", report.frameMilliseconds))
-        say(String(format: "run log: 100k records read in %.3f s", report.runLogRead100kSeconds))
+        if let f = report.frameMilliseconds { say(String(format: "dashboard frame (160×48, 5 runs × 100k points, render + diff): %.2f ms", f)) }
+        if let r = report.runLogRead100kSeconds { say(String(format: "run log: 100k records read in %.3f s", r)) }
     }
 
     private func pythonWithTorch() -> String? {

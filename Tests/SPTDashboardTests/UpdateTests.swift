@@ -15,7 +15,7 @@ import SPTRuns
         var s = liveState()
         #expect(s.runs.map(\.id) == ["random", "kmeans"])
         #expect(s.runs[0].step == 20 && s.runs[0].totalSteps == 20)
-        #expect(s.runs[1].nmi.count == 3 && s.runs[1].evalAccuracy.count == 2)
+        #expect(s.runs[1].nmi.count == 3 && s.runs[1].evalAccuracy.points.count == 2)
         _ = update(&s, .tick(0.25)); _ = update(&s, .tick(0.5))
         #expect(s.elapsed == 0.75)
     }
@@ -29,6 +29,9 @@ import SPTRuns
         _ = update(&s, .key(.char("x"))); #expect(s.xAxis == .epoch)
         _ = update(&s, .key(.char("S"))); #expect(s.smoothing == 0.8)
         _ = update(&s, .key(.char("s"))); _ = update(&s, .key(.char("s"))); #expect(s.smoothing == 0.3)
+        #expect(s.runs.allSatisfy { $0.loss.weight == 0.3 && $0.nmi.allSatisfy { $0.weight == 0 } })
+        let raw = s.runs[0].loss.points.map(\.value)
+        #expect(s.runs[0].loss.buckets.map(\.last.value) == Smoothing.ema(raw, weight: 0.3))
         _ = update(&s, .key(.char("+"))); #expect(s.zoom == 0.5)
         _ = update(&s, .key(.char("L"))); #expect(s.logY)
         _ = update(&s, .key(.char("t"))); #expect(s.theme == 1)

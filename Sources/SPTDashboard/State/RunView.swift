@@ -11,20 +11,28 @@ public struct RunView: Sendable {
     public var epoch = 0.0
     public var time = 0.0
     public var imagesPerSecond = 0.0
-    public var loss: [SeriesPoint] = []
-    public var learningRate: [SeriesPoint] = []
-    public var gradNorm: [SeriesPoint] = []
-    public var trainAccuracy: [SeriesPoint] = []
-    public var evalAccuracy: [SeriesPoint] = []
+    // The chart's curves, smoothed with the dashboard's EMA weight; per-block NMI stays raw.
+    public var loss: Trace
+    public var learningRate: Trace
+    public var gradNorm: Trace
+    public var trainAccuracy: Trace
+    public var evalAccuracy: Trace
     public var evalSplit = "val"
-    public var nmi: [[SeriesPoint]] = []
-    public var nmiMean: [SeriesPoint] = []
+    public var nmi: [Trace] = []
+    public var nmiMean: Trace
     public var nmiMode = ""
     public var segments: [SegmentRecord] = []
     public var lastInit: InitRecord?
     public var message: String?
 
-    public init(id: String, status: Status = .starting) { self.id = id; self.status = status }
+    public init(id: String, status: Status = .starting, smoothing: Double = 0) {
+        self.id = id; self.status = status
+        loss = Trace(weight: smoothing); learningRate = loss; gradNorm = loss; trainAccuracy = loss; evalAccuracy = loss; nmiMean = loss
+    }
+
+    public mutating func smooth(weight w: Double) {
+        for k in [\RunView.loss, \.learningRate, \.gradNorm, \.trainAccuracy, \.evalAccuracy, \.nmiMean] { self[keyPath: k].smooth(weight: w) }
+    }
 
     public var strategy: String { segments.last?.strategy ?? header?.strategy ?? "?" }
     /// The run's name, with its current strategy when a switch changed it ("kmeans→random").
@@ -33,7 +41,7 @@ public struct RunView: Sendable {
         guard let h = header, let n = h.params?["train_images"].flatMap(Int.init), h.batch > 0 else { return nil }
         return n / h.batch * h.epochs
     }
-    public var bestAccuracy: Double? { evalAccuracy.map(\.value).max() }
+    public var bestAccuracy: Double? { evalAccuracy.points.lazy.map(\.value).max() }
 
     public mutating func apply(_ r: RunRecord) {
         switch r {
@@ -50,7 +58,7 @@ public struct RunView: Sendable {
             if e.split == "train" { trainAccuracy.append(p) } else { evalSplit = e.split; evalAccuracy.append(p) }
         case .nmi(let n):
             nmiMode = "\(n.mode), \(n.normalization)"
-            if nmi.count < n.values.count { nmi += Array(repeating: [], count: n.values.count - nmi.count) }
+            if nmi.count < n.values.count { nmi += Array(repeating: Trace(), count: n.values.count - nmi.count) }
             for (b, v) in n.values.enumerated() { nmi[b].append(SeriesPoint(step: n.step, epoch: n.epoch, time: n.time, value: v)) }
             if !n.values.isEmpty {
                 nmiMean.append(SeriesPoint(step: n.step, epoch: n.epoch, time: n.time, value: n.values.reduce(0, +) / Double(n.values.count)))

@@ -43,13 +43,13 @@ public func update(_ s: inout DashboardState, _ message: Message) -> [Effect] {
         if let i = s.runs.firstIndex(where: { $0.id == id }) {
             for r in records { s.runs[i].apply(r) }
         } else {
-            var v = RunView(id: id, status: s.mode == .live ? .starting : .replaying)
+            var v = RunView(id: id, status: s.mode == .live ? .starting : .replaying, smoothing: s.smoothing)
             for r in records { v.apply(r) }
             s.runs.append(v)
         }
         return []
     case .resetRuns:
-        s.runs = s.runs.map { RunView(id: $0.id, status: .replaying) }
+        s.runs = s.runs.map { RunView(id: $0.id, status: .replaying, smoothing: s.smoothing) }
         return []
     case .replayPosition(let c, let d):
         s.replayClock = c; s.replayDuration = d
@@ -104,6 +104,7 @@ private func handleKey(_ s: inout DashboardState, _ k: Key) -> [Effect] {
         let steps = DashboardState.smoothingSteps
         let i = steps.lastIndex { $0 <= s.smoothing + 1e-9 } ?? 0
         s.smoothing = steps[k == .char("s") ? max(0, i - 1) : min(steps.count - 1, i + 1)]
+        for i in s.runs.indices { s.runs[i].smooth(weight: s.smoothing) }
         s.status = "smoothing \(s.smoothing)"
     case .char("+"), .char("="), .char("-"):
         let steps = DashboardState.zoomSteps

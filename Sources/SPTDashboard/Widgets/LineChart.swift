@@ -1,14 +1,16 @@
 import Foundation
 import SPTRuns
 
-/// One curve of a chart.
+/// One curve of a chart: points, or runs of points already summarized as min/max buckets.
 public struct ChartSeries: Sendable {
     public var name: String
-    public var xs: [Double]
-    public var ys: [Double]
+    public var points: [Downsample.Bucket]
     public var role: ColorRole
+    public init(name: String, points: [Downsample.Bucket], role: ColorRole) {
+        self.name = name; self.points = points; self.role = role
+    }
     public init(name: String, xs: [Double], ys: [Double], role: ColorRole) {
-        self.name = name; self.xs = xs; self.ys = ys; self.role = role
+        self.init(name: name, points: zip(xs, ys).map { Downsample.Bucket(x: $0, y: $1) }, role: role)
     }
 }
 
@@ -43,19 +45,23 @@ public struct LineChart: Sendable {
         let px = x + LineChart.labelWidth, pw = w - LineChart.labelWidth, ph = h - 3, top = y + 1
         let tf: (Double) -> Double = logY ? { $0 > 0 ? log10($0) : .nan } : { $0 }
         // ranges over what is visible
-        let allX = series.flatMap(\.xs)
-        guard let xmin0 = allX.min(), let xmax = allX.max() else {
+        let ends = series.flatMap { [$0.points.first?.x, $0.points.last?.x].compactMap { $0 } }
+        guard let xmin0 = ends.min(), let xmax = ends.max() else {
             buf.put("waiting for data" + glyphs.ellipsis, x: px + 2, y: top + ph / 2, role: .dim)
             drawAxes(&buf, px: px, top: top, pw: pw, ph: ph)
             return
         }
         let xmin = zoom >= 1 ? xmin0 : xmax - (xmax - xmin0) * zoom
         var ymin = Double.infinity, ymax = -Double.infinity
-        for s in series {
-            for (xv, yv) in zip(s.xs, s.ys) where xv >= xmin {
-                let t = tf(yv)
-                if t.isFinite { ymin = min(ymin, t); ymax = max(ymax, t) }
-            }
+        // log y: a bucket reaching down to 0 or below is drawn from its smallest positive end
+        let curves = series.map { s in
+            logY ? s.points.map { b in
+                let hi = tf(b.max), lo = tf(b.min)
+                return Downsample.Bucket(x: b.x, min: lo.isFinite ? lo : hi, max: hi, last: tf(b.last).isFinite ? tf(b.last) : hi)
+            } : s.points
+        }
+        for c in curves {
+            for b in c where b.x >= xmin && b.min.isFinite && b.max.isFinite { ymin = min(ymin, b.min); ymax = max(ymax, b.max) }
         }
         if !ymin.isFinite { ymin = 0; ymax = 1 }
         if ymax - ymin < 1e-12 { let c = ymin; ymin = c - max(abs(c) * 0.05, 1e-9); ymax = c + max(abs(c) * 0.05, 1e-9) }
@@ -70,9 +76,8 @@ public struct LineChart: Sendable {
             cellRole[cy * pw + cx] = role
         }
         func row(_ v: Double) -> Int { Int(((ymax - v) / (ymax - ymin) * Double(dotsH - 1)).rounded()) }
-        for s in series {
-            let ys = s.ys.map(tf)
-            let buckets = Downsample.minMax(xs: s.xs, ys: ys, buckets: dotsW, x0: xmin, x1: xmax)
+        for (s, c) in zip(series, curves) {
+            let buckets = Downsample.minMax(c, buckets: dotsW, x0: xmin, x1: xmax)
             var prev: (col: Int, row: Int)?
             for b in buckets {
                 let col = xmax > xmin ? Int(((b.x - xmin) / (xmax - xmin) * Double(dotsW - 1)).rounded()) : dotsW - 1

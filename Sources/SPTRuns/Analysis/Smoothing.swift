@@ -6,16 +6,24 @@ public enum Smoothing {
     /// NaN/Inf values pass through unchanged without advancing the debias counter; a constant
     /// series is returned unchanged.
     public static func ema(_ ys: [Double], weight: Double) -> [Double] {
-        let w = min(max(weight, 0), 0.999)
         let finite = ys.filter(\.isFinite)
         if let first = finite.first, finite.allSatisfy({ $0 == first }) { return ys }
-        var last = 0.0, n = 0.0
-        return ys.map { y in
+        var e = EMA(weight: weight)
+        return ys.map { e.next($0) }
+    }
+
+    /// The same EMA one value at a time, for curves that grow while they are drawn.
+    public struct EMA: Sendable {
+        public let weight: Double
+        private var last = 0.0, wn = 1.0  // wn = weight^n, the debias term
+
+        public init(weight: Double) { self.weight = min(max(weight, 0), 0.999) }
+
+        public mutating func next(_ y: Double) -> Double {
             guard y.isFinite else { return y }
-            last = last * w + (1 - w) * y
-            n += 1
-            let debias = w == 1 ? 1 : 1 - pow(w, n)
-            return last / debias
+            last = last * weight + (1 - weight) * y
+            wn *= weight
+            return last / (1 - wn)
         }
     }
 

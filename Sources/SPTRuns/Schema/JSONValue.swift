@@ -1,3 +1,5 @@
+import Foundation
+
 /// A parsed JSON value. Run logs are read with this small byte-level parser rather than
 /// JSONDecoder, which was ~10× too slow for the 100k-record logs the dashboard replays.
 public enum JSONValue: Equatable, Sendable {
@@ -116,8 +118,18 @@ private struct Parser {
             while i < b.count, (0x30...0x39).contains(b[i]) { i += 1; e += 1 }
             guard e > 0 else { throw fail("invalid exponent") }
         }
-        let text = String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)
-        guard let d = Double(text) else { throw fail("invalid number") }
+        // strtod on a NUL-terminated stack copy avoids building a String; if a locale with a
+        // decimal comma makes it stop early, Double(String) (locale-independent) decides
+        let n = i - start
+        let fast: Double? = withUnsafeTemporaryAllocation(of: CChar.self, capacity: n + 1) { buf in
+            for k in 0..<n { buf[k] = CChar(bitPattern: b[start + k]) }
+            buf[n] = 0
+            var end: UnsafeMutablePointer<CChar>?
+            let d = strtod(buf.baseAddress!, &end)
+            return end == buf.baseAddress! + n ? d : nil
+        }
+        if let d = fast { return d }
+        guard let d = Double(String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)) else { throw fail("invalid number") }
         return d
     }
 

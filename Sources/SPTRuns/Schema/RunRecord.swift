@@ -177,8 +177,8 @@ extension RunRecord {
 
     /// Decodes one line. Returns nil for a well-formed record of a kind this build does not know;
     /// throws for anything that is not a well-formed record (unknown fields are ignored).
-    public static func decode(line: Data) throws -> RunRecord? {
-        let v = try line.withUnsafeBytes { try JSONValue.parse($0) }
+    public static func decode(line: UnsafeRawBufferPointer) throws -> RunRecord? {
+        let v = try JSONValue.parse(line)
         guard case .object(let o) = v else { throw DecodeError(message: "not a JSON object") }
         guard let kind = o["kind"]?.string else { throw DecodeError(message: "no kind") }
         func num(_ k: String) throws -> Double {

@@ -25,7 +25,7 @@ public final class RunLogReader {
     public let path: String
     public private(set) var log: RunLog
     private var offset: UInt64 = 0
-    private var pending = Data()
+    private var pending: [UInt8] = []
     private var lineNumber = 0
 
     public init(path: String) {
@@ -53,15 +53,19 @@ public final class RunLogReader {
         try h.seek(toOffset: offset)
         let data = try h.readToEnd() ?? Data()
         offset += UInt64(data.count)
-        pending.append(data)
+        pending.append(contentsOf: data)
         var fresh: [RunRecord] = []
-        var start = pending.startIndex
-        while let nl = pending[start...].firstIndex(of: 0x0A) {
-            lineNumber += 1
-            if let r = parse(pending[start..<nl]) { fresh.append(r) }
-            start = nl + 1
+        let consumed = pending.withUnsafeBytes { all -> Int in
+            var start = 0
+            while start < all.count, let nl = memchr(all.baseAddress! + start, 0x0A, all.count - start) {
+                let end = all.baseAddress!.distance(to: UnsafeRawPointer(nl))
+                lineNumber += 1
+                if let r = parse(UnsafeRawBufferPointer(rebasing: all[start..<end])) { fresh.append(r) }
+                start = end + 1
+            }
+            return start
         }
-        pending = Data(pending[start...])
+        pending.removeFirst(consumed)
         return fresh
     }
 
@@ -70,7 +74,7 @@ public final class RunLogReader {
         guard !pending.isEmpty else { return }
         lineNumber += 1
         log.issues.append(RunLogIssue(line: lineNumber, message: "torn last line (\(pending.count) bytes without a newline) skipped"))
-        pending = Data()
+        pending = []
     }
 
     /// Throws when what was read so far cannot be a run log (no header first, or a newer schema).
@@ -85,7 +89,7 @@ public final class RunLogReader {
         }
     }
 
-    private func parse(_ line: Data) -> RunRecord? {
+    private func parse(_ line: UnsafeRawBufferPointer) -> RunRecord? {
         if line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { return nil }
         do {
             guard let r = try RunRecord.decode(line: line) else { log.unknownKinds += 1; return nil }
