@@ -70,10 +70,10 @@ struct Bench: ParsableCommand {
         }
         if let n = report.nmiOverheadFraction { say(String(format: "NMI every 5 steps (32-image probe): %.1f%% of training time", n * 100)) }
         if let k = report.kmeans {
-            say(String(format: "K-means, deep prompts (%.0f layers × %.0f tokens, 10 centroids): %.3f s clustering (+%.2f s gathering), inertia %.4g",
-                       k["layers"] ?? 0, k["tokens"] ?? 0, k["seconds"] ?? 0, k["gather_seconds"] ?? 0, k["inertia"] ?? 0))
+            say(String(format: "K-means, deep prompts (%.0f layers × %.0f tokens, 10 centroids; mean of %.0f seeds): %.3f s clustering (+%.2f s gathering), %.0f iterations, inertia %.4g",
+                       k["layers"] ?? 0, k["tokens"] ?? 0, k["seeds"] ?? 0, k["seconds"] ?? 0, k["gather_seconds"] ?? 0, k["iterations"] ?? 0, k["inertia"] ?? 0))
             if let sk = k["sklearn_seconds"] {
-                say(String(format: "scikit-learn KMeans on the same matrices: %.3f s, inertia %.4g", sk, k["sklearn_inertia"] ?? 0))
+                say(String(format: "scikit-learn KMeans on the same matrices and seeds: %.3f s, inertia %.4g", sk, k["sklearn_inertia"] ?? 0))
             }
         }
         if let f = report.frameMilliseconds { say(String(format: "dashboard frame (160×48, 5 runs × 100k points, render + diff): %.2f ms", f)) }
@@ -131,20 +131,27 @@ struct Bench: ParsableCommand {
         }
         let task = TaskData(source: data, protocol: .final)
         let cand = Candidates.gather(backbone: b, data: task.train, layerCount: b.config.depth)
-        var seconds = 0.0, inertia = 0.0
-        for l in 0..<cand.layers.count {
-            let t = Date()
-            let r = cand.layers[l].withUnsafeBufferPointer { kmeans(UnsafeMutablePointer(mutating: $0.baseAddress!), N: cand.images * cand.tokensPerImage, D: cand.dim, K: 10, seed: UInt64(l)) }
-            seconds += Date().timeIntervalSince(t)
-            inertia += r.inertia
+        // one seed's inertia varies by about ±1%, so both sides average over the same number of seeds
+        let seeds = 10
+        var seconds = 0.0, inertia = 0.0, iterations = 0
+        for s in 0..<seeds {
+            for l in 0..<cand.layers.count {
+                let t = Date()
+                let r = cand.layers[l].withUnsafeBufferPointer {
+                    kmeans(UnsafeMutablePointer(mutating: $0.baseAddress!), N: cand.images * cand.tokensPerImage, D: cand.dim, K: 10, seed: UInt64(1000 * s + l))
+                }
+                seconds += Date().timeIntervalSince(t) / Double(seeds)
+                inertia += r.inertia / Double(seeds); iterations += r.iterations
+            }
         }
         var out: [String: Double] = ["layers": Double(cand.layers.count), "tokens": Double(cand.images * cand.tokensPerImage),
-                                     "seconds": seconds, "gather_seconds": cand.seconds, "inertia": inertia]
+                                     "seconds": seconds, "gather_seconds": cand.seconds, "inertia": inertia,
+                                     "iterations": Double(iterations) / Double(seeds), "seeds": Double(seeds)]
         if let py = pythonWithTorch() ?? python {
             let file = NSTemporaryDirectory() + "spt-kmeans-tokens.safetensors"
             let tensors = cand.layers.enumerated().map { (name: "layer\($0.offset)", shape: [cand.images * cand.tokensPerImage, cand.dim], values: $0.element) }
             if (try? SafeTensors.write(path: file, tensors: tensors)) != nil,
-               let o = run(py, [toolPath("kmeans_sklearn.py"), file, "--k", "10", "--threads", "\(threads)"]),
+               let o = run(py, [toolPath("kmeans_sklearn.py"), file, "--k", "10", "--threads", "\(threads)", "--seeds", "\(seeds)"]),
                let obj = try? JSONSerialization.jsonObject(with: Data(o.utf8)) as? [String: Double] {
                 out["sklearn_seconds"] = obj["seconds"]; out["sklearn_inertia"] = obj["inertia"]
             }

@@ -1,8 +1,9 @@
 import Foundation
 
 /// The standard test of a frozen backbone: features (the head's input: pooled tokens after the
-/// final LayerNorm) are computed once, then a softmax-regression head is trained on them with
-/// AdamW and scored on the test split. Comparing against `random-tiny` shows what pretraining bought.
+/// final LayerNorm) are computed once and standardized with the training split's per-dimension
+/// mean and deviation (MAE's probe: a BatchNorm without affine before the head), then a
+/// softmax-regression head is trained on them with AdamW and scored on the test split. Comparing against `random-tiny` shows what pretraining bought.
 public enum LinearProbe {
     public struct Result: Sendable {
         public var trainAccuracy: Double
@@ -33,9 +34,10 @@ public enum LinearProbe {
     public static func run(_ backbone: Backbone, train: Dataset, test: Dataset, pooling: Pooling? = nil,
                            epochs: Int = 30, lr: Float = 3e-3, batch: Int = 256, seed: UInt64 = 0) -> Result {
         let start = Date(), pool = pooling ?? backbone.pooling
-        let ftr = features(backbone, train, pooling: pool), fte = features(backbone, test, pooling: pool)
+        var ftr = features(backbone, train, pooling: pool), fte = features(backbone, test, pooling: pool)
         let featureSeconds = Date().timeIntervalSince(start)
         let D = backbone.config.dim, K = train.classes
+        standardize(&ftr, &fte, D: D)
         var l = ParameterLayout()
         l.add("head.weight", [K, D]); l.add("head.bias", [K])
         let head = ParameterSet(l), grads = ParameterSet(l)
@@ -70,5 +72,19 @@ public enum LinearProbe {
         }
         return Result(trainAccuracy: accuracy(ftr, train.labels), testAccuracy: accuracy(fte, test.labels),
                       featureSeconds: featureSeconds, trainImages: train.count, testImages: test.count)
+    }
+
+    /// Per-dimension z-scores with the training features' statistics, applied to both splits.
+    static func standardize(_ train: inout [Float], _ test: inout [Float], D: Int) {
+        let n = train.count / D
+        guard n > 1 else { return }
+        var mean = [Double](repeating: 0, count: D), sq = [Double](repeating: 0, count: D)
+        for i in 0..<n { for d in 0..<D { let v = Double(train[i * D + d]); mean[d] += v; sq[d] += v * v } }
+        let scale = (0..<D).map { d -> Float in
+            mean[d] /= Double(n)
+            return Float(1 / max(1e-6, (sq[d] / Double(n) - mean[d] * mean[d]).squareRoot()))
+        }
+        for i in 0..<(train.count / D) { for d in 0..<D { train[i * D + d] = (train[i * D + d] - Float(mean[d])) * scale[d] } }
+        for i in 0..<(test.count / D) { for d in 0..<D { test[i * D + d] = (test[i * D + d] - Float(mean[d])) * scale[d] } }
     }
 }
