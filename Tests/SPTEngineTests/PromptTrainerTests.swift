@@ -58,4 +58,28 @@ import SPTRuns
         try t.trainStep()
         #expect(t.strategy == .sample && t.step == 2)
     }
+
+    /// METHOD.md §4 on a shipped backbone: Xavier-small random prompts barely attend to the patch
+    /// tokens (NMI ≈ 0 at step 0: below 0.005 of its [0, 1] range in every block); prompts made
+    /// of patch-token prototypes do, several times more on average.
+    @Test func randomPromptsStartNearZeroNMIOnAPretrainedBackbone() throws {
+        let bb = try Backbone.load("sup-tiny")
+        let task = TaskData(source: StructuredTasks.make(.shape, size: bb.config.imageSize, train: 150, test: 20), protocol: .tune,
+                            trainSize: 100, valSize: 20)
+        func nmiAtStepZero(_ s: InitStrategy) throws -> [Double] {
+            var o = TrainOptions()
+            o.initialization = InitOptions(strategy: s)
+            o.prompts = PromptSpec(count: 10, deep: true); o.epochs = 1; o.probeImages = 16
+            var first: [Double] = []
+            _ = try PromptTrainer(options: o, backbone: bb, task: task, runID: "r", sessionID: "s") { r in
+                if case .nmi(let n) = r, n.step == 0, first.isEmpty { first = n.values }
+            }
+            return first
+        }
+        let random = try nmiAtStepZero(.random), kmeans = try nmiAtStepZero(.kmeans)
+        #expect(random.count == bb.config.depth && kmeans.count == bb.config.depth)
+        #expect(random.allSatisfy { $0 >= 0 && $0 < 5e-3 }, "random prompts at step 0: \(random)")
+        let mean = { (v: [Double]) in v.reduce(0, +) / Double(v.count) }
+        #expect(mean(kmeans) > 5 * mean(random), "kmeans \(kmeans) vs random \(random)")
+    }
 }
