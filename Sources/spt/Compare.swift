@@ -7,11 +7,14 @@ struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run several init strategies (× seeds × prompt counts) on one task and backbone; print a table.",
         discussion: """
-        Runs go one after another, each using all --threads workers (on two cores that is as fast as
-        running two single-threaded runs side by side, and every run's log shows its own speed).
+        Runs go one after another, each using all --threads workers (on two cores that is as fast \
+        as running two single-threaded runs side by side, and every run's log shows its own speed). \
         The backbone pass that gathers candidate tokens runs once and is shared by all runs.
-        With --tune, each strategy's learning rate and weight decay are picked on the val split
+
+        With --tune, each strategy's learning rate and weight decay are picked on the val split \
         (train 800 / val 200, first seed), then final runs train on all 1000 and report test accuracy.
+
+        Lists take spaces: --seeds 0 1 2 --prompt-counts 5 10 20 40 --strategies random kmeans.
         """)
 
     @OptionGroup var opts: RunOptions
