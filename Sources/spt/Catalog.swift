@@ -46,7 +46,7 @@ struct Backbones: ParsableCommand {
                 let b = try Backbone.load(name)
                 let c = b.config
                 say("\(name): ViT D=\(c.dim) depth=\(c.depth) heads=\(c.heads) mlp=\(c.mlpDim) patch=\(c.patchSize) input=\(c.channels)×\(c.imageSize)² pooling=\(b.pooling.rawValue) hash=\(b.hash)")
-                for k in ["method", "data", "epochs", "seed", "final_loss", "final_test_accuracy", "train_seconds_this_invocation", "command", "linear_probe"] {
+                for k in ["method", "data", "epochs", "seed", "final_loss", "final_test_accuracy", "train_seconds", "train_seconds_this_invocation", "command", "linear_probe"] {
                     if let v = b.metadata[k] { say("    \(k): \(v)") }
                 }
                 if let p = b.path { say("    file: \(p)") }

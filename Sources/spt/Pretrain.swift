@@ -26,14 +26,12 @@ struct Pretrain: ParsableCommand {
         let data = try BuiltinData.fashionMNIST()
         let trainer = try Pretrainer(options: options, train: data.train, statePath: out + ".state")
         if trainer.currentStep > 0 { print("resuming at step \(trainer.currentStep) of \(trainer.totalSteps)") }
-        let started = Date()
         try trainer.run { p in
             let bar = ProgressBar.render(fraction: Double(p.step) / Double(p.totalSteps), width: 24)
             say(String(format: "%@ epoch %d/%d step %d/%d loss %.4f %.0f img/s ETA %@", bar, p.epoch + 1, options.epochs,
                        p.step, p.totalSteps, p.loss, p.imagesPerSecond, ProgressBar.duration(p.secondsLeft)))
         }
-        var extra = ["command": CommandLine.arguments.joined(separator: " "),
-                     "train_seconds_this_invocation": String(format: "%.0f", Date().timeIntervalSince(started))]
+        var extra = ["command": CommandLine.arguments.joined(separator: " ")]
         if let acc = trainer.evaluate(data.test) {
             extra["final_test_accuracy"] = String(format: "%.4f", acc)
             print(String(format: "test accuracy %.2f%%", acc * 100))

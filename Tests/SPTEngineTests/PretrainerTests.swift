@@ -29,7 +29,9 @@ import SPTEngine
         #expect(first.currentStep == 3)
         let second = try Pretrainer(options: o, train: data(), statePath: dir + "/b.state")
         #expect(second.currentStep == 3)
+        #expect(second.trainSeconds == first.trainSeconds && first.trainSeconds > 0)  // the clock resumes too
         try second.run { _ in }
+        #expect(second.trainSeconds > first.trainSeconds)
         try second.exportBackbone(to: dir + "/b.safetensors", extra: [:])
 
         let a = try SafeTensors(path: dir + "/a.safetensors"), b = try SafeTensors(path: dir + "/b.safetensors")

@@ -43,6 +43,8 @@ public final class Pretrainer {
     private let optimizer: Optimizer
     private var step = 0
     private var recentLoss: [Float] = []
+    /// Wall-clock seconds of training over every invocation (kept in the state file).
+    public private(set) var trainSeconds = 0.0
 
     public init(options: PretrainOptions, train: Dataset, statePath: String) throws {
         try options.config.validate()
@@ -79,7 +81,7 @@ public final class Pretrainer {
         let c = options.config, B = options.batch
         let input = Buffer([B, c.channels, c.imageSize, c.imageSize])
         var order: [Int] = [], orderEpoch = -1
-        let start = Date(), startStep = step
+        let start = Date(), startStep = step, secondsBefore = trainSeconds
         while step < totalSteps {
             let epoch = step / stepsPerEpoch
             if epoch != orderEpoch {
@@ -107,6 +109,7 @@ public final class Pretrainer {
             let oc = optimizer.config
             optimizer.step(lr: oc.learningRate(step: step, totalSteps: totalSteps))
             step += 1
+            trainSeconds = secondsBefore + Date().timeIntervalSince(start)
             recentLoss.append(loss)
             if recentLoss.count > 50 { recentLoss.removeFirst() }
             if step % 10 == 0 || step == totalSteps {
@@ -135,6 +138,7 @@ public final class Pretrainer {
         meta["epochs"] = String(options.epochs)
         meta["seed"] = String(options.seed)
         meta["final_loss"] = String(averageLoss)
+        meta["train_seconds"] = String(format: "%.0f", trainSeconds)
         meta["engine"] = engineVersion
         try SafeTensors.write(path: path, tensors: SafeTensors.tensors(of: backbone), metadata: meta, dtype: .f16)
     }
@@ -160,7 +164,8 @@ public final class Pretrainer {
     }
 
     private func saveState() throws {
-        let meta = ["options": String(decoding: try JSONEncoder().encode(options), as: UTF8.self), "step": String(step)]
+        let meta = ["options": String(decoding: try JSONEncoder().encode(options), as: UTF8.self), "step": String(step),
+                    "train_seconds": String(trainSeconds)]
         try SafeTensors.write(path: statePath, tensors: stateTensors(), metadata: meta)
     }
 
@@ -182,6 +187,7 @@ public final class Pretrainer {
         }
         recentLoss = try f.floats("recent_loss")
         step = Int(f.metadata["step"] ?? "0") ?? 0
+        trainSeconds = Double(f.metadata["train_seconds"] ?? "0") ?? 0
         optimizer.restore(steps: step)
     }
 }
