@@ -3,10 +3,13 @@ import PackageDescription
 
 // Release builds of the engine target AVX2+FMA ("haswell"): without a target CPU, Swift emits
 // baseline SSE2 code in which SIMD multiply-adds become per-lane library calls (see README).
+// Debug builds (what `swift test` builds) optimize the engine too, keeping bounds and overflow
+// checks: unoptimized, the tests that train on a real backbone took minutes.
 // The engine's kernels hand raw pointers to parallel loops, which Swift 6 mode rejects as
 // non-Sendable captures; its data races are ruled out by disjoint index ranges instead.
 let engineSettings: [SwiftSetting] = [
     .unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"], .when(configuration: .release)),
+    .unsafeFlags(["-O", "-target-cpu", "haswell"], .when(configuration: .debug)),
     .swiftLanguageMode(.v5),
 ]
 

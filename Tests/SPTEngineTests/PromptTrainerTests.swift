@@ -64,12 +64,12 @@ import SPTRuns
     /// of patch-token prototypes do, several times more on average.
     @Test func randomPromptsStartNearZeroNMIOnAPretrainedBackbone() throws {
         let bb = try Backbone.load("sup-tiny")
-        let task = TaskData(source: StructuredTasks.make(.shape, size: bb.config.imageSize, train: 150, test: 20), protocol: .tune,
-                            trainSize: 100, valSize: 20)
+        let task = TaskData(source: StructuredTasks.make(.shape, size: bb.config.imageSize, train: 60, test: 10), protocol: .tune,
+                            trainSize: 40, valSize: 10)
         func nmiAtStepZero(_ s: InitStrategy) throws -> [Double] {
             var o = TrainOptions()
             o.initialization = InitOptions(strategy: s)
-            o.prompts = PromptSpec(count: 10, deep: true); o.epochs = 1; o.probeImages = 16
+            o.prompts = PromptSpec(count: 10, deep: true); o.epochs = 1; o.probeImages = 8
             var first: [Double] = []
             _ = try PromptTrainer(options: o, backbone: bb, task: task, runID: "r", sessionID: "s") { r in
                 if case .nmi(let n) = r, n.step == 0, first.isEmpty { first = n.values }

@@ -90,7 +90,12 @@ public func softmaxRows(_ x: FPtr, rows: Int, cols: Int) {
         var mx = -Float.infinity
         for c in 0..<cols { mx = max(mx, row[c]) }
         var sum: Float = 0
-        for c in 0..<cols { let e = expf(row[c] - mx); row[c] = e; sum += e }
+        forEachFloat8(0..<cols) { c, n in
+            var e = vexp(load8(row, c, n) - mx)
+            for k in n..<8 { e[k] = 0 }  // lanes past the row's end
+            store8(e, row, c, n)
+            sum += e.sum()
+        }
         let inv = 1 / sum
         for c in 0..<cols { row[c] *= inv }
     }

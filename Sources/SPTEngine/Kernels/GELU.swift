@@ -1,12 +1,10 @@
-import Foundation
-
-// Exact GELU, x·Φ(x) = 0.5·x·(1 + erf(x/√2)), elementwise over N values.
+// Exact GELU, x·Φ(x) = 0.5·x·(1 + erf(x/√2)), elementwise over N values, eight at a time.
 
 public func geluForward(_ out: FPtr, _ inp: FPtr, N: Int) {
     Parallel.chunks(N, minChunk: 4096) { _, range in
-        for i in range {
-            let x = inp[i]
-            out[i] = 0.5 * x * (1 + erff(x * 0.70710678118654752))
+        forEachFloat8(range) { i, n in
+            let x = load8(inp, i, n)
+            store8(0.5 * x * (1 + verf(x * 0.70710678118654752)), out, i, n)
         }
     }
 }
@@ -14,11 +12,11 @@ public func geluForward(_ out: FPtr, _ inp: FPtr, N: Int) {
 /// dinp += dout · GELU'(inp), GELU'(x) = Φ(x) + x·φ(x).
 public func geluBackward(dinp: FPtr, _ dout: FPtr, _ inp: FPtr, N: Int) {
     Parallel.chunks(N, minChunk: 4096) { _, range in
-        for i in range {
-            let x = inp[i]
-            let cdf = 0.5 * (1 + erff(x * 0.70710678118654752))
-            let pdf = expf(-0.5 * x * x) * 0.39894228040143268
-            dinp[i] += dout[i] * (cdf + x * pdf)
+        forEachFloat8(range) { i, n in
+            let x = load8(inp, i, n)
+            let cdf = 0.5 * (1 + verf(x * 0.70710678118654752))
+            let pdf = vexp(-0.5 * x * x) * 0.39894228040143268
+            store8(load8(dinp, i, n) + load8(dout, i, n) * (cdf + x * pdf), dinp, i, n)
         }
     }
 }
