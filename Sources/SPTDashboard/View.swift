@@ -61,7 +61,13 @@ func chartSeries(_ s: DashboardState) -> [ChartSeries] {
 
 private func header(_ buf: inout CellBuffer, _ s: DashboardState, width: Int) {
     let ips = s.runs.filter { $0.status == .training }.map(\.imagesPerSecond).reduce(0, +)
-    var parts = ["spt-tui", s.task, s.backbone, s.mode.rawValue, clock(s.elapsed)]
+    // replay and watch take task and backbone from the logs' headers
+    func fromRuns(_ key: (RunHeader) -> String) -> String {
+        let v = Array(Set(s.runs.compactMap { $0.header.map(key) })).sorted()
+        return v.isEmpty ? "—" : v.joined(separator: ",")
+    }
+    var parts = ["spt-tui", s.task.isEmpty ? fromRuns(\.task) : s.task, s.backbone.isEmpty ? fromRuns(\.backbone) : s.backbone,
+                 s.mode.rawValue + (s.source.isEmpty ? "" : " " + s.source), clock(s.elapsed)]
     switch s.mode {
     case .live: parts += ["\(s.trainingCount)/\(s.runs.count) training", String(format: "%.0f img/s", ips)]
     case .replay: parts += [String(format: "×%g%@", s.replaySpeed, s.replayPaused ? " paused" : ""), "\(clock(s.replayClock)) / \(clock(s.replayDuration))"]
@@ -73,7 +79,9 @@ private func header(_ buf: inout CellBuffer, _ s: DashboardState, width: Int) {
 }
 
 private func runsTable(_ buf: inout CellBuffer, _ s: DashboardState, y: Int, width: Int, rows: Int, glyphs: Glyphs) {
-    let cols = "   # strategy   seg    step   epoch    loss  eval acc   best   NMI mean   img/s  state     "
+    // run names get up to 16 columns, fewer on narrow screens so the loss sparklines keep room
+    let labelW = min(16, max(10, width - 90))
+    let cols = "   # " + pad("run", labelW) + " seg    step   epoch    loss  eval acc   best   NMI mean   img/s  state     "
     buf.put(String(cols.prefix(width)), x: 0, y: y, role: .dim, attrs: .underline)
     let sparkW = max(0, width - cols.count - 1)
     if sparkW > 4 { buf.put("loss trend".padding(toLength: sparkW, withPad: " ", startingAt: 0), x: cols.count, y: y, role: .dim, attrs: .underline) }
@@ -87,7 +95,7 @@ private func runsTable(_ buf: inout CellBuffer, _ s: DashboardState, y: Int, wid
         let loss = r.loss.last.map { String(format: "%.4f", $0.value) } ?? "—"
         let total = r.totalSteps.map { "/\($0)" } ?? ""
         let line = String(format: "%@  %d %@ %3d %7@ %7.2f %7@   %@  %@  %9@ %7.0f  %@",
-                          focused ? ">" : " ", i + 1, pad(r.label, 10), r.segments.count, "\(r.step)\(total)".leftPad(7),
+                          focused ? ">" : " ", i + 1, pad(r.label, labelW), r.segments.count, "\(r.step)\(total)".leftPad(7),
                           r.epoch, loss.leftPad(7), acc, best, nmi.leftPad(9), r.imagesPerSecond, pad(r.status.rawValue, 9))
         buf.put(String(line.prefix(width)), x: 0, y: ry, role: focused ? .highlight : .text, attrs: focused ? .bold : [])
         buf.put(glyphs.legendMark, x: 1, y: ry, role: .series(i))

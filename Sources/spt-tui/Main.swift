@@ -39,12 +39,14 @@ struct SPTTUI: ParsableCommand {
         let app: App
         if let replay {
             let src = try ReplaySource(path: replay, speed: min(100, max(1, speed)))
-            app = App(mode: .replay, task: "replay", backbone: (replay as NSString).lastPathComponent, exportPaths: src.files)
+            app = App(mode: .replay, task: "", backbone: "", exportPaths: src.files)
+            app.state.source = replay
             app.replay = src
             app.state.replaySpeed = min(100, max(1, speed))
             if !src.issues.isEmpty { app.state.status = "\(src.issues.count) unreadable line(s) skipped: \(src.issues[0])" }
         } else if let watch {
-            app = App(mode: .watch, task: "watch", backbone: watch, exportPaths: [watch])
+            app = App(mode: .watch, task: "", backbone: "", exportPaths: [watch])
+            app.state.source = watch
             app.watch = WatchSource(directory: watch)
         } else {
             Parallel.setThreads(threads)

@@ -10,6 +10,8 @@ public struct DashboardState: Sendable {
     public var mode: Mode
     public var task: String
     public var backbone: String
+    /// The file or directory a replay or watch reads (shown in the header).
+    public var source = ""
     public var runs: [RunView] = []
     public var focus = 0
     public var metric = Metric.loss
