@@ -60,7 +60,10 @@ func chartSeries(_ s: DashboardState) -> [ChartSeries] {
 }
 
 private func header(_ buf: inout CellBuffer, _ s: DashboardState, width: Int) {
-    let ips = s.runs.filter { $0.status == .training }.map(\.imagesPerSecond).reduce(0, +)
+    // live runs take turns on one engine thread, so the session's rate is the harmonic mean
+    // of theirs (a round of one step each takes Σ batch/rateᵢ), not their sum
+    let rates = s.runs.filter { $0.status == .training && $0.imagesPerSecond > 0 }.map(\.imagesPerSecond)
+    let ips = rates.isEmpty ? 0 : Double(rates.count) / rates.map { 1 / $0 }.reduce(0, +)
     // replay and watch take task and backbone from the logs' headers
     func fromRuns(_ key: (RunHeader) -> String) -> String {
         let v = Array(Set(s.runs.compactMap { $0.header.map(key) })).sorted()
