@@ -1,7 +1,7 @@
 /// Untuned defaults for learning rate and weight decay, per strategy (the same for every
 /// backbone so far). Prototype prompts have the norm of hidden tokens while random prompts are
-/// tiny, so one lr does not fit all strategies. A first choice from short runs on the val split,
-/// not yet confirmed by `spt compare --tune` (README, "Findings"); nothing is chosen on test.
+/// tiny, so one lr does not fit all strategies. A first choice, not yet selected on the val split
+/// by `spt compare --tune` (README, "Findings"); nothing is ever chosen on test.
 public enum Defaults {
     public static func hyperparameters(backbone: Backbone, strategy: InitStrategy, mode: TuningMode) -> (lr: Float, weightDecay: Float) {
         switch mode {
