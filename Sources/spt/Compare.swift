@@ -24,7 +24,12 @@ struct Compare: ParsableCommand {
     @Flag(help: "Pick lr and weight decay per strategy on val, then run final (train 1000, test).") var tune = false
     @Option(parsing: .upToNextOption, help: "Learning rates tried by --tune.") var lrGrid: [Float] = [1e-3, 3e-3, 1e-2, 3e-2]
     @Option(parsing: .upToNextOption, help: "Weight decays tried by --tune.") var wdGrid: [Float] = [1e-4]
-    @Flag(help: "Print the table as JSON.") var json = false
+    @Flag(help: "Print the table as JSON (progress goes to stderr, so stdout is JSON alone).") var json = false
+
+    /// Progress lines: stdout for people, stderr under --json.
+    private func progress(_ line: String) {
+        if json { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { say(line) }
+    }
 
     func run() throws {
         Parallel.setThreads(opts.threads)
@@ -54,7 +59,7 @@ struct Compare: ParsableCommand {
                     base.optimizer.lr = best!.lr; base.optimizer.weightDecay = best!.wd
                     base.evalProtocol = .final
                     bestVal = best!.acc
-                    say(String(format: "%@ np=%d: picked lr %g wd %g (val %.1f%%)", strategy.rawValue, np, best!.lr, best!.wd, best!.acc * 100))
+                    progress(String(format: "%@ np=%d: picked lr %g wd %g (val %.1f%%)", strategy.rawValue, np, best!.lr, best!.wd, best!.acc * 100))
                 }
                 var summaries: [RunSummary] = []
                 for seed in seeds {
@@ -98,9 +103,9 @@ struct Compare: ParsableCommand {
         do {
             while !trainer.finished { try trainer.trainStep() }
         } catch let e as EngineError {
-            say("\(id): \(e)")
+            progress("\(id): \(e)")
         }
-        say("\(id): \(summary.report(strategy: o.initialization.strategy.rawValue))")
+        progress("\(id): \(summary.report(strategy: o.initialization.strategy.rawValue))")
         return summary
     }
 
