@@ -5,7 +5,8 @@ import SPTDashboard
     @Test func sparklineScalesToItsOwnRange() {
         let g = Glyphs(ascii: false)
         #expect(Sparkline.render([0, 1, 2, 3, 4, 5, 6, 7], width: 8, glyphs: g) == "▁▂▃▄▅▆▇█")
-        #expect(Sparkline.render([5, 5, 5], width: 4, glyphs: g) == "▅▅▅ ")
+        #expect(Sparkline.render([5, 5, 5], width: 4, glyphs: g) == "▅▅▅▅")
+        #expect(Sparkline.render([0, 1], width: 4, glyphs: g) == "▁▁██")
         #expect(Sparkline.render([1e-6, 1e-4, 1e-2], width: 3, log: true, glyphs: g) == "▁▅█")
         #expect(Sparkline.render([1, .nan, 3], width: 3, glyphs: Glyphs(ascii: true)) == "  #")
     }
