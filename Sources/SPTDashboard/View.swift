@@ -40,7 +40,8 @@ public enum Layout {
 /// The curves of the chosen metric, one per run, as their traces summarize them (already
 /// smoothed with the dashboard's EMA weight).
 func chartSeries(_ s: DashboardState) -> [ChartSeries] {
-    s.runs.enumerated().map { i, r in
+    let names = legendNames(s.runs.map(\.label))
+    return s.runs.enumerated().map { i, r in
         let t: Trace
         switch s.metric {
         case .loss: t = r.loss
@@ -55,8 +56,24 @@ func chartSeries(_ s: DashboardState) -> [ChartSeries] {
         }
         var pts = t.buckets.map { Downsample.Bucket(x: x($0.last), min: $0.min, max: $0.max, last: $0.last.value) }
         if let first = t.points.first, !pts.isEmpty { pts[0].x = min(pts[0].x, x(first)) }  // the axis starts at the first point
-        return ChartSeries(name: r.label, points: pts, role: .series(i))
+        return ChartSeries(name: names[i], points: pts, role: .series(i))
     }
+}
+
+/// Run names for the legend without the prompt-count and seed parts they all share
+/// ("kmeans-np10-s0", "mean-pool-np10-s0" → "kmeans", "mean-pool"), so that every run fits.
+func legendNames(_ labels: [String]) -> [String] {
+    guard labels.count > 1 else { return labels }
+    var parts = labels.map { $0.split(separator: "-", omittingEmptySubsequences: false) }
+    func isParameter(_ t: Substring) -> Bool {
+        for prefix in ["np", "s"] where t.hasPrefix(prefix) && t.count > prefix.count && t.dropFirst(prefix.count).allSatisfy(\.isNumber) { return true }
+        return false
+    }
+    while parts.allSatisfy({ $0.count > 1 && $0.last == parts[0].last }), isParameter(parts[0].last!) {
+        parts = parts.map { Array($0.dropLast()) }
+    }
+    let short = parts.map { $0.joined(separator: "-") }
+    return Set(short).count == short.count ? short : labels
 }
 
 private func header(_ buf: inout CellBuffer, _ s: DashboardState, width: Int) {
