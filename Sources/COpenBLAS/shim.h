@@ -3,3 +3,14 @@
 char *openblas_get_corename(void);
 void openblas_set_num_threads(int num_threads);
 int openblas_get_num_threads(void);
+
+// CPU features for choosing OpenBLAS kernels when its own detection fails (see BLASCore.swift).
+static inline int spt_cpu_has_avx2_fma(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+static inline int spt_cpu_has_avx512(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+        && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+}

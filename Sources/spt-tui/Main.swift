@@ -30,6 +30,11 @@ struct SPTTUI: ParsableCommand {
     @Option(help: "Theme name (themes/*.json).") var theme = "dark"
     @Flag(help: "ASCII glyphs instead of blocks and braille (automatic without a UTF-8 locale).") var ascii = false
 
+    static func main() {
+        BLASCore.relaunchIfUndetected()
+        main(nil)
+    }
+
     func run() throws {
         let themes = Theme.loadAll()
         let names = themes.themes.map(\.name)

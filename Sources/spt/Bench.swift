@@ -43,7 +43,7 @@ struct Bench: ParsableCommand {
             guard let p = Part(rawValue: String(name)) else { throw ValidationError("unknown part \(name); parts: engine, kmeans, dashboard, runlog") }
             parts.insert(p)
         }
-        var report = Report(blasCore: blasCoreName, threads: threads, config: c, batch: batch, prompts: prompts)
+        var report = Report(blasCore: BLASCore.description, threads: threads, config: c, batch: batch, prompts: prompts)
         if parts.contains(.engine) {
             let peak = Benchmark.gemmPeak(c, rows: batch * (1 + prompts + c.numPatches))
             report.gemmPeakGFLOPs = peak
@@ -105,7 +105,7 @@ struct Bench: ParsableCommand {
     }
 
     private func torchNumbers(_ c: ViTConfig) -> [String: Double]? {
-        guard let py = pythonWithTorch() else { say("(PyTorch not importable: no comparison; pass --python PATH)"); return nil }
+        guard let py = pythonWithTorch() else { warn("(PyTorch not importable: no comparison; pass --python PATH)"); return nil }
         let args = [toolPath("torch_bench.py"), "--image", "\(c.imageSize)", "--patch", "\(c.patchSize)", "--channels", "\(c.channels)",
                     "--dim", "\(c.dim)", "--depth", "\(c.depth)", "--heads", "\(c.heads)", "--mlp", "\(c.mlpDim)",
                     "--batch", "\(batch)", "--prompts", "\(prompts)", "--threads", "\(threads)"]
@@ -127,7 +127,7 @@ struct Bench: ParsableCommand {
 
     private func kmeansTiming() -> [String: Double]? {
         guard let b = try? Backbone.load(kmeansBackbone), let data = try? TaskCatalog.load("fashion-mnist", imageSize: b.config.imageSize) else {
-            say("(K-means timing skipped: backbone \(kmeansBackbone) or fashion-mnist unavailable)"); return nil
+            warn("(K-means timing skipped: backbone \(kmeansBackbone) or fashion-mnist unavailable)"); return nil
         }
         let task = TaskData(source: data, protocol: .final)
         let cand = Candidates.gather(backbone: b, data: task.train, layerCount: b.config.depth)
@@ -154,6 +154,8 @@ struct Bench: ParsableCommand {
                let o = run(py, [toolPath("kmeans_sklearn.py"), file, "--k", "10", "--threads", "\(threads)", "--seeds", "\(seeds)"]),
                let obj = try? JSONSerialization.jsonObject(with: Data(o.utf8)) as? [String: Double] {
                 out["sklearn_seconds"] = obj["seconds"]; out["sklearn_inertia"] = obj["inertia"]
+            } else {
+                warn("(scikit-learn comparison failed: \(py) needs numpy, scikit-learn and safetensors)")
             }
             try? FileManager.default.removeItem(atPath: file)
         }

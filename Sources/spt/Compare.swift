@@ -28,7 +28,7 @@ struct Compare: ParsableCommand {
 
     /// Progress lines: stdout for people, stderr under --json.
     private func progress(_ line: String) {
-        if json { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { say(line) }
+        if json { warn(line) } else { say(line) }
     }
 
     func run() throws {

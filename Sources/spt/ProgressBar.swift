@@ -19,3 +19,8 @@ enum ProgressBar {
 func say(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
+
+/// A side remark that must not mix into machine-readable stdout.
+func warn(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}

@@ -72,6 +72,3 @@ public func naiveMatmul(_ out: FPtr, _ inp: FPtr, _ weight: FPtr, _ bias: FPtr?,
         }
     }
 }
-
-/// The BLAS core OpenBLAS chose at load time (e.g. "Haswell", "SkylakeX").
-public var blasCoreName: String { String(cString: openblas_get_corename()) }

@@ -65,7 +65,8 @@ public final class PromptTrainer {
                      "nmi_every": String(options.nmiEvery), "probe_images": String(probe.shape[0]),
                      "prompt_dropout": String(options.prompts.dropout), "warmup_epochs": String(options.warmupEpochs),
                      "pool_batch": String(options.initialization.poolBatch), "augment": String(options.augment),
-                     "kmeans_images": options.initialization.kmeansImages.map(String.init) ?? "all"])))
+                     "kmeans_images": options.initialization.kmeansImages.map(String.init) ?? "all",
+                     "blas_core": blasCoreName])))
         var hr = RNG(seed: options.seed ^ 0x4EAD)
         model.initHead(rng: &hr)
         initializePrompts(options.initialization)
