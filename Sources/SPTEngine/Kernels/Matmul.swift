@@ -11,11 +11,19 @@ public func gemm(transA: Bool = false, transB: Bool = false, M: Int, N: Int, K: 
                  beta: Float = 0, _ C: FPtr, ldc: Int) {
     let minRows = max(16, 1 << 21 / max(1, N * K)) // keep each piece ≳ 4 MFLOP
     Parallel.chunks(M, minChunk: minRows) { _, rows in
-        let a = transA ? A + rows.lowerBound : A + rows.lowerBound * lda
-        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                    Int32(rows.count), Int32(N), Int32(K), alpha, a, Int32(lda), B, Int32(ldb), beta,
-                    C + rows.lowerBound * ldc, Int32(ldc))
+        gemmSerial(transA: transA, transB: transB, M: rows.count, N: N, K: K, alpha: alpha,
+                   transA ? A + rows.lowerBound : A + rows.lowerBound * lda, lda: lda, B, ldb: ldb,
+                   beta: beta, C + rows.lowerBound * ldc, ldc: ldc)
     }
+}
+
+/// `gemm` on the calling thread only, for small products inside a worker (one attention head).
+@inline(__always)
+public func gemmSerial(transA: Bool = false, transB: Bool = false, M: Int, N: Int, K: Int,
+                       alpha: Float = 1, _ A: FPtr, lda: Int, _ B: FPtr, ldb: Int,
+                       beta: Float = 0, _ C: FPtr, ldc: Int) {
+    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                Int32(M), Int32(N), Int32(K), alpha, A, Int32(lda), B, Int32(ldb), beta, C, Int32(ldc))
 }
 
 /// out[M,N] = inp[M,K] · weight[N,K]ᵀ + bias[N]
