@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """Summarizes run logs (spt compare output, e.g. sample-runs/findings/*) as the README's findings
-tables: per directory and strategy (and prompt count), final test accuracy mean ± sd over seeds,
-and NMI (mean over blocks) at step 0 and at the end. Standard library only.
+tables, per directory:
+  - per strategy and prompt count: final test accuracy mean ± sd over seeds, NMI (mean over
+    blocks) at step 0 and at the end, and how many blocks' NMI ended above where it started;
+  - when the directory holds several prompt counts: test accuracy per strategy × prompt count;
+  - when it holds `--tune` runs (protocol tune): val accuracy per strategy × learning rate.
+Standard library only.
     tools/findings.py sample-runs/findings/*"""
 import json, statistics, sys
 from collections import defaultdict
@@ -16,8 +20,8 @@ def read(path):
             continue  # a torn line; the engine's reader reports these, here they are just skipped
         k = r.get("kind")
         if k == "header": header = r
-        elif k == "eval" and r["split"] == "test": evals.append(r["accuracy"])
-        elif k == "nmi" and r["values"]: nmis.append(sum(r["values"]) / len(r["values"]))
+        elif k == "eval": evals.append(r)
+        elif k == "nmi" and r["values"]: nmis.append(r["values"])
     return header, evals, nmis
 
 def fmt(xs, scale=100):
@@ -25,18 +29,49 @@ def fmt(xs, scale=100):
     m = statistics.mean(xs) * scale
     return f"{m:.1f} ± {statistics.stdev(xs) * scale:.1f}" if len(xs) > 1 else f"{m:.1f}"
 
+def table(head, rows):
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for r in rows: print("| " + " | ".join(r) + " |")
+
+def order(strategy): return (strategy != "random", strategy)
+
 for d in sys.argv[1:]:
-    groups = defaultdict(lambda: {"acc": [], "nmi0": [], "nmi1": [], "lr": set()})
+    final = defaultdict(lambda: {"acc": [], "nmi0": [], "nmi1": [], "rising": [], "lr": set()})
+    grid = defaultdict(dict)   # strategy -> lr -> val accuracy of the tune run
     task = backbone = "?"
     for f in sorted(Path(d).glob("*.jsonl")):
         h, evals, nmis = read(f)
         if not h or not evals: continue
         task, backbone = h["task"], h["backbone"]
-        g = groups[(h["strategy"], h["prompts"])]
-        g["acc"].append(evals[-1]); g["nmi0"].append(nmis[0]); g["nmi1"].append(nmis[-1]); g["lr"].add(h["lr"])
+        if h["params"].get("protocol") == "tune":
+            val = [e["accuracy"] for e in evals if e["split"] == "val"]
+            if val: grid[h["strategy"]][h["lr"]] = val[-1]
+            continue
+        test = [e["accuracy"] for e in evals if e["split"] == "test"]
+        if not test or not nmis: continue
+        g = final[(h["strategy"], h["prompts"])]
+        g["acc"].append(test[-1]); g["lr"].add(h["lr"])
+        g["nmi0"].append(statistics.mean(nmis[0])); g["nmi1"].append(statistics.mean(nmis[-1]))
+        g["rising"].append(sum(b > a for a, b in zip(nmis[0], nmis[-1])) / len(nmis[0]))
     print(f"\n{task} · {backbone} ({d})\n")
-    print("| strategy | Np | lr | seeds | test acc % | NMI step 0 | NMI end |")
-    print("|---|---|---|---|---|---|---|")
-    for (s, np_), g in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0] != "random", kv[0][0])):
+    rows = []
+    for (s, np_), g in sorted(final.items(), key=lambda kv: (kv[0][1], order(kv[0][0]))):
         lr = ", ".join(f"{x:g}" for x in sorted(g["lr"]))
-        print(f"| {s} | {np_} | {lr} | {len(g['acc'])} | {fmt(g['acc'])} | {statistics.mean(g['nmi0']):.2e} | {statistics.mean(g['nmi1']):.2e} |")
+        rows.append([s, str(np_), lr, str(len(g["acc"])), fmt(g["acc"]), f"{statistics.mean(g['nmi0']):.2e}",
+                     f"{statistics.mean(g['nmi1']):.2e}", f"{statistics.mean(g['rising']) * 100:.0f}%"])
+    table(["strategy", "Np", "lr", "seeds", "test acc %", "NMI step 0", "NMI end", "blocks rising"], rows)
+    counts = sorted({np_ for _, np_ in final})
+    if len(counts) > 1:
+        print()
+        strategies = sorted({s for s, _ in final}, key=order)
+        table(["strategy"] + [f"Np {n}" for n in counts] + ["spread"],
+              [[s] + [fmt(final[(s, n)]["acc"]) if (s, n) in final else "—" for n in counts]
+               + [f"{(max(a) - min(a)) * 100:.1f}" if len(a := [statistics.mean(final[(s, n)]['acc']) for n in counts if (s, n) in final]) > 1 else "—"]
+               for s in strategies])
+    if grid:
+        print()
+        lrs = sorted({lr for g in grid.values() for lr in g})
+        table(["strategy (val acc %)"] + [f"lr {lr:g}" for lr in lrs],
+              [[s] + [(f"**{grid[s][lr] * 100:.1f}**" if grid[s][lr] == max(grid[s].values()) else f"{grid[s][lr] * 100:.1f}")
+                      if lr in grid[s] else "—" for lr in lrs] for s in sorted(grid, key=order)])
