@@ -5,8 +5,10 @@ tables, per directory:
     blocks) at step 0 and at the end, and how many blocks' NMI ended above where it started;
   - when the directory holds several prompt counts: test accuracy per strategy × prompt count;
   - when it holds `--tune` runs (protocol tune): val accuracy per strategy × learning rate.
-Standard library only.
-    tools/findings.py sample-runs/findings/*"""
+With --together, all directories given form one table (e.g. a prompt-count sweep and the
+session that ran the default count). Standard library only.
+    tools/findings.py sample-runs/findings/*
+    tools/findings.py --together DIR_A DIR_B"""
 import json, statistics, sys
 from collections import defaultdict
 from pathlib import Path
@@ -36,11 +38,14 @@ def table(head, rows):
 
 def order(strategy): return (strategy != "random", strategy)
 
-for d in sys.argv[1:]:
+args = sys.argv[1:]
+groups = [args[1:]] if args[:1] == ["--together"] else [[a] for a in args]
+for dirs in groups:
+    d = " + ".join(dirs)
     final = defaultdict(lambda: {"acc": [], "nmi0": [], "nmi1": [], "rising": [], "lr": set()})
     grid = defaultdict(dict)   # strategy -> lr -> val accuracy of the tune run
     task = backbone = "?"
-    for f in sorted(Path(d).glob("*.jsonl")):
+    for f in sorted(p for x in dirs for p in Path(x).glob("*.jsonl")):
         h, evals, nmis = read(f)
         if not h or not evals: continue
         task, backbone = h["task"], h["backbone"]
