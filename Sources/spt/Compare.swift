@@ -24,7 +24,7 @@ struct Compare: ParsableCommand {
     @Flag(help: "Pick lr and weight decay per strategy on val, then run final (train 1000, test).") var tune = false
     @Option(parsing: .upToNextOption, help: "Learning rates tried by --tune.") var lrGrid: [Float] = [1e-3, 3e-3, 1e-2, 3e-2]
     @Option(parsing: .upToNextOption, help: "Weight decays tried by --tune.") var wdGrid: [Float] = [1e-4]
-    @Flag(help: "Print the table as JSON (progress goes to stderr, so stdout is JSON alone).") var json = false
+    @Flag(help: "Print the table as JSON (progress goes to stderr, so stdout is JSON alone; values not measured are left out).") var json = false
 
     /// Progress lines: stdout for people, stderr under --json.
     private func progress(_ line: String) {
@@ -43,7 +43,7 @@ struct Compare: ParsableCommand {
             for strategy in strategies {
                 var base = opts.trainOptions(strategy: strategy, backbone: backbone)
                 base.prompts.count = np
-                var bestVal = Double.nan
+                var bestVal: Double?
                 if tune {
                     var best: (acc: Double, lr: Float, wd: Float)?
                     for lr in lrGrid {
@@ -52,14 +52,14 @@ struct Compare: ParsableCommand {
                             o.optimizer.lr = lr; o.optimizer.weightDecay = wd; o.seed = seeds[0]; o.evalProtocol = .tune
                             let s = try runOne(o, backbone: backbone, source: source, session: session,
                                                id: "tune-\(strategy.rawValue)-np\(np)-lr\(lr)-wd\(wd)", cache: cache)
-                            let acc = s.finalAccuracy("val")
-                            if best == nil || acc > best!.acc { best = (acc, lr, wd) }
+                            if let acc = s.finalAccuracy("val"), acc > best?.acc ?? -1 { best = (acc, lr, wd) }
                         }
                     }
-                    base.optimizer.lr = best!.lr; base.optimizer.weightDecay = best!.wd
+                    guard let best else { throw ValidationError("\(strategy.rawValue): every learning rate of the grid diverged") }
+                    base.optimizer.lr = best.lr; base.optimizer.weightDecay = best.wd
                     base.evalProtocol = .final
-                    bestVal = best!.acc
-                    progress(String(format: "%@ np=%d: picked lr %g wd %g (val %.1f%%)", strategy.rawValue, np, best!.lr, best!.wd, best!.acc * 100))
+                    bestVal = best.acc
+                    progress(String(format: "%@ np=%d: picked lr %g wd %g (val %.1f%%)", strategy.rawValue, np, best.lr, best.wd, best.acc * 100))
                 }
                 var summaries: [RunSummary] = []
                 for seed in seeds {
@@ -69,12 +69,12 @@ struct Compare: ParsableCommand {
                                                 id: "\(strategy.rawValue)-np\(np)-s\(seed)", cache: cache))
                 }
                 let split = base.evalProtocol == .final ? "test" : "val"
-                let accs = summaries.map { $0.finalAccuracy(split) }
-                if !tune { bestVal = summaries.map { $0.bestAccuracy("val") }.max() ?? .nan }
+                let accs = summaries.compactMap { $0.finalAccuracy(split) }
+                if !tune { bestVal = summaries.compactMap { $0.bestAccuracy("val") }.max() }
                 rows.append(Row(strategy: strategy.rawValue, prompts: np, split: split, lr: base.optimizer.lr, weightDecay: base.optimizer.weightDecay,
-                                accuracyMean: mean(accs), accuracySD: sd(accs), bestVal: bestVal,
+                                accuracyMean: finite(mean(accs)), accuracySD: finite(sd(accs)), bestVal: bestVal,
                                 initSeconds: mean(summaries.map(\.initSeconds)), gatherSeconds: mean(summaries.map(\.gatherSeconds)),
-                                nmiStart: mean(summaries.map(\.nmiStart)), nmiEnd: mean(summaries.map(\.nmiEnd)),
+                                nmiStart: finite(mean(summaries.map(\.nmiStart))), nmiEnd: finite(mean(summaries.map(\.nmiEnd))),
                                 diverged: summaries.filter { $0.diverged != nil }.count))
             }
         }
@@ -111,7 +111,10 @@ struct Compare: ParsableCommand {
 
     struct Row: Codable {
         var strategy: String, prompts: Int, split: String, lr: Float, weightDecay: Float
-        var accuracyMean, accuracySD, bestVal, initSeconds, gatherSeconds, nmiStart, nmiEnd: Double
+        /// Absent (JSON null) when there is nothing to report: every seed diverged, no val split, NMI off.
+        var accuracyMean, accuracySD, bestVal: Double?
+        var initSeconds, gatherSeconds: Double
+        var nmiStart, nmiEnd: Double?
         var diverged: Int
     }
 
@@ -124,11 +127,15 @@ struct Compare: ParsableCommand {
     static func render(_ rows: [Row], task: String, backbone: String, seeds: Int) -> String {
         var lines = ["\(task) · \(backbone) · \(seeds) seed(s)",
                      "strategy     Np  acc (\(rows.first?.split ?? "val"))      best val   lr       init s  gather s  NMI@0     NMI@end"]
+        func pad(_ s: String, _ n: Int) -> String { s.padding(toLength: max(n, s.count), withPad: " ", startingAt: 0) }
+        func text(_ v: Double?, _ format: String) -> String { v.map { String(format: format, $0) } ?? "—" }
         for r in rows {
-            lines.append(String(format: "%-11@ %3d  %5.1f ± %4.1f%%   %5.1f%%    %-7g  %6.2f  %7.2f   %.2e  %.2e%@",
-                                r.strategy.padding(toLength: 11, withPad: " ", startingAt: 0), r.prompts, r.accuracyMean * 100,
-                                r.accuracySD * 100, r.bestVal * 100, r.lr, r.initSeconds, r.gatherSeconds, r.nmiStart, r.nmiEnd,
-                                r.diverged > 0 ? "  (\(r.diverged) diverged)" : ""))
+            let acc = r.accuracyMean.map { String(format: "%5.1f ± %4.1f%%", $0 * 100, (r.accuracySD ?? 0) * 100) } ?? "—"
+            lines.append(pad(r.strategy, 11) + String(format: " %3d  ", r.prompts) + pad(acc, 13) + "   "
+                         + pad(text(r.bestVal.map { $0 * 100 }, "%5.1f%%"), 6) + "    "
+                         + String(format: "%-7g  %6.2f  %7.2f   ", r.lr, r.initSeconds, r.gatherSeconds)
+                         + pad(text(r.nmiStart, "%.2e"), 8) + "  " + text(r.nmiEnd, "%.2e")
+                         + (r.diverged > 0 ? "  (\(r.diverged) diverged)" : ""))
         }
         return lines.joined(separator: "\n")
     }
@@ -148,6 +155,7 @@ final class CandidateCache: @unchecked Sendable {
 }
 
 func mean(_ v: [Double]) -> Double { v.isEmpty ? .nan : v.reduce(0, +) / Double(v.count) }
+func finite(_ v: Double) -> Double? { v.isFinite ? v : nil }
 func sd(_ v: [Double]) -> Double {
     guard v.count > 1 else { return 0 }
     let m = mean(v)

@@ -99,11 +99,11 @@ final class RunSummary: @unchecked Sendable {
         return evals.keys.sorted().compactMap { k in evals[k]!.last.map { String(format: "%@ acc %.1f%%", k, $0 * 100) } }.joined(separator: " ")
     }
 
-    func mean(_ v: [Double]) -> Double { v.isEmpty ? .nan : v.reduce(0, +) / Double(v.count) }
     var nmiStart: Double { mean(nmi.first ?? []) }
     var nmiEnd: Double { mean(nmi.last ?? []) }
-    func finalAccuracy(_ split: String) -> Double { evals[split]?.last ?? .nan }
-    func bestAccuracy(_ split: String) -> Double { evals[split]?.max() ?? .nan }
+    /// nil when the run never evaluated on `split` (no val split in final runs) or diverged.
+    func finalAccuracy(_ split: String) -> Double? { diverged == nil ? evals[split]?.last : nil }
+    func bestAccuracy(_ split: String) -> Double? { evals[split]?.max() }
 
     func report(strategy: String) -> String {
         String(format: "%@: %@ | init %.2fs (+%.2fs gather) | NMI mean %.2e → %.2e", strategy, evalText, initSeconds,

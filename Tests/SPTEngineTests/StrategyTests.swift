@@ -93,4 +93,16 @@ import SPTEngine
         #expect(abs(NMI.fromScores(t, prompts: P, patches: M, normalization: .sqrt) - base) < 1e-12)
         #expect(base > 0)
     }
+
+    /// Identical prompts (mean pooling on near-constant images) make the joint a product of its
+    /// marginals: MI is 0 in exact arithmetic and must not come out as a rounding-error negative.
+    @Test func identicalPromptsGiveZeroNeverNegative() {
+        var rng = RNG(seed: 3)
+        for _ in 0..<50 {
+            let P = 10, M = 49
+            let row = (0..<M).map { _ in Double(rng.normal()) * 3 }
+            let v = NMI.fromScores(Array((0..<P).map { _ in row }.joined()), prompts: P, patches: M, normalization: .sqrt)
+            #expect(v >= 0 && v < 1e-12)
+        }
+    }
 }

@@ -54,14 +54,29 @@ final class TmuxSession {
 }
 
 @Suite(.serialized) struct EndToEndTests {
-    static var binary: String {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("spt-tui").path
+    static func binary(_ name: String = "spt-tui") -> String {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name).path
     }
 
     func tempDir() -> String {
         let d = NSTemporaryDirectory() + "spt-e2e-\(UInt32.random(in: 0..<UInt32.max))"
         try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
         return d
+    }
+
+    /// A three-class MNIST-layout task small enough for a debug build: 60 train, 10 test images.
+    func makeTinyTask(at data: String) throws {
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        func idx(_ name: String, magic: UInt32, dims: [UInt32], bytes: [UInt8]) throws {
+            var d = Data()
+            for v in [magic] + dims { withUnsafeBytes(of: v.bigEndian) { d.append(contentsOf: $0) } }
+            d.append(contentsOf: bytes)
+            try d.write(to: URL(fileURLWithPath: "\(data)/\(name)"))
+        }
+        for (prefix, n) in [("train", 60), ("t10k", 10)] {
+            try idx("\(prefix)-images-idx3-ubyte", magic: 0x803, dims: [UInt32(n), 28, 28], bytes: (0..<(n * 784)).map { UInt8(($0 * 37) % 251) })
+            try idx("\(prefix)-labels-idx1-ubyte", magic: 0x801, dims: [UInt32(n)], bytes: (0..<n).map { UInt8($0 % 3) })
+        }
     }
 
     @Test func replayKeysExportResizeAndQuit() throws {
@@ -78,7 +93,7 @@ final class TmuxSession {
                 if s % 10 == 0 { try w.append(.nmi(NMIRecord(step: s, epoch: Double(s) / 50, time: Double(s) * 0.1, values: [0.01 * scale, 1e-4], mode: "tokens", normalization: "sqrt"))) }
             }
         }
-        let t = TmuxSession(command: "cd \(dir) && \(Self.binary) --replay logs --speed 100; echo EXITED:$?; sleep 60")
+        let t = TmuxSession(command: "cd \(dir) && \(Self.binary()) --replay logs --speed 100; echo EXITED:$?; sleep 60")
         t.waitFor(20, "the chart") { $0.contains("train loss") && $0.unicodeScalars.contains { (0x2801...0x28FF).contains($0.value) } }
         t.keys("?")
         t.waitFor("Keys")
@@ -105,19 +120,9 @@ final class TmuxSession {
 
     @Test func liveSessionTrainsAndSwitchesStrategy() throws {
         guard TmuxSession.available else { print("tmux missing: skipping the end-to-end test (make test installs it)"); return }
-        let dir = tempDir(), data = dir + "/task"
-        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
-        func idx(_ name: String, magic: UInt32, dims: [UInt32], bytes: [UInt8]) throws {
-            var d = Data()
-            for v in [magic] + dims { withUnsafeBytes(of: v.bigEndian) { d.append(contentsOf: $0) } }
-            d.append(contentsOf: bytes)
-            try d.write(to: URL(fileURLWithPath: "\(data)/\(name)"))
-        }
-        for (prefix, n) in [("train", 60), ("t10k", 10)] {
-            try idx("\(prefix)-images-idx3-ubyte", magic: 0x803, dims: [UInt32(n), 28, 28], bytes: (0..<(n * 784)).map { UInt8(($0 * 37) % 251) })
-            try idx("\(prefix)-labels-idx1-ubyte", magic: 0x801, dims: [UInt32(n)], bytes: (0..<n).map { UInt8($0 % 3) })
-        }
-        let cmd = "cd \(dir) && \(Self.binary) --backbone random-tiny --task task --epochs 3 --batch 4 --strategies kmeans random --threads 1 --nmi-every 2 --runs-dir runs; echo EXITED:$?; sleep 60"
+        let dir = tempDir()
+        try makeTinyTask(at: dir + "/task")
+        let cmd = "cd \(dir) && \(Self.binary()) --backbone random-tiny --task task --epochs 3 --batch 4 --strategies kmeans random --threads 1 --nmi-every 2 --runs-dir runs; echo EXITED:$?; sleep 60"
         let t = TmuxSession(command: cmd)
         t.waitFor(120, "a few steps") { s in s.contains("kmeans") && s.range(of: #" [2-9]/36 "#, options: .regularExpression) != nil }
         t.keys("1") // focused run (kmeans) → random
@@ -130,5 +135,31 @@ final class TmuxSession {
         let kmeans = try RunLogReader.read(logs.first { $0.hasSuffix("/kmeans.jsonl") }!)
         #expect(kmeans.records.contains { if case .segment(let s) = $0 { s.strategy == "random" } else { false } })
         #expect(kmeans.records.contains { if case .event(let e) = $0 { e.event == "stopped" } else { false } })
+    }
+
+    /// `spt compare --json` on final runs: stdout is one JSON table; what was not measured (best
+    /// val without a val split, NMI when off) is left out rather than breaking the encoder.
+    @Test func compareFinalPrintsJSONLeavingOutWhatWasNotMeasured() throws {
+        let dir = tempDir()
+        try makeTinyTask(at: dir + "/task")
+        let p = Process(), out = Pipe()
+        p.executableURL = URL(fileURLWithPath: Self.binary("spt"))
+        p.arguments = ["compare", "--json", "--eval-protocol", "final", "--task", dir + "/task", "--backbone", "random-tiny",
+                       "--epochs", "1", "--batch", "4", "--strategies", "random", "kmeans", "--threads", "1",
+                       "--nmi-every", "0", "--runs-dir", dir + "/runs"]
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        let table = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let rows = try #require(table["rows"] as? [[String: Any]])
+        #expect(rows.map { $0["strategy"] as? String } == ["random", "kmeans"])
+        for r in rows {
+            #expect(r["split"] as? String == "test")
+            #expect((r["accuracyMean"] as? Double).map { (0...1).contains($0) } == true)
+            #expect(r["bestVal"] == nil && r["nmiStart"] == nil && r["nmiEnd"] == nil)
+        }
     }
 }

@@ -31,6 +31,7 @@ public enum NMI {
                 if v > 0 { mi += v * log(v / (pk[k] * pj[j])) }
             }
         }
+        mi = max(0, mi) // MI ≥ 0; a product joint sums to a rounding-error negative
         let hp = -pk.reduce(0) { $0 + ($1 > 0 ? $1 * log($1) : 0) }
         let he = -pj.reduce(0) { $0 + ($1 > 0 ? $1 * log($1) : 0) }
         switch normalization {
