@@ -6,9 +6,11 @@ tables, per directory:
   - when the directory holds several prompt counts: test accuracy per strategy × prompt count;
   - when it holds `--tune` runs (protocol tune): val accuracy per strategy × learning rate.
 With --together, all directories given form one table (e.g. a prompt-count sweep and the
-session that ran the default count). Standard library only.
+session that ran the default count); with --matrix, one row per directory: test accuracy per
+strategy at Np 10 and the best SPT strategy's margin over random. Standard library only.
     tools/findings.py sample-runs/findings/*
-    tools/findings.py --together DIR_A DIR_B"""
+    tools/findings.py --together DIR_A DIR_B
+    tools/findings.py --matrix sample-runs/findings/*"""
 import json, statistics, sys
 from collections import defaultdict
 from pathlib import Path
@@ -38,12 +40,10 @@ def table(head, rows):
 
 def order(strategy): return (strategy != "random", strategy)
 
-args = sys.argv[1:]
-groups = [args[1:]] if args[:1] == ["--together"] else [[a] for a in args]
-for dirs in groups:
-    d = " + ".join(dirs)
+def collect(dirs):
+    """Final runs per (strategy, Np) and the tune grid (strategy -> lr -> val accuracy)."""
     final = defaultdict(lambda: {"acc": [], "nmi0": [], "nmi1": [], "rising": [], "lr": set()})
-    grid = defaultdict(dict)   # strategy -> lr -> val accuracy of the tune run
+    grid = defaultdict(dict)
     task = backbone = "?"
     for f in sorted(p for x in dirs for p in Path(x).glob("*.jsonl")):
         h, evals, nmis = read(f)
@@ -59,7 +59,25 @@ for dirs in groups:
         g["acc"].append(test[-1]); g["lr"].add(h["lr"])
         g["nmi0"].append(statistics.mean(nmis[0])); g["nmi1"].append(statistics.mean(nmis[-1]))
         g["rising"].append(sum(b > a for a, b in zip(nmis[0], nmis[-1])) / len(nmis[0]))
-    print(f"\n{task} · {backbone} ({d})\n")
+    return task, backbone, final, grid
+
+def matrix(dirs):
+    """One row per directory: test accuracy per strategy (Np 10) and best SPT strategy − random."""
+    strategies = ["random", "kmeans", "mean-pool", "max-pool", "sample"]
+    rows = []
+    for d in dirs:
+        task, backbone, final, _ = collect([d])
+        accs = {s: final[(s, 10)]["acc"] for s in strategies if (s, 10) in final}
+        if not accs: continue
+        best = max((statistics.mean(a) for s, a in accs.items() if s != "random"), default=None)
+        delta = f"{(best - statistics.mean(accs['random'])) * 100:+.1f}" if best is not None and "random" in accs else "—"
+        seeds = "/".join(sorted({str(len(a)) for a in accs.values()}))
+        rows.append([task, backbone, Path(d).name, seeds] + [fmt(accs.get(s, [])) for s in strategies] + [delta])
+    table(["task", "backbone", "session", "seeds"] + strategies + ["best SPT − random"], rows)
+
+def details(dirs):
+    task, backbone, final, grid = collect(dirs)
+    print(f"\n{task} · {backbone} ({' + '.join(dirs)})\n")
     rows = []
     for (s, np_), g in sorted(final.items(), key=lambda kv: (kv[0][1], order(kv[0][0]))):
         lr = ", ".join(f"{x:g}" for x in sorted(g["lr"]))
@@ -80,3 +98,9 @@ for dirs in groups:
         table(["strategy (val acc %)"] + [f"lr {lr:g}" for lr in lrs],
               [[s] + [(f"**{grid[s][lr] * 100:.1f}**" if grid[s][lr] == max(grid[s].values()) else f"{grid[s][lr] * 100:.1f}")
                       if lr in grid[s] else "—" for lr in lrs] for s in sorted(grid, key=order)])
+
+args = sys.argv[1:]
+if args[:1] == ["--matrix"]: matrix(args[1:])
+elif args[:1] == ["--together"]: details(args[1:])
+else:
+    for a in args: details([a])

@@ -47,6 +47,28 @@ import SPTEngine
         #expect(r.worst <= 1, "\(r.detail)")
     }
 
+    /// The overwrite mode the transformer's scratch buffers use gives exactly what accumulating
+    /// into zeros gives, whatever the buffer held (NaN here).
+    @Test func overwriteModeEqualsAccumulatingIntoZeros() {
+        var rng = RNG(seed: 9)
+        func check(_ count: Int, _ name: String, _ run: (FPtr, Bool) -> Void) {
+            let acc = Buffer([count]), over = Buffer([count])
+            over.ptr.update(repeating: .nan, count: count)
+            run(acc.ptr, true); run(over.ptr, false)
+            #expect((0..<count).allSatisfy { acc.ptr[$0] == over.ptr[$0] }, "\(name)")
+        }
+        let M = 5, K = 4, N = 3
+        let dy = randomBuffer([M, N], &rng), x = randomBuffer([M, K], &rng), w = randomBuffer([N, K], &rng)
+        check(M * K, "matmul") { matmulBackward(dinp: $0, dweight: nil, dbias: nil, dy.ptr, x.ptr, w.ptr, M: M, K: K, N: N, accumulateInput: $1) }
+        let g = randomBuffer([43], &rng), h = randomBuffer([43], &rng, scale: 2)
+        check(43, "gelu") { geluBackward(dinp: $0, g.ptr, h.ptr, N: 43, accumulate: $1) }
+        let B = 2, T = 4, D = 6, H = 2
+        let qkv = randomBuffer([B, T, 3 * D], &rng), out = Buffer([B, T, D]), att = Buffer([B, H, T, T])
+        let dout = randomBuffer([B, T, D], &rng)
+        attentionForward(out.ptr, att.ptr, qkv.ptr, B: B, T: T, D: D, H: H)
+        check(B * T * 3 * D, "attention") { attentionBackward(dqkv: $0, dout.ptr, qkv.ptr, att.ptr, B: B, T: T, D: D, H: H, accumulate: $1) }
+    }
+
     @Test func crossEntropy() {
         var rng = RNG(seed: 5)
         let B = 3, K = 4

@@ -24,9 +24,10 @@ public func attentionForward(_ out: FPtr, _ att: FPtr, _ qkv: FPtr, B: Int, T: I
     }
 }
 
-/// Accumulates dqkv from dout.
-public func attentionBackward(dqkv: FPtr, _ dout: FPtr, _ qkv: FPtr, _ att: FPtr, B: Int, T: Int, D: Int, H: Int) {
-    let dh = D / H, ld = 3 * D
+/// Accumulates dqkv from dout (overwrites it when `accumulate` is false).
+public func attentionBackward(dqkv: FPtr, _ dout: FPtr, _ qkv: FPtr, _ att: FPtr, B: Int, T: Int, D: Int, H: Int,
+                              accumulate: Bool = true) {
+    let dh = D / H, ld = 3 * D, beta: Float = accumulate ? 1 : 0
     let scale = 1 / Float(dh).squareRoot()
     Parallel.chunks(B * H) { _, pairs in
         let ds = FPtr.allocate(capacity: T * T)
@@ -39,7 +40,7 @@ public func attentionBackward(dqkv: FPtr, _ dout: FPtr, _ qkv: FPtr, _ att: FPtr
             let dy = dout + b * T * D + h * dh
             // dP = dy · vᵀ ; dv += Pᵀ · dy
             gemmSerial(transB: true, M: T, N: T, K: dh, dy, lda: D, v, ldb: ld, ds, ldc: T)
-            gemmSerial(transA: true, M: T, N: dh, K: T, p, lda: T, dy, ldb: D, beta: 1, dv, ldc: ld)
+            gemmSerial(transA: true, M: T, N: dh, K: T, p, lda: T, dy, ldb: D, beta: beta, dv, ldc: ld)
             // dS = P ⊙ (dP − Σ dP ⊙ P), row by row
             for t in 0..<T {
                 let pt = p + t * T, g = ds + t * T
@@ -48,8 +49,8 @@ public func attentionBackward(dqkv: FPtr, _ dout: FPtr, _ qkv: FPtr, _ att: FPtr
                 for u in 0..<T { g[u] = pt[u] * (g[u] - dot) }
             }
             // dq += scale · dS · k ; dk += scale · dSᵀ · q
-            gemmSerial(M: T, N: dh, K: T, alpha: scale, ds, lda: T, k, ldb: ld, beta: 1, dq, ldc: ld)
-            gemmSerial(transA: true, M: T, N: dh, K: T, alpha: scale, ds, lda: T, q, ldb: ld, beta: 1, dk, ldc: ld)
+            gemmSerial(M: T, N: dh, K: T, alpha: scale, ds, lda: T, k, ldb: ld, beta: beta, dq, ldc: ld)
+            gemmSerial(transA: true, M: T, N: dh, K: T, alpha: scale, ds, lda: T, q, ldb: ld, beta: beta, dk, ldc: ld)
         }
     }
 }

@@ -38,10 +38,12 @@ public func matmulForward(_ out: FPtr, _ inp: FPtr, _ weight: FPtr, _ bias: FPtr
 
 /// Accumulates dinp[M,K] += dout·weight, dweight[N,K] += doutᵀ·inp, dbias[N] += Σ_rows dout.
 /// Any gradient may be nil: frozen layers pass nil weight gradients and only propagate dinp.
+/// `accumulateInput: false` overwrites dinp instead (saves zeroing a scratch buffer first).
 public func matmulBackward(dinp: FPtr?, dweight: FPtr?, dbias: FPtr?,
-                           _ dout: FPtr, _ inp: FPtr, _ weight: FPtr, M: Int, K: Int, N: Int) {
+                           _ dout: FPtr, _ inp: FPtr, _ weight: FPtr, M: Int, K: Int, N: Int,
+                           accumulateInput: Bool = true) {
     if let dinp {
-        gemm(M: M, N: K, K: N, dout, lda: N, weight, ldb: K, beta: 1, dinp, ldc: K)
+        gemm(M: M, N: K, K: N, dout, lda: N, weight, ldb: K, beta: accumulateInput ? 1 : 0, dinp, ldc: K)
     }
     if let dweight {
         gemm(transA: true, M: N, N: K, K: M, dout, lda: N, inp, ldb: K, beta: 1, dweight, ldc: K)

@@ -89,21 +89,20 @@ public final class TransformerStack {
         for i in stride(from: depth - 1, through: 0, by: -1) {
             let a = acts[i], w = params[i], g = grads?[i]
             // x_out = x_mid + fc2(gelu(fc1(ln2(x_mid))))
-            dfcg.zero()
-            matmulBackward(dinp: dfcg.ptr, dweight: g?.fc2w, dbias: g?.fc2b, dx.ptr, a.fcg.ptr, w.fc2w, M: M, K: mlp, N: D)
-            dfch.zero()
-            geluBackward(dinp: dfch.ptr, dfcg.ptr, a.fch.ptr, N: M * mlp)
-            dln.zero()
-            matmulBackward(dinp: dln.ptr, dweight: g?.fc1w, dbias: g?.fc1b, dfch.ptr, a.ln2.ptr, w.fc1w, M: M, K: D, N: mlp)
+            // The scratch buffers are overwritten, not accumulated into: no zeroing passes.
+            matmulBackward(dinp: dfcg.ptr, dweight: g?.fc2w, dbias: g?.fc2b, dx.ptr, a.fcg.ptr, w.fc2w, M: M, K: mlp, N: D,
+                           accumulateInput: false)
+            geluBackward(dinp: dfch.ptr, dfcg.ptr, a.fch.ptr, N: M * mlp, accumulate: false)
+            matmulBackward(dinp: dln.ptr, dweight: g?.fc1w, dbias: g?.fc1b, dfch.ptr, a.ln2.ptr, w.fc1w, M: M, K: D, N: mlp,
+                           accumulateInput: false)
             layerNormBackward(dinp: dx.ptr, dweight: g?.ln2w, dbias: g?.ln2b, dln.ptr, a.xmid.ptr, w.ln2w,
                               a.ln2Mean.ptr, a.ln2Rstd.ptr, N: M, C: D)
             // x_mid = x_in + proj(attention(qkv(ln1(x_in))))
-            datty.zero()
-            matmulBackward(dinp: datty.ptr, dweight: g?.projw, dbias: g?.projb, dx.ptr, a.atty.ptr, w.projw, M: M, K: D, N: D)
-            dqkv.zero()
-            attentionBackward(dqkv: dqkv.ptr, datty.ptr, a.qkv.ptr, a.att.ptr, B: B, T: T, D: D, H: heads)
-            dln.zero()
-            matmulBackward(dinp: dln.ptr, dweight: g?.qkvw, dbias: g?.qkvb, dqkv.ptr, a.ln1.ptr, w.qkvw, M: M, K: D, N: 3 * D)
+            matmulBackward(dinp: datty.ptr, dweight: g?.projw, dbias: g?.projb, dx.ptr, a.atty.ptr, w.projw, M: M, K: D, N: D,
+                           accumulateInput: false)
+            attentionBackward(dqkv: dqkv.ptr, datty.ptr, a.qkv.ptr, a.att.ptr, B: B, T: T, D: D, H: heads, accumulate: false)
+            matmulBackward(dinp: dln.ptr, dweight: g?.qkvw, dbias: g?.qkvb, dqkv.ptr, a.ln1.ptr, w.qkvw, M: M, K: D, N: 3 * D,
+                           accumulateInput: false)
             layerNormBackward(dinp: dx.ptr, dweight: g?.ln1w, dbias: g?.ln1b, dln.ptr, a.xin.ptr, w.ln1w,
                               a.ln1Mean.ptr, a.ln1Rstd.ptr, N: M, C: D)
             afterBlock(i, dx.ptr)
