@@ -99,8 +99,10 @@ private func header(_ buf: inout CellBuffer, _ s: DashboardState, width: Int) {
 }
 
 private func runsTable(_ buf: inout CellBuffer, _ s: DashboardState, y: Int, width: Int, rows: Int, glyphs: Glyphs) {
-    // run names get up to 16 columns, fewer on narrow screens so the loss sparklines keep room
-    let labelW = min(16, max(10, width - 90))
+    // run names get 16 columns, up to 32 for longer names on wide screens, fewer on narrow ones
+    // so the loss sparklines keep room; names that still do not fit lose their middle
+    let longest = s.runs.map(\.label.count).max() ?? 0
+    let labelW = min(max(16, min(longest, 32)), max(10, width - 90))
     let cols = "   # " + pad("run", labelW) + " seg    step   epoch    loss  eval acc   best   NMI mean   img/s  state     "
     buf.put(String(cols.prefix(width)), x: 0, y: y, role: .dim, attrs: .underline)
     let sparkW = max(0, width - cols.count - 1)
@@ -115,7 +117,7 @@ private func runsTable(_ buf: inout CellBuffer, _ s: DashboardState, y: Int, wid
         let loss = r.loss.last.map { String(format: "%.4f", $0.value) } ?? "—"
         let total = r.totalSteps.map { "/\($0)" } ?? ""
         let line = String(format: "%@  %d %@ %3d %7@ %7.2f %7@   %@  %@  %9@ %7.0f  %@",
-                          focused ? ">" : " ", i + 1, pad(r.label, labelW), r.segments.count, "\(r.step)\(total)".leftPad(7),
+                          focused ? ">" : " ", i + 1, pad(shorten(r.label, labelW, glyphs), labelW), r.segments.count, "\(r.step)\(total)".leftPad(7),
                           r.epoch, loss.leftPad(7), acc, best, nmi.leftPad(9), r.imagesPerSecond, pad(r.status.rawValue, 9))
         buf.put(String(line.prefix(width)), x: 0, y: ry, role: focused ? .highlight : .text, attrs: focused ? .bold : [])
         buf.put(glyphs.legendMark, x: 1, y: ry, role: .series(i))
@@ -181,6 +183,13 @@ private func helpOverlay(_ buf: inout CellBuffer, _ s: DashboardState, width: In
 private func clock(_ s: Double) -> String {
     let t = Int(s)
     return t >= 3600 ? String(format: "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60) : String(format: "%02d:%02d", t / 60, t % 60)
+}
+
+/// `s` in at most `n` columns, keeping its start and end (run names differ at both).
+private func shorten(_ s: String, _ n: Int, _ glyphs: Glyphs) -> String {
+    guard s.count > n, n > 2 else { return s }
+    let head = (n - 1) / 2
+    return String(s.prefix(head)) + glyphs.ellipsis + String(s.suffix(n - 1 - head))
 }
 
 private func pad(_ s: String, _ n: Int) -> String { s.count >= n ? String(s.prefix(n)) : s.padding(toLength: n, withPad: " ", startingAt: 0) }

@@ -12,10 +12,7 @@ final class ReplaySource {
         files = try RunDirectory.logFiles(at: path)
         guard !files.isEmpty else { throw RunLogError.io(path: path, message: "no .jsonl run logs here") }
         let logs = try files.map { try RunLogReader.read($0) }
-        let names = logs.map(\.runName)
-        ids = zip(names, files).map { n, f in
-            names.filter { $0 == n }.count > 1 ? "\(((f as NSString).deletingLastPathComponent as NSString).lastPathComponent)/\(n)" : n
-        }
+        ids = RunDirectory.distinctNames(logs.map(\.runName), paths: files)
         replay = Replay(logs: logs)
         replay.speed = speed
         issues = zip(files, logs).flatMap { f, l in l.issues.map { "\(f): \($0)" } }
@@ -49,7 +46,7 @@ final class ReplaySource {
 /// Follows every run log under a directory, including files that appear later.
 final class WatchSource {
     let directory: String
-    private var readers: [String: RunLogReader] = [:]
+    private var readers: [String: (id: String, reader: RunLogReader)] = [:]
     private var sinceScan = 1.0
 
     init(directory: String) { self.directory = directory }
@@ -58,12 +55,14 @@ final class WatchSource {
         sinceScan += dt
         if sinceScan >= 0.5 {
             sinceScan = 0
-            for f in (try? RunDirectory.logFiles(at: directory)) ?? [] where readers[f] == nil { readers[f] = RunLogReader(path: f) }
+            for f in (try? RunDirectory.logFiles(at: directory)) ?? [] where readers[f] == nil {
+                readers[f] = (RunDirectory.distinctName(for: f, taken: Set(readers.values.map(\.id))), RunLogReader(path: f))
+            }
         }
         var out: [Message] = []
-        for (f, r) in readers.sorted(by: { $0.key < $1.key }) {
-            guard let recs = try? r.poll(), !recs.isEmpty else { continue }
-            out.append(.records(id: ((f as NSString).lastPathComponent as NSString).deletingPathExtension, recs))
+        for (_, r) in readers.sorted(by: { $0.key < $1.key }) {
+            guard let recs = try? r.reader.poll(), !recs.isEmpty else { continue }
+            out.append(.records(id: r.id, recs))
         }
         return out
     }

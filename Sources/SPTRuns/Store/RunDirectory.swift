@@ -29,4 +29,37 @@ public enum RunDirectory {
         return e.compactMap { $0 as? String }.filter { $0.hasSuffix(".jsonl") }.sorted()
             .map { (path as NSString).appendingPathComponent($0) }
     }
+
+    /// One distinct display name per log: the run's own id where no other log shares it, else
+    /// its file name, else as many trailing path components as it takes (logs of several
+    /// sessions, or renamed copies of one run, can share an id).
+    public static func distinctNames(_ names: [String], paths: [String]) -> [String] {
+        var out = names
+        for depth in 1... {
+            let counts = Dictionary(out.map { ($0, 1) }, uniquingKeysWith: +)
+            let clashing = out.indices.filter { counts[out[$0]]! > 1 }
+            if clashing.isEmpty { break }
+            if clashing.allSatisfy({ depth > components(paths[$0]).count }) {
+                for i in clashing { out[i] = paths[i] } // identical tails: the whole path
+                break
+            }
+            for i in clashing { out[i] = trailing(paths[i], depth) }
+        }
+        return out
+    }
+
+    /// A name for a log found while following a directory: its file name, or more of its path
+    /// when a log already followed has that name. Names already given never change.
+    public static func distinctName(for path: String, taken: Set<String>) -> String {
+        let n = components(path).count
+        return (1...n).lazy.map { trailing(path, $0) }.first { !taken.contains($0) } ?? path
+    }
+
+    private static func components(_ path: String) -> [String] {
+        ((path as NSString).deletingPathExtension as NSString).pathComponents.filter { $0 != "/" }
+    }
+
+    private static func trailing(_ path: String, _ k: Int) -> String {
+        components(path).suffix(k).joined(separator: "/")
+    }
 }
