@@ -28,6 +28,17 @@ import SPTRuns
         try expectSnapshot(CSVExport.render([try sampleLog()], layout: .wide, smoothing: 0.5), "wide")
     }
 
+    /// Two logs with one run id (a renamed copy beside the run) stay two runs in the export.
+    @Test func logsSharingARunIDStayDistinct() throws {
+        let dir = tempDir()
+        try writeLog(sampleRecords(run: "r"), to: dir + "/r.jsonl")
+        try writeLog(sampleRecords(run: "r"), to: dir + "/copy-of-r.jsonl")
+        let logs = try [dir + "/copy-of-r.jsonl", dir + "/r.jsonl"].map { try RunLogReader.read($0) }
+        let header = CSVExport.render(logs, layout: .wide, smoothing: 0.5).split(separator: "\r\n")[0].split(separator: ",")
+        #expect(Set(header).count == header.count)
+        #expect(header.contains("copy-of-r:train/loss") && header.contains("r:train/loss"))
+    }
+
     @Test func quotingFollowsRFC4180() {
         #expect(CSVExport.field("a,b") == "\"a,b\"")
         #expect(CSVExport.field("say \"hi\"") == "\"say \"\"hi\"\"\"")

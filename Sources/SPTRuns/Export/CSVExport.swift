@@ -18,19 +18,21 @@ public enum CSVExport {
     }
 
     /// The CSV text. Rows end with CRLF, as RFC 4180 specifies.
+    /// Runs are named as the dashboard names them: distinct even where logs share a run id.
     public static func render(_ logs: [RunLog], layout: Layout, smoothing: Double) -> String {
+        let names = RunDirectory.distinctNames(logs.map(\.runName), paths: logs.map(\.path))
         var rows: [[String]] = []
         switch layout {
         case .tidy:
             rows.append(["run", "strategy", "segment", "step", "epoch", "wall_time", "metric", "block", "value", "smoothed", "smoothing_weight"])
-            for log in logs {
+            for (log, name) in zip(logs, names) {
                 let segs = log.segments
                 for metric in log.metrics {
                     let pts = log.series(metric)
                     let sm = Smoothing.ema(pts.map(\.value), weight: smoothing)
                     for (p, s) in zip(pts, sm) {
                         let seg = RunLog.segment(at: p.step, in: segs)
-                        rows.append([log.runName, segs[seg].strategy, String(seg), String(p.step), number(p.epoch),
+                        rows.append([name, segs[seg].strategy, String(seg), String(p.step), number(p.epoch),
                                      number(p.time), metric.description, metric.block.map(String.init) ?? "",
                                      number(p.value), number(s), number(smoothing)])
                     }
@@ -39,13 +41,13 @@ public enum CSVExport {
         case .wide:
             var columns: [(name: String, values: [Int: (Double, Double)])] = []
             var steps = Set<Int>()
-            for log in logs {
+            for (log, runName) in zip(logs, names) {
                 for metric in log.metrics {
                     let pts = log.series(metric)
                     let sm = Smoothing.ema(pts.map(\.value), weight: smoothing)
                     var values: [Int: (Double, Double)] = [:]
                     for (p, s) in zip(pts, sm) { values[p.step] = (p.value, s); steps.insert(p.step) }
-                    let name = "\(log.runName):\(metric)" + (metric.block.map { "/block\($0)" } ?? "")
+                    let name = "\(runName):\(metric)" + (metric.block.map { "/block\($0)" } ?? "")
                     columns.append((name, values))
                 }
             }
