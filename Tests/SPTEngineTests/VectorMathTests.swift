@@ -18,4 +18,24 @@ import Testing
         #expect(worstExp <= 3e-7, "exp: largest relative error \(worstExp)")
         #expect(vexp(Float8(repeating: -200))[0] >= 0 && vexp(Float8(repeating: -200))[0] < 1e-37)
     }
+
+    /// Softmax rows of every length from 1 to 20 (full and partial eight-lane chunks), with the
+    /// maximum placed in the tail, scores that overflow without the max shift, an all-negative row.
+    @Test func softmaxRowsMatchesDoublePrecision() {
+        var rng = RNG(seed: 5)
+        for cols in 1...20 {
+            let rows = 3
+            var x = (0..<(rows * cols)).map { _ in rng.normal() * 30 }
+            for r in 0..<rows { x[r * cols + cols - 1] = 200 + Float(r) }  // the max, last
+            for c in 0..<cols { x[c] -= 500 }  // row 0 all negative: a padding lane must not win
+            let expected: [Double] = (0..<rows).flatMap { r -> [Double] in
+                let row = x[(r * cols)..<((r + 1) * cols)].map(Double.init)
+                let m = row.max()!, e = row.map { Foundation.exp($0 - m) }, s = e.reduce(0, +)
+                return e.map { $0 / s }
+            }
+            x.withUnsafeMutableBufferPointer { softmaxRows($0.baseAddress!, rows: rows, cols: cols) }
+            let worst = zip(x, expected).map { abs(Double($0) - $1) }.max()!
+            #expect(worst < 1e-6, "cols \(cols): worst \(worst)")
+        }
+    }
 }

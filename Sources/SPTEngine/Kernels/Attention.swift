@@ -55,21 +55,27 @@ public func attentionBackward(dqkv: FPtr, _ dout: FPtr, _ qkv: FPtr, _ att: FPtr
     }
 }
 
-/// In-place numerically stable softmax of each row.
+/// In-place numerically stable softmax of each row, eight lanes at a time throughout (a scalar
+/// max and a horizontal sum per eight values made this a fifth of the attention kernel).
 @inline(__always)
 public func softmaxRows(_ x: FPtr, rows: Int, cols: Int) {
     for r in 0..<rows {
         let row = x + r * cols
-        var mx = -Float.infinity
-        for c in 0..<cols { mx = max(mx, row[c]) }
-        var sum: Float = 0
+        var m8 = Float8(repeating: row[0])
+        forEachFloat8(0..<cols) { c, n in
+            var v = load8(row, c, n)
+            for k in n..<8 { v[k] = row[0] }  // lanes past the row's end must not win
+            m8.replace(with: v, where: v .> m8)
+        }
+        let mx = m8.max()
+        var s8 = Float8()
         forEachFloat8(0..<cols) { c, n in
             var e = vexp(load8(row, c, n) - mx)
-            for k in n..<8 { e[k] = 0 }  // lanes past the row's end
+            for k in n..<8 { e[k] = 0 }
             store8(e, row, c, n)
-            sum += e.sum()
+            s8 += e
         }
-        let inv = 1 / sum
-        for c in 0..<cols { row[c] *= inv }
+        let inv = 1 / s8.sum()
+        forEachFloat8(0..<cols) { c, n in store8(load8(row, c, n) * inv, row, c, n) }
     }
 }
