@@ -10,12 +10,17 @@ public func layerNormForward(_ out: FPtr, _ mean: FPtr, _ rstd: FPtr,
     Parallel.chunks(N, minChunk: 32) { _, rows in
         for r in rows {
             let x = inp + r * C, y = out + r * C
-            var m: Float = 0
-            for i in 0..<C { m += x[i] }
-            m /= Float(C)
-            var v: Float = 0
-            for i in 0..<C { let d = x[i] - m; v += d * d }
-            v /= Float(C)
+            // row sums in eight lanes: a scalar float sum does not vectorize (its order is fixed)
+            var m8 = Float8()
+            forEachFloat8(0..<C) { i, n in m8 += load8(x, i, n) }
+            let m = m8.sum() / Float(C)
+            var v8 = Float8()
+            forEachFloat8(0..<C) { i, n in
+                var d = load8(x, i, n) - m
+                for k in n..<8 { d[k] = 0 }
+                v8 += d * d
+            }
+            let v = v8.sum() / Float(C)
             let s = 1 / (v + layerNormEps).squareRoot()
             for i in 0..<C { y[i] = (x[i] - m) * s * weight[i] + bias[i] }
             mean[r] = m
@@ -38,15 +43,14 @@ public func layerNormBackward(dinp: FPtr, dweight: FPtr?, dbias: FPtr?,
         for r in rows {
             let x = inp + r * C, dy = dout + r * C, dx = dinp + r * C
             let m = mean[r], s = rstd[r]
-            var dnormMean: Float = 0, dnormNormMean: Float = 0
-            for i in 0..<C {
-                let norm = (x[i] - m) * s
-                let dnorm = dy[i] * weight[i]
-                dnormMean += dnorm
-                dnormNormMean += dnorm * norm
+            var a8 = Float8(), b8 = Float8()
+            forEachFloat8(0..<C) { i, n in
+                let norm = (load8(x, i, n) - m) * s
+                let dnorm = load8(dy, i, n) * load8(weight, i, n)  // zero in padding lanes
+                a8 += dnorm
+                b8 += dnorm * norm
             }
-            dnormMean /= Float(C)
-            dnormNormMean /= Float(C)
+            let dnormMean = a8.sum() / Float(C), dnormNormMean = b8.sum() / Float(C)
             for i in 0..<C {
                 let norm = (x[i] - m) * s
                 let dnorm = dy[i] * weight[i]
