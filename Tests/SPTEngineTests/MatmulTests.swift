@@ -14,5 +14,13 @@ import SPTEngine
         let err = zip(fast.array, slow.array).map { abs($0 - $1) }.max()!
         #expect(err < 1e-4, "largest difference \(err)")
         #expect(!blasCoreName.isEmpty)
+        // with a residual (the transformer's skip connections), with and without a bias
+        let res = Buffer([M, N], (0..<(M * N)).map { _ in rng.normal() })
+        for bias in [b.ptr, nil] {
+            matmulForward(fast.ptr, x.ptr, w.ptr, bias, M: M, K: K, N: N, residual: res.ptr)
+            naiveMatmul(slow.ptr, x.ptr, w.ptr, bias, M: M, K: K, N: N)
+            let e = (0..<(M * N)).map { abs(fast.ptr[$0] - (slow.ptr[$0] + res.ptr[$0])) }.max()!
+            #expect(e < 1e-4, "residual, bias \(bias != nil): largest difference \(e)")
+        }
     }
 }

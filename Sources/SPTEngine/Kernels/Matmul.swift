@@ -26,14 +26,26 @@ public func gemmSerial(transA: Bool = false, transB: Bool = false, M: Int, N: In
                 Int32(M), Int32(N), Int32(K), alpha, A, Int32(lda), B, Int32(ldb), beta, C, Int32(ldc))
 }
 
-/// out[M,N] = inp[M,K] · weight[N,K]ᵀ + bias[N]
-public func matmulForward(_ out: FPtr, _ inp: FPtr, _ weight: FPtr, _ bias: FPtr?, M: Int, K: Int, N: Int) {
-    if let bias {
+/// out[M,N] = inp[M,K] · weight[N,K]ᵀ + bias[N] (+ residual[M,N]). The bias and residual are
+/// written into out first and the product accumulated onto them: a residual connection costs
+/// no separate pass over the activations.
+public func matmulForward(_ out: FPtr, _ inp: FPtr, _ weight: FPtr, _ bias: FPtr?, M: Int, K: Int, N: Int,
+                          residual: FPtr? = nil) {
+    if bias != nil || residual != nil {
         Parallel.chunks(M, minChunk: 64) { _, rows in
-            for r in rows { (out + r * N).update(from: bias, count: N) }
+            for r in rows {
+                let o = out + r * N
+                switch (bias, residual) {
+                case let (b?, x?): let xr = x + r * N; for j in 0..<N { o[j] = xr[j] + b[j] }
+                case let (b?, nil): o.update(from: b, count: N)
+                case let (nil, x?): o.update(from: x + r * N, count: N)
+                case (nil, nil): break
+                }
+            }
         }
     }
-    gemm(transB: true, M: M, N: N, K: K, inp, lda: K, weight, ldb: K, beta: bias == nil ? 0 : 1, out, ldc: N)
+    gemm(transB: true, M: M, N: N, K: K, inp, lda: K, weight, ldb: K, beta: bias == nil && residual == nil ? 0 : 1,
+         out, ldc: N)
 }
 
 /// Accumulates dinp[M,K] += dout·weight, dweight[N,K] += doutᵀ·inp, dbias[N] += Σ_rows dout.

@@ -68,13 +68,11 @@ public final class TransformerStack {
             layerNormForward(a.ln1.ptr, a.ln1Mean.ptr, a.ln1Rstd.ptr, a.xin.ptr, w.ln1w, w.ln1b, N: M, C: D)
             matmulForward(a.qkv.ptr, a.ln1.ptr, w.qkvw, w.qkvb, M: M, K: D, N: 3 * D)
             attentionForward(a.atty.ptr, a.att.ptr, a.qkv.ptr, B: B, T: T, D: D, H: heads)
-            matmulForward(a.xmid.ptr, a.atty.ptr, w.projw, w.projb, M: M, K: D, N: D)
-            addInPlace(a.xmid.ptr, a.xin.ptr, M * D)
+            matmulForward(a.xmid.ptr, a.atty.ptr, w.projw, w.projb, M: M, K: D, N: D, residual: a.xin.ptr)
             layerNormForward(a.ln2.ptr, a.ln2Mean.ptr, a.ln2Rstd.ptr, a.xmid.ptr, w.ln2w, w.ln2b, N: M, C: D)
             matmulForward(a.fch.ptr, a.ln2.ptr, w.fc1w, w.fc1b, M: M, K: D, N: mlp)
             geluForward(a.fcg.ptr, a.fch.ptr, N: M * mlp)
-            matmulForward(out, a.fcg.ptr, w.fc2w, w.fc2b, M: M, K: mlp, N: D)
-            addInPlace(out, a.xmid.ptr, M * D)
+            matmulForward(out, a.fcg.ptr, w.fc2w, w.fc2b, M: M, K: mlp, N: D, residual: a.xmid.ptr)
         }
     }
 
@@ -109,9 +107,4 @@ public final class TransformerStack {
         }
         return dx
     }
-}
-
-@inline(__always)
-func addInPlace(_ y: FPtr, _ x: FPtr, _ n: Int) {
-    Parallel.chunks(n, minChunk: 16384) { _, r in for i in r { y[i] += x[i] } }
 }
