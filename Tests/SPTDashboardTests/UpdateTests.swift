@@ -58,6 +58,15 @@ import SPTRuns
         #expect(update(&s, .key(.char("y"))) == [.quit])
     }
 
+    /// A run's state before its log says otherwise tells where it comes from.
+    @Test func newRunsStartInTheirSourcesState() {
+        for (mode, status) in [(DashboardState.Mode.live, RunView.Status.starting), (.replay, .replaying), (.watch, .following)] {
+            var s = DashboardState(mode: mode, task: "t", backbone: "b", themes: [], strategies: ["random"])
+            _ = update(&s, .records(id: "r", []))
+            #expect(s.runs.map(\.status) == [status])
+        }
+    }
+
     @Test func replayKeys() {
         var s = DashboardState(mode: .replay, task: "t", backbone: "b", themes: [], strategies: ["random"])
         _ = update(&s, .records(id: "r", records("r", strategy: "random")))

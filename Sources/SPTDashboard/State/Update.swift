@@ -43,7 +43,8 @@ public func update(_ s: inout DashboardState, _ message: Message) -> [Effect] {
         if let i = s.runs.firstIndex(where: { $0.id == id }) {
             for r in records { s.runs[i].apply(r) }
         } else {
-            var v = RunView(id: id, status: s.mode == .live ? .starting : .replaying, smoothing: s.smoothing)
+            let status: RunView.Status = switch s.mode { case .live: .starting; case .replay: .replaying; case .watch: .following }
+            var v = RunView(id: id, status: status, smoothing: s.smoothing)
             for r in records { v.apply(r) }
             s.runs.append(v)
         }
