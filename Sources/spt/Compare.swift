@@ -130,7 +130,7 @@ struct Compare: ParsableCommand {
         func pad(_ s: String, _ n: Int) -> String { s.padding(toLength: max(n, s.count), withPad: " ", startingAt: 0) }
         func text(_ v: Double?, _ format: String) -> String { v.map { String(format: format, $0) } ?? "—" }
         for r in rows {
-            let acc = r.accuracyMean.map { String(format: "%5.1f ± %4.1f%%", $0 * 100, (r.accuracySD ?? 0) * 100) } ?? "—"
+            let acc = r.accuracyMean.map { String(format: "%5.1f ± %.1f%%", $0 * 100, (r.accuracySD ?? 0) * 100) } ?? "—"
             lines.append(pad(r.strategy, 11) + String(format: " %3d  ", r.prompts) + pad(acc, 13) + "   "
                          + pad(text(r.bestVal.map { $0 * 100 }, "%5.1f%%"), 6) + "    "
                          + String(format: "%-7g  %6.2f  %7.2f   ", r.lr, r.initSeconds, r.gatherSeconds)
