@@ -4,7 +4,8 @@ tables, per directory:
   - per strategy and prompt count: final test accuracy mean ± sd over seeds, NMI (mean over
     blocks) at step 0 and at the end, and how many blocks' NMI ended above where it started;
   - when the directory holds several prompt counts: test accuracy per strategy × prompt count;
-  - when it holds `--tune` runs (protocol tune): val accuracy per strategy × learning rate.
+  - when it holds `--tune` runs (protocol tune): val accuracy per strategy × learning rate,
+    the picked rate in bold.
 With --together, all directories given form one table (e.g. a prompt-count sweep and the
 session that ran the default count); with --matrix, one row per directory: test accuracy per
 strategy at Np 10 and the best SPT strategy's margin over random. Standard library only.
@@ -39,6 +40,11 @@ def table(head, rows):
     for r in rows: print("| " + " | ".join(r) + " |")
 
 def order(strategy): return (strategy != "random", strategy)
+
+def picked(accuracy_by_lr):
+    """The rate spt compare --tune picks: best val accuracy, the smaller rate on a tie."""
+    best = max(accuracy_by_lr.values())
+    return min(lr for lr, a in accuracy_by_lr.items() if a == best)
 
 def collect(dirs):
     """Final runs per (strategy, Np) and the tune grid (strategy -> lr -> val accuracy)."""
@@ -96,7 +102,7 @@ def details(dirs):
         print()
         lrs = sorted({lr for g in grid.values() for lr in g})
         table(["strategy (val acc %)"] + [f"lr {lr:g}" for lr in lrs],
-              [[s] + [(f"**{grid[s][lr] * 100:.1f}**" if grid[s][lr] == max(grid[s].values()) else f"{grid[s][lr] * 100:.1f}")
+              [[s] + [(f"**{grid[s][lr] * 100:.1f}**" if lr == picked(grid[s]) else f"{grid[s][lr] * 100:.1f}")
                       if lr in grid[s] else "—" for lr in lrs] for s in sorted(grid, key=order)])
 
 args = sys.argv[1:]

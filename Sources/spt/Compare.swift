@@ -21,7 +21,7 @@ struct Compare: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Strategies to compare.") var strategies: [InitStrategy] = InitStrategy.allCases
     @Option(parsing: .upToNextOption, help: "Seeds.") var seeds: [UInt64] = [0]
     @Option(parsing: .upToNextOption, help: "Prompt counts (default: --prompts).") var promptCounts: [Int] = []
-    @Flag(help: "Pick lr and weight decay per strategy on val, then run final (train 1000, test).") var tune = false
+    @Flag(help: "Pick lr and weight decay per strategy on val (ties: the first in grid order), then run final (train 1000, test).") var tune = false
     @Option(parsing: .upToNextOption, help: "Learning rates tried by --tune.") var lrGrid: [Float] = [1e-3, 3e-3, 1e-2, 3e-2]
     @Option(parsing: .upToNextOption, help: "Weight decays tried by --tune.") var wdGrid: [Float] = [1e-4]
     @Flag(help: "Print the table as JSON (progress goes to stderr, so stdout is JSON alone; values not measured are left out).") var json = false
