@@ -14,5 +14,7 @@ run: build
 test: setup
 	OPENBLAS_NUM_THREADS=1 swift test
 
+# The PyTorch and scikit-learn comparisons run in a virtual environment the script creates once.
 bench: build
-	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .build/release/spt bench $(ARGS)
+	py=$$(bash tools/bench/setup-python.sh) && \
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .build/release/spt bench --python "$$py" $(ARGS)
