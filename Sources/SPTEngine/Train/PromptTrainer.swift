@@ -66,7 +66,7 @@ public final class PromptTrainer {
                      "prompt_dropout": String(options.prompts.dropout), "warmup_epochs": String(options.warmupEpochs),
                      "pool_batch": String(options.initialization.poolBatch), "augment": String(options.augment),
                      "kmeans_images": options.initialization.kmeansImages.map(String.init) ?? "all",
-                     "blas_core": blasCoreName])))
+                     "blas_core": BLASCore.description])))
         var hr = RNG(seed: options.seed ^ 0x4EAD)
         model.initHead(rng: &hr)
         initializePrompts(options.initialization)
