@@ -65,3 +65,107 @@ import SPTRuns
         #expect(out.trimmingCharacters(in: .whitespacesAndNewlines) == "48 2 0.6")
     }
 }
+
+@Suite struct ExportSafetyTests {
+    func session() throws -> String {
+        let dir = tempDir() + "/session"
+        try writeLog(sampleRecords(run: "a"), to: dir + "/a.jsonl")
+        return dir
+    }
+
+    func refuses(_ out: String, inputs: [String], _ why: String) {
+        #expect(throws: RunLogError.self) { try CSVExport.export(paths: inputs, to: out, layout: .tidy, smoothing: 0.6) }
+        do { try CSVExport.export(paths: inputs, to: out, layout: .tidy, smoothing: 0.6) } catch {
+            #expect("\(error)".contains(why), "\(error)")
+        }
+    }
+
+    @Test func anExistingDirectoryIsRefusedAndKept() throws {
+        let s = try session()
+        let target = tempDir() + "/keep"
+        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: target + "/precious.txt", contents: Data("x".utf8))
+        refuses(target, inputs: [s], "is a directory")
+        #expect(FileManager.default.fileExists(atPath: target + "/precious.txt"))
+    }
+
+    @Test func inputsAndPathsInsideThemAreRefused() throws {
+        let s = try session()
+        let before = try Data(contentsOf: URL(fileURLWithPath: s + "/a.jsonl"))
+        refuses(s, inputs: [s], "directory")
+        refuses(s + "/a.jsonl", inputs: [s], "run log")
+        refuses(s + "/a.jsonl", inputs: [s + "/a.jsonl"], "run log")
+        refuses(s + "/out.csv", inputs: [s], "inside the input directory")
+        refuses(s + "/../session/./sub/out.csv", inputs: [s], "inside the input directory")
+        // Through a symlink to the session.
+        let link = tempDir() + "/link"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: s)
+        refuses(link + "/out.csv", inputs: [s], "inside the input directory")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: s + "/a.jsonl")) == before)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: s) == ["a.jsonl"])
+    }
+
+    @Test func noLogsIsAnError() throws {
+        let empty = tempDir()
+        refuses(tempDir() + "/out.csv", inputs: [empty], "no run logs")
+        #expect(!FileManager.default.fileExists(atPath: empty + "/out.csv"))
+    }
+
+    @Test func smoothingOutsideItsRangeIsRefused() throws {
+        let s = try session()
+        for w in [5, -0.1, .nan] {
+            #expect(throws: RunLogError.self) { try CSVExport.export(paths: [s], to: tempDir() + "/o.csv", layout: .tidy, smoothing: w) }
+        }
+    }
+
+    @Test func aFailedWriteLeavesTheTargetAndNoTemporaryFile() throws {
+        let s = try session()
+        let dir = tempDir()
+        let out = dir + "/out.csv"
+        FileManager.default.createFile(atPath: out, contents: Data("old".utf8))
+        #expect(throws: RunLogError.self) {
+            try SafeOutput.write(to: out) { emit in try emit("new"); throw RunLogError.io(path: out, message: "injected") }
+        }
+        #expect(try String(contentsOfFile: out, encoding: .utf8) == "old")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["out.csv"])
+        // An ordinary file is replaced whole.
+        try CSVExport.export(paths: [s], to: out, layout: .tidy, smoothing: 0.6)
+        #expect(try String(contentsOfFile: out, encoding: .utf8).hasPrefix("run,strategy"))
+    }
+
+    /// The wide layout keeps a metric logged twice at one step as a second row with that step.
+    @Test func wideKeepsRecordsSharingAStep() throws {
+        let path = tempDir() + "/d.jsonl"
+        try writeLog([.header(sampleHeader()),
+                      .eval(EvalRecord(step: 5, epoch: 1, time: 1, split: "val", loss: 1, accuracy: 0.5)),
+                      .eval(EvalRecord(step: 5, epoch: 1, time: 2, split: "val", loss: 0.5, accuracy: 0.75))], to: path)
+        let rows = CSVExport.render([try RunLogReader.read(path)], layout: .wide, smoothing: 0).split(separator: "\r\n")
+        #expect(rows.count == 3)
+        #expect(rows[1].hasPrefix("5,0.0,1.0,1.0,0.5,0.5"))
+        #expect(rows[2].hasPrefix("5,0.0,0.5,0.5,0.75,0.75"))
+    }
+
+    /// `spt export` of a long log: the process's peak memory does not grow with the log.
+    @Test func exportStreamsLongLogs() throws {
+        let bin = RobustnessTests.sptBinary
+        let dir = tempDir()
+        let path = dir + "/long.jsonl"
+        var text = String(decoding: try RunRecord.header(sampleHeader()).encodedLine(), as: UTF8.self) + "\n"
+        for i in 1...50_000 {
+            text += String(decoding: try RunRecord.train(TrainRecord(step: i, epoch: Double(i) / 30, time: Double(i) / 100, loss: 1 / Double(i),
+                                                                  lr: 1e-3, gradNorm: 1, imagesPerSecond: 100)).encodedLine(), as: UTF8.self) + "\n"
+        }
+        FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+        text = ""
+        for layout in ["tidy", "wide"] {
+            let (status, peakKB) = try runMeasured(bin, ["export", path, "--out", dir + "/out-\(layout).csv", "--layout", layout])
+            #expect(status == 0)
+            // Reading the whole log first took 179 MB here; streaming holds a chunk (34 MB in all).
+            #expect(peakKB < 80_000, "\(layout): peak RSS \(peakKB) kB")
+        }
+        let lines = try String(contentsOfFile: dir + "/out-tidy.csv", encoding: .utf8).split(separator: "\r\n").count
+        #expect(lines == 1 + 4 * 50_000)
+        let wide = try String(contentsOfFile: dir + "/out-wide.csv", encoding: .utf8).split(separator: "\r\n").count
+        #expect(wide == 1 + 50_000)
+    }
+}

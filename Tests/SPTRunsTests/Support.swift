@@ -33,3 +33,20 @@ func writeLog(_ records: [RunRecord], to path: String) throws {
     let w = try RunLogWriter(path: path)
     for r in records { try w.append(r) }
 }
+
+/// Runs a program to its end; returns its exit status and peak resident memory in kB (its own,
+/// from wait4, not that of other children of the test process).
+func runMeasured(_ path: String, _ args: [String]) throws -> (status: Int32, peakKB: Int) {
+    var pid: pid_t = 0
+    let argv = ([path] + args).map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    let rc = posix_spawn(&pid, path, &actions, nil, argv, environ)
+    guard rc == 0 else { throw CocoaError(.fileReadUnknown) }
+    var status: Int32 = 0, usage = rusage()
+    while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+    return ((status >> 8) & 0xff, usage.ru_maxrss)
+}

@@ -36,52 +36,41 @@ public struct SeriesPoint: Equatable, Sendable {
     }
 }
 
+extension RunRecord {
+    /// The values this record holds, one per metric, in a fixed order.
+    public var points: [(metric: Metric, point: SeriesPoint)] {
+        switch self {
+        case .train(let t):
+            let p = SeriesPoint(step: t.step, epoch: t.epoch, time: t.time, value: 0)
+            return [(.trainLoss, t.loss), (.learningRate, t.lr), (.gradNorm, t.gradNorm), (.throughput, t.imagesPerSecond)]
+                .map { m, v in var q = p; q.value = v; return (m, q) }
+        case .eval(let e):
+            let p = SeriesPoint(step: e.step, epoch: e.epoch, time: e.time, value: 0)
+            return [(.loss(split: e.split), e.loss), (.accuracy(split: e.split), e.accuracy)]
+                .map { m, v in var q = p; q.value = v; return (m, q) }
+        case .nmi(let n):
+            guard !n.values.isEmpty else { return [] }
+            let p = SeriesPoint(step: n.step, epoch: n.epoch, time: n.time, value: 0)
+            let mean = n.values.reduce(0, +) / Double(n.values.count)
+            return (n.values.enumerated().map { (Metric.nmi(block: $0.offset), $0.element) } + [(.nmiMean, mean)])
+                .map { m, v in var q = p; q.value = v; return (m, q) }
+        case .header, .initialization, .segment, .event:
+            return []
+        }
+    }
+}
+
 extension RunLog {
     /// The metrics this log holds, in a stable order.
     public var metrics: [Metric] {
         var out: [Metric] = [], seen = Set<Metric>()
-        func add(_ m: Metric) { if seen.insert(m).inserted { out.append(m) } }
-        for r in records {
-            switch r {
-            case .train: [.trainLoss, .learningRate, .gradNorm, .throughput].forEach(add)
-            case .eval(let e): add(.loss(split: e.split)); add(.accuracy(split: e.split))
-            case .nmi(let n): n.values.indices.forEach { add(.nmi(block: $0)) }; add(.nmiMean)
-            default: break
-            }
-        }
+        for r in records { for (m, _) in r.points where seen.insert(m).inserted { out.append(m) } }
         return out
     }
 
     /// The points of one metric, in log order.
     public func series(_ metric: Metric) -> [SeriesPoint] {
-        records.compactMap { r in
-            switch (metric, r) {
-            case (.trainLoss, .train(let t)): SeriesPoint(step: t.step, epoch: t.epoch, time: t.time, value: t.loss)
-            case (.learningRate, .train(let t)): SeriesPoint(step: t.step, epoch: t.epoch, time: t.time, value: t.lr)
-            case (.gradNorm, .train(let t)): SeriesPoint(step: t.step, epoch: t.epoch, time: t.time, value: t.gradNorm)
-            case (.throughput, .train(let t)): SeriesPoint(step: t.step, epoch: t.epoch, time: t.time, value: t.imagesPerSecond)
-            case (.loss(let s), .eval(let e)) where e.split == s: SeriesPoint(step: e.step, epoch: e.epoch, time: e.time, value: e.loss)
-            case (.accuracy(let s), .eval(let e)) where e.split == s: SeriesPoint(step: e.step, epoch: e.epoch, time: e.time, value: e.accuracy)
-            case (.nmi(let b), .nmi(let n)) where b < n.values.count: SeriesPoint(step: n.step, epoch: n.epoch, time: n.time, value: n.values[b])
-            case (.nmiMean, .nmi(let n)) where !n.values.isEmpty:
-                SeriesPoint(step: n.step, epoch: n.epoch, time: n.time, value: n.values.reduce(0, +) / Double(n.values.count))
-            default: nil
-            }
-        }
-    }
-
-    /// Strategy switches: (first step, strategy) for segment 0, 1, ….
-    public var segments: [(step: Int, strategy: String)] {
-        var out = [(0, header?.strategy ?? "?")]
-        for r in records { if case .segment(let s) = r { out.append((s.step, s.strategy)) } }
-        return out
-    }
-
-    /// Index of the segment a step belongs to, given `segments` computed once by the caller.
-    public static func segment(at step: Int, in segments: [(step: Int, strategy: String)]) -> Int {
-        var k = 0
-        for (i, s) in segments.enumerated() where i > 0 && s.step <= step { k = i }
-        return k
+        records.flatMap { r in r.points.lazy.filter { $0.metric == metric }.map(\.point) }
     }
 
     /// A short label for the run: its id from the header, else the file name.

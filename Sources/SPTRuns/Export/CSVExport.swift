@@ -1,7 +1,8 @@
 import Foundation
 
 /// CSV export of whole sessions: every run and every metric in one file, raw and smoothed, with
-/// the smoothing weight written into the file.
+/// the smoothing weight written into the file. Logs are streamed: memory holds a chunk of each
+/// log and one smoothing state per curve, whatever the logs' length.
 public enum CSVExport {
     public enum Layout: String, CaseIterable, Sendable { case tidy, wide }
 
@@ -17,69 +18,164 @@ public enum CSVExport {
         return String(v)
     }
 
-    /// The CSV text. Rows end with CRLF, as RFC 4180 specifies.
-    /// Runs are named as the dashboard names them: distinct even where logs share a run id.
+    /// The CSV text of logs already in memory (tests, small exports).
     public static func render(_ logs: [RunLog], layout: Layout, smoothing: Double) -> String {
+        var out = ""
+        let sources = logs.map { log in
+            LogSource(path: log.path, header: log.header) {
+                var done = false
+                return { defer { done = true }; return done ? nil : log.records }
+            }
+        }
+        try! write(sources, layout: layout, smoothing: smoothing) { out += $0 }
+        return out
+    }
+
+    /// Reads the logs a list of paths names (files or directories) and writes one CSV file.
+    /// The file is written beside `out` under a temporary name and renamed over it when complete;
+    /// `out` may not be a directory, an input log, a file inside an input directory, or another
+    /// run log. Returns the issues met while reading, so callers can report skipped lines.
+    @discardableResult
+    public static func export(paths: [String], to out: String, layout: Layout, smoothing: Double) throws -> [String] {
+        guard smoothing.isFinite, (0...0.999).contains(smoothing) else {
+            throw RunLogError.io(path: out, message: "smoothing weight \(smoothing) is outside [0, 0.999]")
+        }
+        var files: [String] = []
+        for p in paths { files += try RunDirectory.logFiles(at: p) }
+        guard !files.isEmpty else {
+            throw RunLogError.io(path: paths.joined(separator: ", "), message: "no run logs (.jsonl files) to export")
+        }
+        try SafeOutput.check(out, inputs: paths + files)
+        // A first pass reads the headers (names) and, for the wide layout, which curves each log has.
+        var issues: [String] = []
+        var sources: [LogSource] = []
+        for f in files {
+            let head = try RunLogReader.stream(f) { _ in }
+            issues += head.issues.map { "\(f): \($0)" }
+            sources.append(LogSource(path: f, header: head.header) {
+                let reader = RunLogReader(path: f, keepsRecords: false)
+                return {
+                    let before = reader.offset
+                    let records = try reader.poll(maxBytes: 1 << 20)
+                    return reader.offset == before ? nil : records
+                }
+            })
+        }
+        try SafeOutput.write(to: out) { emit in try write(sources, layout: layout, smoothing: smoothing, emit) }
+        return issues
+    }
+
+    /// A log to export: its header and passes over its records; each call of `pass` starts a
+    /// new pass, whose function returns the next chunk of records, nil at the end.
+    struct LogSource {
+        let path: String
+        let header: RunHeader?
+        let pass: () -> () throws -> [RunRecord]?
+        var runName: String { header?.run ?? ((path as NSString).lastPathComponent as String) }
+
+        func forEach(_ body: (RunRecord) throws -> Void) throws {
+            let next = pass()
+            while let chunk = try next() { try chunk.forEach(body) }
+        }
+    }
+
+    /// Writes rows through `emit`, each ending with CRLF as RFC 4180 specifies. Runs are named as
+    /// the dashboard names them: distinct even where logs share a run id.
+    static func write(_ logs: [LogSource], layout: Layout, smoothing: Double, _ emit: (String) throws -> Void) throws {
         let names = RunDirectory.distinctNames(logs.map(\.runName), paths: logs.map(\.path))
-        var rows: [[String]] = []
+        func row(_ fields: [String]) throws { try emit(fields.map(field).joined(separator: ",") + "\r\n") }
         switch layout {
         case .tidy:
-            rows.append(["run", "strategy", "segment", "step", "epoch", "wall_time", "metric", "block", "value", "smoothed", "smoothing_weight"])
+            try row(["run", "strategy", "segment", "step", "epoch", "wall_time", "metric", "block", "value", "smoothed", "smoothing_weight"])
             for (log, name) in zip(logs, names) {
-                let segs = log.segments
-                for metric in log.metrics {
-                    let pts = log.series(metric)
-                    let sm = Smoothing.ema(pts.map(\.value), weight: smoothing)
-                    for (p, s) in zip(pts, sm) {
-                        let seg = RunLog.segment(at: p.step, in: segs)
-                        rows.append([name, segs[seg].strategy, String(seg), String(p.step), number(p.epoch),
-                                     number(p.time), metric.description, metric.block.map(String.init) ?? "",
-                                     number(p.value), number(s), number(smoothing)])
+                var curves = Curves(smoothing: smoothing)
+                var segment = 0, strategy = log.header?.strategy ?? "?"
+                try log.forEach { r in
+                    if case .segment(let s) = r { segment += 1; strategy = s.strategy }
+                    for (metric, p) in r.points {
+                        let s = curves.smooth(metric, p.value).smoothed
+                        try row([name, strategy, String(segment), String(p.step), number(p.epoch), number(p.time), metric.description,
+                                 metric.block.map(String.init) ?? "", number(p.value), number(s), number(smoothing)])
                     }
                 }
             }
         case .wide:
-            var columns: [(name: String, values: [Int: (Double, Double)])] = []
-            var steps = Set<Int>()
-            for (log, runName) in zip(logs, names) {
-                for metric in log.metrics {
-                    let pts = log.series(metric)
-                    let sm = Smoothing.ema(pts.map(\.value), weight: smoothing)
-                    var values: [Int: (Double, Double)] = [:]
-                    for (p, s) in zip(pts, sm) { values[p.step] = (p.value, s); steps.insert(p.step) }
-                    let name = "\(runName):\(metric)" + (metric.block.map { "/block\($0)" } ?? "")
-                    columns.append((name, values))
-                }
-            }
-            rows.append(["step", "smoothing_weight"] + columns.flatMap { [$0.name, $0.name + ":smoothed"] })
-            for step in steps.sorted() {
-                rows.append([String(step), number(smoothing)] + columns.flatMap { c in
-                    c.values[step].map { [number($0.0), number($0.1)] } ?? ["", ""]
-                })
-            }
+            try writeWide(logs, names: names, smoothing: smoothing, row)
         }
-        return rows.map { $0.map(field).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
     }
 
-    /// Reads the logs a list of paths names (files or directories) and writes one CSV file.
-    /// Returns the issues met while reading, so callers can report skipped lines.
-    @discardableResult
-    public static func export(paths: [String], to out: String, layout: Layout, smoothing: Double) throws -> [String] {
-        var logs: [RunLog] = [], issues: [String] = []
-        for p in paths {
-            for file in try RunDirectory.logFiles(at: p) {
-                let log = try RunLogReader.read(file)
-                issues += log.issues.map { "\(file): \($0)" }
-                logs.append(log)
+    /// One row per step and a raw and smoothed column per run × metric. A value whose column is
+    /// already filled at that step (a metric logged twice at one step) starts a further row with
+    /// the same step, so every record is kept. Rows follow the steps of all logs merged in order.
+    private static func writeWide(_ logs: [LogSource], names: [String], smoothing: Double, _ row: ([String]) throws -> Void) throws {
+        // Columns: each log's metrics in first-seen order (a streaming pass per log).
+        var columns: [String] = [], columnOf: [[Metric: Int]] = []
+        for (log, name) in zip(logs, names) {
+            var map: [Metric: Int] = [:]
+            try log.forEach { r in
+                for (m, _) in r.points where map[m] == nil {
+                    map[m] = columns.count
+                    columns.append("\(name):\(m)" + (m.block.map { "/block\($0)" } ?? ""))
+                }
+            }
+            columnOf.append(map)
+        }
+        try row(["step", "smoothing_weight"] + columns.flatMap { [$0, $0 + ":smoothed"] })
+        // Merge: each log yields (step, column, value, smoothed) in its own order, a chunk at a time.
+        let cursors = logs.indices.map { i in WideCursor(source: logs[i], columns: columnOf[i], smoothing: smoothing) }
+        while let step = try cursors.compactMap({ try $0.peek()?.step }).min() {
+            var cells = [String](repeating: "", count: 2 * columns.count)
+            var filled = Set<Int>()
+            for c in cursors {
+                while let p = try c.peek(), p.step == step, !filled.contains(p.column) {
+                    filled.insert(p.column)
+                    cells[2 * p.column] = number(p.value); cells[2 * p.column + 1] = number(p.smoothed)
+                    c.advance()
+                }
+            }
+            try row([String(step), number(smoothing)] + cells)
+        }
+    }
+}
+
+/// Smoothing state per curve of one run.
+struct Curves {
+    let smoothing: Double
+    private var ema: [Metric: Smoothing.EMA] = [:]
+    init(smoothing: Double) { self.smoothing = smoothing }
+    mutating func smooth(_ m: Metric, _ v: Double) -> (value: Double, smoothed: Double) {
+        var e = ema[m] ?? Smoothing.EMA(weight: smoothing)
+        let s = e.next(v)
+        ema[m] = e
+        return (v, s)
+    }
+}
+
+/// The wide layout's view of one log: its values in order, a chunk of the log at a time.
+final class WideCursor {
+    struct Item { let step: Int, column: Int, value: Double, smoothed: Double }
+    private let next: () throws -> [RunRecord]?
+    private let columns: [Metric: Int]
+    private var curves: Curves
+    private var buffer: [Item] = [], index = 0
+
+    init(source: CSVExport.LogSource, columns: [Metric: Int], smoothing: Double) {
+        next = source.pass(); self.columns = columns; curves = Curves(smoothing: smoothing)
+    }
+
+    func peek() throws -> Item? {
+        while index >= buffer.count {
+            guard let chunk = try next() else { return nil }
+            buffer = []; index = 0
+            for r in chunk {
+                for (m, p) in r.points {
+                    let (v, s) = curves.smooth(m, p.value)
+                    buffer.append(Item(step: p.step, column: columns[m]!, value: v, smoothed: s))
+                }
             }
         }
-        let text = render(logs, layout: layout, smoothing: smoothing)
-        let tmp = out + ".tmp"
-        guard FileManager.default.createFile(atPath: tmp, contents: Data(text.utf8)) else {
-            throw RunLogError.io(path: out, message: "cannot write")
-        }
-        if FileManager.default.fileExists(atPath: out) { try FileManager.default.removeItem(atPath: out) }
-        try FileManager.default.moveItem(atPath: tmp, toPath: out)
-        return issues
+        return buffer[index]
     }
+
+    func advance() { index += 1 }
 }

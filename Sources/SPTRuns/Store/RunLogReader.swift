@@ -24,13 +24,61 @@ public struct RunLog: Sendable {
 public final class RunLogReader {
     public let path: String
     public private(set) var log: RunLog
-    private var offset: UInt64 = 0
+    /// Bytes of the file consumed so far.
+    public private(set) var offset: UInt64 = 0
+    /// False for a streaming pass: records are returned by `poll` but not kept in `log`.
+    public let keepsRecords: Bool
     private var pending: [UInt8] = []
     private var lineNumber = 0
+    private var identity: (device: UInt64, inode: UInt64)?
 
-    public init(path: String) {
+    public init(path: String, keepsRecords: Bool = true) {
         self.path = path
+        self.keepsRecords = keepsRecords
         log = RunLog(path: path)
+    }
+
+    /// Calls `body` with every record of a file in order, holding at most `chunk` bytes of it at
+    /// once: memory does not grow with the log's length. Returns what a whole-file read would
+    /// return except the records (header, issues, unknown kinds).
+    @discardableResult
+    public static func stream(_ path: String, chunk: Int = 1 << 20, _ body: (RunRecord) throws -> Void) throws -> RunLog {
+        let r = RunLogReader(path: path, keepsRecords: false)
+        while true {
+            let before = r.offset
+            for rec in try r.poll(maxBytes: chunk) { try body(rec) }
+            if r.offset == before { break }
+        }
+        r.finish()
+        try r.validate()
+        return r.log
+    }
+
+    /// What happened to a followed file since the last poll.
+    public enum Change: Equatable, Sendable {
+        case grew
+        /// The file is shorter than what was read, or another file now has its name: everything
+        /// read so far is dropped and the file is read again from the start.
+        case restarted(reason: String)
+    }
+
+    /// For following a file: notices truncation and replacement (a smaller size or another
+    /// inode), resets the reader to the file's start in that case, then polls.
+    public func follow() throws -> (change: Change, records: [RunRecord]) {
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw RunLogError.io(path: path, message: String(cString: strerror(errno))) }
+        let id = (UInt64(st.st_dev), UInt64(st.st_ino))
+        var change = Change.grew
+        if let old = identity, old != id {
+            change = .restarted(reason: "replaced")
+        } else if UInt64(st.st_size) < offset {
+            change = .restarted(reason: "truncated")
+        }
+        identity = id
+        if case .restarted = change {
+            offset = 0; pending = []; lineNumber = 0; log = RunLog(path: path)
+        }
+        return (change, try poll())
     }
 
     /// Reads a whole file. A last line without a newline is a torn write and is reported.
@@ -44,14 +92,19 @@ public final class RunLogReader {
     }
 
     /// Consumes newly appended complete lines and returns the records they held.
+    /// At most `maxBytes` of the file are read per call.
     @discardableResult
-    public func poll() throws -> [RunRecord] {
+    public func poll(maxBytes: Int = .max) throws -> [RunRecord] {
         guard let h = FileHandle(forReadingAtPath: path) else {
             throw RunLogError.io(path: path, message: FileManager.default.fileExists(atPath: path) ? "cannot open" : "file not found")
         }
         defer { try? h.close() }
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
+            throw RunLogError.io(path: path, message: "is a directory")
+        }
         try h.seek(toOffset: offset)
-        let data = try h.readToEnd() ?? Data()
+        let data = (maxBytes == .max ? try h.readToEnd() : try h.read(upToCount: maxBytes)) ?? Data()
         offset += UInt64(data.count)
         pending.append(contentsOf: data)
         var fresh: [RunRecord] = []
@@ -100,7 +153,7 @@ public final class RunLogReader {
                 }
                 log.header = h
             }
-            log.records.append(r)
+            if keepsRecords { log.records.append(r) }
             return r
         } catch {
             let preview = String(decoding: line.prefix(60), as: UTF8.self)
