@@ -60,9 +60,15 @@ final class WatchSource {
             }
         }
         var out: [Message] = []
-        for (_, r) in readers.sorted(by: { $0.key < $1.key }) {
-            guard let recs = try? r.reader.poll(), !recs.isEmpty else { continue }
-            out.append(.records(id: r.id, recs))
+        for (path, r) in readers.sorted(by: { $0.key < $1.key }) {
+            do {
+                let (change, recs) = try r.reader.follow()
+                if case .restarted(let reason) = change { out.append(.resetRun(id: r.id, reason: reason)) }
+                if !recs.isEmpty { out.append(.records(id: r.id, recs)) }
+            } catch {
+                // Deleted and not yet recreated: keep what was shown and look again next time.
+                if FileManager.default.fileExists(atPath: path) { out.append(.status("\(error)")) }
+            }
         }
         return out
     }

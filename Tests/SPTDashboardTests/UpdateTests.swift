@@ -78,6 +78,15 @@ import SPTRuns
         _ = update(&s, .resetRuns)
         #expect(s.runs.count == 1 && s.runs[0].loss.isEmpty)
     }
+
+    @Test func aRestartedLogDropsOnlyThatRunAndSaysSo() {
+        var s = DashboardState(mode: .watch, task: "", backbone: "", themes: [], strategies: [])
+        _ = update(&s, .records(id: "a", records("a", strategy: "random")))
+        _ = update(&s, .records(id: "b", records("b", strategy: "kmeans")))
+        _ = update(&s, .resetRun(id: "a", reason: "truncated"))
+        #expect(s.runs.map(\.id) == ["a", "b"] && s.runs[0].loss.isEmpty && !s.runs[1].loss.isEmpty)
+        #expect(s.runs[0].status == .following && s.status.contains("a: log truncated"))
+    }
 }
 
 @Suite struct ScreenTests {

@@ -76,6 +76,36 @@ import SPTRuns
         #expect(reader.log.issues.isEmpty)
     }
 
+    /// A followed log that is truncated, or deleted and written anew, is read again from its start.
+    @Test func followNoticesTruncationAndReplacement() throws {
+        let dir = tempDir(), path = dir + "/f.jsonl"
+        let recs = sampleRecords()
+        try writeLog(Array(recs.prefix(5)), to: path)
+        let reader = RunLogReader(path: path)
+        var (change, got) = try reader.follow()
+        #expect(change == .grew && got == Array(recs.prefix(5)))
+        // Truncated and rewritten shorter: the reader must not continue at the old offset mid-line.
+        try writeLog(Array(recs.prefix(2)), to: dir + "/short.jsonl")
+        try FileManager.default.removeItem(atPath: path)
+        try FileManager.default.moveItem(atPath: dir + "/short.jsonl", toPath: path)
+        (change, got) = try reader.follow()
+        #expect(change == .restarted(reason: "replaced") || change == .restarted(reason: "truncated"))
+        #expect(got == Array(recs.prefix(2)))
+        #expect(reader.log.issues.isEmpty)
+        // Truncated in place (same inode).
+        let fd = open(path, O_WRONLY | O_TRUNC)
+        close(fd)
+        let w = try RunLogWriter(path: path)
+        try w.append(recs[0])
+        (change, got) = try reader.follow()
+        #expect(change == .restarted(reason: "truncated"))
+        #expect(got == [recs[0]] && reader.log.issues.isEmpty && reader.log.header == sampleHeader())
+        // Growing again is just growth.
+        try w.append(recs[1])
+        (change, got) = try reader.follow()
+        #expect(change == .grew && got == [recs[1]])
+    }
+
     @Test func readsAHundredThousandRecords() throws {
         let path = tempDir() + "/big.jsonl"
         var text = String(decoding: try RunRecord.header(sampleHeader()).encodedLine(), as: UTF8.self) + "\n"

@@ -9,6 +9,8 @@ public enum Message: Sendable {
     case records(id: String, [RunRecord])
     /// A replay moved backwards: drop every run's data before the records that follow.
     case resetRuns
+    /// A followed log was truncated or replaced: drop run `id`'s data; its records follow anew.
+    case resetRun(id: String, reason: String)
     case replayPosition(clock: Double, duration: Double)
     case status(String)
 }
@@ -51,6 +53,10 @@ public func update(_ s: inout DashboardState, _ message: Message) -> [Effect] {
         return []
     case .resetRuns:
         s.runs = s.runs.map { RunView(id: $0.id, status: .replaying, smoothing: s.smoothing) }
+        return []
+    case .resetRun(let id, let reason):
+        if let i = s.runs.firstIndex(where: { $0.id == id }) { s.runs[i] = RunView(id: id, status: s.runs[i].status, smoothing: s.smoothing) }
+        s.status = "\(id): log \(reason); reading it again from the start"
         return []
     case .replayPosition(let c, let d):
         s.replayClock = c; s.replayDuration = d
