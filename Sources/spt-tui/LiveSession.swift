@@ -15,6 +15,8 @@ final class LiveSession: @unchecked Sendable {
     let outbox = Outbox()
     private var trainers: [(id: String, trainer: PromptTrainer, writer: RunLogWriter)] = []
     private var paused = Set<String>()
+    /// Runs stopped by an error (their log could not be written): shown as "error", never stepped.
+    private var broken = Set<String>()
     private var commands: [Effect] = []
     private let lock = NSLock()
     private var stopping = false
@@ -51,13 +53,19 @@ final class LiveSession: @unchecked Sendable {
             lock.unlock()
             if stop { break }
             for c in cmds { handle(c) }
-            let active = trainers.filter { !$0.trainer.finished && !paused.contains($0.id) }
+            let active = trainers.filter { !$0.trainer.finished && !paused.contains($0.id) && !broken.contains($0.id) }
             if active.isEmpty { usleep(20_000); continue }
             let t = active[next % active.count]
             next += 1
-            do { try t.trainer.trainStep() } catch { outbox.post(.status("\(t.id): \(error)")) }
+            do {
+                try t.trainer.trainStep()
+            } catch EngineError.diverged {
+                // Logged by the trainer as a "diverged" event, which the dashboard shows.
+            } catch {
+                failed(t.id, step: t.trainer.step, error)
+            }
         }
-        for t in trainers where !t.trainer.finished { t.trainer.finish(event: "stopped", message: "dashboard closed") }
+        for t in trainers where !t.trainer.finished && !broken.contains(t.id) { t.trainer.finish(event: "stopped", message: "dashboard closed") }
         for t in trainers { t.writer.sync() }
         done.signal()
     }
@@ -86,6 +94,14 @@ final class LiveSession: @unchecked Sendable {
         }
     }
 
+    /// Marks a run as failed on screen; the others go on. The error event reaches the dashboard
+    /// even when the log cannot take it.
+    private func failed(_ id: String, step: Int, _ error: Error) {
+        broken.insert(id)
+        outbox.post(.records(id: id, [.event(EventRecord(step: step, time: 0, event: "error", message: "\(error)"))]))
+        outbox.post(.status("\(id) stopped: \(error)"))
+    }
+
     private func addRun(_ s: InitStrategy) {
         var id = s.rawValue, n = 1
         while trainers.contains(where: { $0.id == id }) { n += 1; id = "\(s.rawValue)-\(n)" }
@@ -101,13 +117,10 @@ final class LiveSession: @unchecked Sendable {
                                             candidates: { [self] in
                                                 if candidates == nil { candidates = Candidates.gather(backbone: backbone, data: task.train, layerCount: layers) }
                                                 return candidates!
-                                            }) { r in
-                try? writer.append(r)
-                box.post(.records(id: runID, [r]))
-            }
+                                            }, log: RunLogSink(writer: writer) { box.post(.records(id: runID, [$0])) })
             trainers.append((id, trainer, writer))
         } catch {
-            outbox.post(.status("cannot start \(id): \(error)"))
+            failed(id, step: 0, error)
         }
     }
 }

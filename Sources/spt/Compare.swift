@@ -96,10 +96,8 @@ struct Compare: ParsableCommand {
         let layers = max(1, o.prompts.layers(depth: backbone.config.depth))
         let key = "\(o.evalProtocol.rawValue)-\(layers)"
         let trainer = try PromptTrainer(options: o, backbone: backbone, task: task, runID: id, sessionID: session,
-                                        candidates: { cache.get(key) { Candidates.gather(backbone: backbone, data: task.train, layerCount: layers) } }) { r in
-            try? writer.append(r)
-            summary.add(r)
-        }
+                                        candidates: { cache.get(key) { Candidates.gather(backbone: backbone, data: task.train, layerCount: layers) } },
+                                        log: RunLogSink(writer: writer, observe: summary.add))
         do {
             while !trainer.finished { try trainer.trainStep() }
         } catch let e as EngineError {

@@ -57,10 +57,8 @@ struct Train: ParsableCommand {
         let writer = try RunLogWriter(path: path)
         let summary = RunSummary()
         let trainer = try PromptTrainer(options: opts.trainOptions(strategy: strategy, backbone: backbone), backbone: backbone,
-                                        task: task, runID: runID, sessionID: session) { r in
-            try? writer.append(r)
-            summary.add(r)
-        }
+                                        task: task, runID: runID, sessionID: session,
+                                        log: RunLogSink(writer: writer, observe: summary.add))
         say("log: \(path)")
         while !trainer.finished {
             try trainer.trainStep()

@@ -1,9 +1,10 @@
+import Foundation
 import Testing
 import SPTEngine
 import SPTRuns
 
 @Suite struct PromptTrainerTests {
-    func fixture(strategy: InitStrategy, deep: Bool = false) throws -> (PromptTrainer, Backbone, () -> [RunRecord]) {
+    func fixture(strategy: InitStrategy, deep: Bool = false, writer: RunLogWriter? = nil) throws -> (PromptTrainer, Backbone, () -> [RunRecord]) {
         let c = ViTConfig(imageSize: 8, patchSize: 2, channels: 1, dim: 8, depth: 2, heads: 2, mlpDim: 16)
         let bb = Backbone(name: "t", path: nil, config: c, params: c.initBackbone(seed: 1), norm: Normalization(mean: [0.5], std: [0.25]),
                           pooling: .mean, metadata: [:], hash: "h")
@@ -17,7 +18,8 @@ import SPTRuns
         o.prompts = PromptSpec(count: 3, deep: deep)
         o.epochs = 2; o.batch = 16; o.nmiEvery = 2; o.probeImages = 4
         var records: [RunRecord] = []
-        let t = try PromptTrainer(options: o, backbone: bb, task: task, runID: "r", sessionID: "s") { records.append($0) }
+        let t = try PromptTrainer(options: o, backbone: bb, task: task, runID: "r", sessionID: "s",
+                                  log: RunLogSink(writer: writer) { records.append($0) })
         return (t, bb, { records })
     }
 
@@ -48,6 +50,37 @@ import SPTRuns
         #expect(e.event == "finished")
     }
 
+    /// A log that cannot be written stops its run with the reason, at the first failed record.
+    @Test func aFailedLogWriteStopsTheRun() throws {
+        #expect(throws: RunLogError.self) { try fixture(strategy: .random, writer: RunLogWriter(path: "/dev/full")) }
+        do { _ = try fixture(strategy: .random, writer: RunLogWriter(path: "/dev/full")) } catch {
+            #expect("\(error)".contains("/dev/full: write failed: No space left on device"), "\(error)")
+        }
+        // Mid-run: the log's descriptor starts failing as a full disk would.
+        let path = NSTemporaryDirectory() + "spt-full-\(UInt32.random(in: 0..<UInt32.max)).jsonl"
+        let (t, _, _) = try fixture(strategy: .random, writer: RunLogWriter(path: path))
+        try t.trainStep()
+        try redirectToDevFull(path)
+        #expect(throws: RunLogError.self) { try t.trainStep() }
+        #expect(t.finished)
+        try t.trainStep() // a finished run does nothing
+        try FileManager.default.removeItem(atPath: path)
+    }
+
+    /// Points the descriptor this process has open on `path` at /dev/full (found through /proc).
+    func redirectToDevFull(_ path: String) throws {
+        let full = open("/dev/full", O_WRONLY)
+        defer { close(full) }
+        for name in try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") {
+            if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + name), target == path,
+               let fd = Int32(name) {
+                dup2(full, fd)
+                return
+            }
+        }
+        Issue.record("no open descriptor on \(path)")
+    }
+
     @Test func switchingStrategyLogsASegmentAndReinitializes() throws {
         let (t, _, recs) = try fixture(strategy: .random)
         try t.trainStep()
@@ -71,9 +104,9 @@ import SPTRuns
             o.initialization = InitOptions(strategy: s)
             o.prompts = PromptSpec(count: 10, deep: true); o.epochs = 1; o.probeImages = 8
             var first: [Double] = []
-            _ = try PromptTrainer(options: o, backbone: bb, task: task, runID: "r", sessionID: "s") { r in
+            _ = try PromptTrainer(options: o, backbone: bb, task: task, runID: "r", sessionID: "s", log: RunLogSink { r in
                 if case .nmi(let n) = r, n.step == 0, first.isEmpty { first = n.values }
-            }
+            })
             return first
         }
         let random = try nmiAtStepZero(.random), kmeans = try nmiAtStepZero(.kmeans)

@@ -2,7 +2,7 @@ import Foundation
 import SPTRuns
 
 /// One prompt-tuning run (VPT/SPT), stepped by its caller so that a dashboard can pause, stop or
-/// switch the prompt strategy between steps. Every number it produces goes to `sink` as a
+/// switch the prompt strategy between steps. Every number it produces goes to `log` as a
 /// run-log record: header, init, train, eval, nmi, segment, event.
 public final class PromptTrainer {
     public let options: TrainOptions
@@ -18,7 +18,7 @@ public final class PromptTrainer {
     private let batcher: Batcher
     private let evalBatcher: Batcher
     private var optimizer: Optimizer
-    private let sink: (RunRecord) -> Void
+    private let log: RunLogSink
     private let candidateSource: () -> Candidates
     private var candidates: Candidates?
     private let input, probe: Buffer
@@ -29,12 +29,13 @@ public final class PromptTrainer {
 
     /// `candidates` is called at most once, when a prototype strategy first needs tokens; a
     /// comparison passes a shared, cached gatherer so the backbone pass runs once for all runs.
+    /// Records go to `log`; the first failed write stops the run (`trainStep` throws it).
     public init(options: TrainOptions, backbone: Backbone, task: TaskData, runID: String, sessionID: String,
-                candidates: (() -> Candidates)? = nil, sink: @escaping (RunRecord) -> Void) throws {
+                candidates: (() -> Candidates)? = nil, log: RunLogSink) throws {
         guard options.batch > 0, options.epochs > 0, task.train.count >= options.batch else {
             throw EngineError.invalidArgument("batch \(options.batch) must be positive and at most the \(task.train.count) training images")
         }
-        self.options = options; self.runID = runID; self.task = task; self.sink = sink
+        self.options = options; self.runID = runID; self.task = task; self.log = log
         strategy = options.initialization.strategy
         let c = backbone.config
         model = ViTClassifier(config: c, backbone: backbone.params, numClasses: task.classes, prompts: options.prompts,
@@ -52,7 +53,7 @@ public final class PromptTrainer {
         let layerCount = max(1, options.prompts.layers(depth: c.depth))
         let train = task.train
         candidateSource = candidates ?? { Candidates.gather(backbone: backbone, data: train, layerCount: layerCount) }
-        sink(.header(RunHeader(
+        log.emit(.header(RunHeader(
             run: runID, session: sessionID, engine: engineVersion, task: task.name, backbone: backbone.name,
             backboneHash: backbone.hash, strategy: strategy.rawValue, variant: options.initialization.variantName,
             deep: options.prompts.deep, prompts: options.prompts.count, mode: options.mode.rawValue,
@@ -70,6 +71,7 @@ public final class PromptTrainer {
         var hr = RNG(seed: options.seed ^ 0x4EAD)
         model.initHead(rng: &hr)
         initializePrompts(options.initialization)
+        try log.check()
     }
 
     private static func makeOptimizer(_ o: TrainOptions, _ m: ViTClassifier) -> Optimizer {
@@ -87,7 +89,7 @@ public final class PromptTrainer {
         strategy = s
         var o = options.initialization
         o.strategy = s
-        sink(.segment(SegmentRecord(step: step, time: activeSeconds, strategy: s.rawValue, variant: o.variantName, reason: reason)))
+        log.emit(.segment(SegmentRecord(step: step, time: activeSeconds, strategy: s.rawValue, variant: o.variantName, reason: reason)))
         initializePrompts(o)
         optimizer = Self.makeOptimizer(options, model)
     }
@@ -101,7 +103,7 @@ public final class PromptTrainer {
                                              seed: options.seed &+ UInt64(step) &* 31)
         model.task.set("prompt_embeddings", r.prompts)
         activeSeconds += Date().timeIntervalSince(start)
-        sink(.initialization(InitRecord(step: step, strategy: o.strategy.rawValue, variant: o.variantName, seconds: r.seconds,
+        log.emit(.initialization(InitRecord(step: step, strategy: o.strategy.rawValue, variant: o.variantName, seconds: r.seconds,
                                         gatherSeconds: o.strategy.usesCandidates ? r.gatherSeconds : nil,
                                         iterations: r.iterations, inertia: r.inertia, images: r.images)))
         measureNMI()
@@ -114,14 +116,17 @@ public final class PromptTrainer {
         model.forward(images: probe.ptr, B: probe.shape[0], rng: &rng)
         let v = NMI.perBlock(model, B: probe.shape[0], mode: options.nmiMode, normalization: options.nmiNormalization)
         activeSeconds += Date().timeIntervalSince(start)
-        sink(.nmi(NMIRecord(step: step, epoch: epoch, time: activeSeconds, values: v,
+        log.emit(.nmi(NMIRecord(step: step, epoch: epoch, time: activeSeconds, values: v,
                             mode: options.nmiMode.rawValue, normalization: options.nmiNormalization.rawValue)))
     }
 
     /// One optimizer step (plus evaluation at epoch ends and NMI on schedule). Throws
     /// `EngineError.diverged` — after logging it — when the loss or gradient is not finite.
+    /// Throws the log's first write error, ending the run, when a record could not be written.
     public func trainStep() throws {
         guard !finished else { return }
+        defer { if log.failure != nil { finished = true } }
+        try log.check()
         let start = Date()
         let B = options.batch, ep = step / stepsPerEpoch
         if ep != orderEpoch {
@@ -142,7 +147,7 @@ public final class PromptTrainer {
         let gn = optimizer.gradNorm()
         guard loss.isFinite, gn.isFinite else {
             let what = loss.isFinite ? "gradient norm is \(gn)" : "loss is \(loss)"
-            sink(.event(EventRecord(step: step, time: activeSeconds, event: "diverged", message: what)))
+            log.emit(.event(EventRecord(step: step, time: activeSeconds, event: "diverged", message: what)))
             finished = true
             throw EngineError.diverged(step: step, what: what)
         }
@@ -155,10 +160,10 @@ public final class PromptTrainer {
         epochLoss += Double(loss) * Double(B); epochSeen += B
         let dt = Date().timeIntervalSince(start)
         activeSeconds += dt
-        sink(.train(TrainRecord(step: step, epoch: epoch, time: activeSeconds, loss: Double(loss), lr: Double(lr),
+        log.emit(.train(TrainRecord(step: step, epoch: epoch, time: activeSeconds, loss: Double(loss), lr: Double(lr),
                                 gradNorm: Double(gn), imagesPerSecond: Double(B) / max(dt, 1e-9))))
         if step % stepsPerEpoch == 0 {
-            sink(.eval(EvalRecord(step: step, epoch: epoch, time: activeSeconds, split: "train",
+            log.emit(.eval(EvalRecord(step: step, epoch: epoch, time: activeSeconds, split: "train",
                                   loss: epochLoss / Double(epochSeen), accuracy: Double(epochCorrect) / Double(epochSeen))))
             epochLoss = 0; epochCorrect = 0; epochSeen = 0
             // The test split is only evaluated once, at the end: nothing may be selected on it.
@@ -166,6 +171,7 @@ public final class PromptTrainer {
         }
         if options.nmiEvery > 0 && step % options.nmiEvery == 0 { measureNMI() }
         if step == totalSteps { finish(event: "finished") }
+        try log.check()
     }
 
     /// Evaluates on the task's eval split and logs it.
@@ -173,18 +179,18 @@ public final class PromptTrainer {
         let start = Date()
         let r = evaluate(model, on: task.eval, batcher: evalBatcher)
         activeSeconds += Date().timeIntervalSince(start)
-        sink(.eval(EvalRecord(step: step, epoch: epoch, time: activeSeconds, split: task.evalSplit, loss: r.loss, accuracy: r.accuracy)))
+        log.emit(.eval(EvalRecord(step: step, epoch: epoch, time: activeSeconds, split: task.evalSplit, loss: r.loss, accuracy: r.accuracy)))
     }
 
     /// Ends the run ("finished" when all steps ran, otherwise e.g. "stopped").
     public func finish(event: String, message: String? = nil) {
         guard !finished else { return }
         finished = true
-        sink(.event(EventRecord(step: step, time: activeSeconds, event: event, message: message)))
+        log.emit(.event(EventRecord(step: step, time: activeSeconds, event: event, message: message)))
     }
 
     /// Logs a pause or resume (the caller simply stops or restarts calling `trainStep`).
     public func mark(_ event: String) {
-        sink(.event(EventRecord(step: step, time: activeSeconds, event: event)))
+        log.emit(.event(EventRecord(step: step, time: activeSeconds, event: event)))
     }
 }

@@ -28,10 +28,24 @@ public final class RunLogWriter: @unchecked Sendable {
     /// Creates (or appends to) the file, creating parent directories.
     public init(path: String) throws {
         self.path = path
-        let parent = (path as NSString).deletingLastPathComponent
-        if !parent.isEmpty { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) }
+        try Self.makeDirectories((path as NSString).deletingLastPathComponent)
         fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw RunLogError.io(path: path, message: String(cString: strerror(errno))) }
+        guard fd >= 0 else { throw RunLogError.io(path: path, message: "cannot create: \(String(cString: strerror(errno)))") }
+    }
+
+    /// `mkdir -p`, with the failing directory and the system's reason in the error.
+    static func makeDirectories(_ dir: String) throws {
+        var path = dir.hasPrefix("/") ? "" : "."
+        for part in dir.split(separator: "/") {
+            path += "/" + part
+            if mkdir(path, 0o755) != 0 && errno != EEXIST {
+                throw RunLogError.io(path: path, message: "cannot create directory: \(String(cString: strerror(errno)))")
+            }
+            var st = stat()
+            if stat(path, &st) != 0 || (st.st_mode & S_IFMT) != S_IFDIR {
+                throw RunLogError.io(path: path, message: "cannot create directory: a file of that name exists")
+            }
+        }
     }
 
     deinit { close(fd) }
@@ -48,7 +62,7 @@ public final class RunLogWriter: @unchecked Sendable {
                 let n = write(fd, raw.baseAddress! + off, raw.count - off)
                 if n < 0 {
                     if errno == EINTR { continue }
-                    throw RunLogError.io(path: path, message: String(cString: strerror(errno)))
+                    throw RunLogError.io(path: path, message: "write failed: \(String(cString: strerror(errno)))")
                 }
                 off += n
             }

@@ -1,0 +1,75 @@
+import Foundation
+import Testing
+import SPTRuns
+
+/// The binaries run as a user runs them, on malformed files, faults and odd arguments: each must
+/// end with a clear error that names the file or flag — never a crash, a hang or lost data.
+@Suite struct HostileInputTests {
+    struct Outcome: CustomStringConvertible {
+        let status: Int32, signaled: Bool, timedOut: Bool, output: String
+        var description: String { "status \(status)\(signaled ? " (signal)" : "")\(timedOut ? " (timed out)" : ""): \(output)" }
+    }
+
+    /// Runs `spt` with a time limit (a hang is a failure, not a stuck suite).
+    static func spt(_ args: [String], timeout: Double = 60, cwd: String? = nil) throws -> Outcome {
+        let p = Process()
+        let log = NSTemporaryDirectory() + "spt-out-\(UInt32.random(in: 0..<UInt32.max))"
+        FileManager.default.createFile(atPath: log, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let out = try #require(FileHandle(forWritingAtPath: log))
+        p.executableURL = URL(fileURLWithPath: EndToEndTests.binary("spt"))
+        p.arguments = args
+        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+        p.standardOutput = out; p.standardError = out
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        let end = Date().addingTimeInterval(timeout)
+        while p.isRunning && Date() < end { usleep(20_000) }
+        let timedOut = p.isRunning
+        if timedOut { kill(p.processIdentifier, SIGKILL) }
+        p.waitUntilExit()
+        try out.close()
+        return Outcome(status: p.terminationStatus, signaled: p.terminationReason == .uncaughtSignal && !timedOut, timedOut: timedOut,
+                       output: (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+    }
+
+    /// Expects a clean failure (exit status 1-ish, no signal, no hang) whose message has `text`.
+    static func expectRefusal(_ args: [String], _ text: String, cwd: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let o = try spt(args, cwd: cwd)
+        #expect(!o.signaled && !o.timedOut && o.status != 0, "\(args): \(o)", sourceLocation: sourceLocation)
+        #expect(o.output.contains(text), "\(args): expected “\(text)” in \(o)", sourceLocation: sourceLocation)
+    }
+
+    static var canMountTmpfs: Bool {
+        guard getuid() == 0 else { return false }
+        let d = NSTemporaryDirectory() + "spt-mount-probe-\(UInt32.random(in: 0..<UInt32.max))"
+        try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: d) }
+        guard mountTmpfs(d, bytes: 4096) else { return false }
+        umount(d)
+        return true
+    }
+
+    static func mountTmpfs(_ dir: String, bytes: Int) -> Bool { mount("tmpfs", dir, "tmpfs", 0, "size=\(bytes)") == 0 }
+
+    /// A full disk under the runs directory: `spt train` stops with the reason and exits non-zero.
+    @Test(.enabled(if: canMountTmpfs, "needs root to mount a small tmpfs"))
+    func diskFullStopsTrainingWithTheReason() throws {
+        let e2e = EndToEndTests(), dir = e2e.tempDir()
+        try e2e.makeTinyTask(at: dir + "/task")
+        try FileManager.default.createDirectory(atPath: dir + "/runs", withIntermediateDirectories: true)
+        #expect(Self.mountTmpfs(dir + "/runs", bytes: 4096))
+        defer { umount(dir + "/runs") }
+        let o = try Self.spt(["train", "--task", dir + "/task", "--backbone", "random-tiny", "--epochs", "3", "--batch", "4",
+                              "--threads", "1", "--runs-dir", dir + "/runs"])
+        #expect(o.status != 0 && !o.signaled, "\(o)")
+        #expect(o.output.contains("kmeans.jsonl: write failed: No space left on device"), "\(o)")
+    }
+
+    @Test func runsDirectoryThatCannotBeCreated() throws {
+        let dir = EndToEndTests().tempDir()
+        FileManager.default.createFile(atPath: dir + "/file", contents: Data())
+        try Self.expectRefusal(["train", "--task", "shape", "--backbone", "random-tiny", "--runs-dir", dir + "/file/runs"],
+                               "\(dir)/file: cannot create directory")
+    }
+}
