@@ -4,7 +4,8 @@ import PackageDescription
 // Release builds of the engine target AVX2+FMA ("haswell"): without a target CPU, Swift emits
 // baseline SSE2 code in which SIMD multiply-adds become per-lane library calls (see README).
 // Debug builds (what `swift test` builds) optimize the engine too, keeping bounds and overflow
-// checks: unoptimized, the tests that train on a real backbone took minutes.
+// checks: unoptimized, the tests that train on a real backbone took minutes. -Ounchecked is for
+// the engine's kernels only: the readers of users' files (SPTFormats) keep every check.
 // The engine's kernels hand raw pointers to parallel loops, which Swift 6 mode rejects as
 // non-Sendable captures; its data races are ruled out by disjoint index ranges instead.
 let engineSettings: [SwiftSetting] = [
@@ -33,7 +34,9 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
 
-        .target(name: "SPTEngine", dependencies: ["COpenBLAS", "CZlib", "CPng", "SPTRuns"],
+        // Readers of files users bring, compiled with bounds and overflow checks (never -Ounchecked).
+        .target(name: "SPTFormats", dependencies: ["CZlib", "CPng"]),
+        .target(name: "SPTEngine", dependencies: ["COpenBLAS", "SPTFormats", "SPTRuns"],
                 resources: [.copy("Backbones")], swiftSettings: engineSettings),
         .target(name: "SPTRuns"),
         .target(name: "SPTDashboard", dependencies: ["SPTRuns"]),

@@ -34,8 +34,9 @@ func writeLog(_ records: [RunRecord], to path: String) throws {
     for r in records { try w.append(r) }
 }
 
-/// Runs a program to its end; returns its exit status and peak resident memory in kB (its own,
-/// from wait4, not that of other children of the test process).
+/// Runs a program to its end; returns its exit status and peak resident memory in kB, sampled
+/// from its own /proc status (VmHWM) while it runs: wait4's ru_maxrss would include the RSS of
+/// the test process it was spawned from.
 func runMeasured(_ path: String, _ args: [String]) throws -> (status: Int32, peakKB: Int) {
     var pid: pid_t = 0
     let argv = ([path] + args).map { strdup($0) } + [nil]
@@ -46,7 +47,14 @@ func runMeasured(_ path: String, _ args: [String]) throws -> (status: Int32, pea
     defer { posix_spawn_file_actions_destroy(&actions) }
     let rc = posix_spawn(&pid, path, &actions, nil, argv, environ)
     guard rc == 0 else { throw CocoaError(.fileReadUnknown) }
-    var status: Int32 = 0, usage = rusage()
-    while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
-    return ((status >> 8) & 0xff, usage.ru_maxrss)
+    var status: Int32 = 0, peak = 0
+    while true {
+        if let s = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+           let line = s.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+           let kb = Int(line.split(separator: " ").dropFirst().first ?? "") { peak = max(peak, kb) }
+        let r = waitpid(pid, &status, WNOHANG)
+        if r == pid { break }
+        usleep(5_000)
+    }
+    return ((status >> 8) & 0xff, peak)
 }

@@ -3,6 +3,17 @@ public struct Normalization: Codable, Equatable, Sendable {
     public var mean: [Float]
     public var std: [Float]
     public init(mean: [Float], std: [Float]) { self.mean = mean; self.std = std }
+    /// Why these statistics cannot normalize images of `channels` channels, or nil when they can.
+    public func problem(channels: Int) -> String? {
+        guard mean.count == channels, std.count == channels else {
+            return "\(mean.count) means and \(std.count) standard deviations for \(channels) channel(s)"
+        }
+        guard mean.allSatisfy(\.isFinite), std.allSatisfy({ $0.isFinite && $0 > 0 }) else {
+            return "means must be finite and standard deviations finite and positive (mean \(mean), std \(std))"
+        }
+        return nil
+    }
+
     /// Fashion-MNIST training split statistics.
     public static let fashionMNIST = Normalization(mean: [0.2860], std: [0.3530])
 }

@@ -19,6 +19,12 @@ public enum TaskCatalog {
     /// Loads a built-in task or a directory: CIFAR-10/100 binary batches, an image folder
     /// (train/ and test/ with a folder per class) or MNIST-layout IDX files.
     public static func load(_ nameOrPath: String, imageSize: Int) throws -> DataSplits {
+        let splits = try read(nameOrPath, imageSize: imageSize)
+        try splits.check(source: nameOrPath)
+        return splits
+    }
+
+    private static func read(_ nameOrPath: String, imageSize: Int) throws -> DataSplits {
         switch nameOrPath {
         case "fashion-mnist": return try BuiltinData.fashionMNIST()
         case let n where StructuredTasks.Kind(rawValue: n) != nil:

@@ -57,12 +57,21 @@ public struct Backbone: @unchecked Sendable {
         } else {
             config = try inferConfig(f)
         }
-        try config.validate()
+        do { try config.validate() } catch { throw EngineError.checkpoint(file: path, message: "\(error)") }
+        try f.check(config.backboneLayout)
         let params = ParameterSet(config.backboneLayout)
         try f.load(into: params)
         var norm = Normalization(mean: Array(repeating: 0.5, count: config.channels), std: Array(repeating: 0.5, count: config.channels))
-        if let j = f.metadata["normalization"], let n = try? JSONDecoder().decode(Normalization.self, from: Data(j.utf8)) { norm = n }
+        if let j = f.metadata["normalization"] {
+            guard let n = try? JSONDecoder().decode(Normalization.self, from: Data(j.utf8)) else {
+                throw EngineError.checkpoint(file: path, message: "metadata entry 'normalization' is not {\"mean\": [...], \"std\": [...]}")
+            }
+            norm = n
+        }
         if let pretrain { norm = pretrain.norm }
+        if let problem = norm.problem(channels: config.channels) {
+            throw EngineError.checkpoint(file: path, message: "normalization: \(problem)")
+        }
         let pooling = f.metadata["pooling"].flatMap(Pooling.init(rawValue:)) ?? (pretrain.map { $0.method == .mae ? .mean : .cls } ?? .cls)
         let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
         return Backbone(name: name, path: path, config: config, params: params, norm: norm, pooling: pooling,
@@ -75,9 +84,16 @@ public struct Backbone: @unchecked Sendable {
             guard let e = f.entries[n] else { throw EngineError.checkpoint(file: f.path, message: "missing tensor \(n) (needed to infer the architecture)") }
             return e.shape
         }
+        func fail(_ m: String) -> EngineError { .checkpoint(file: f.path, message: m + " (while inferring the architecture)") }
         let pe = try shape("patch_embed.proj.weight"), pos = try shape("pos_embed"), fc1 = try shape("blocks.0.mlp.fc1.weight")
+        guard pe.count == 4, pe[2] == pe[3], pe[2] > 0 else { throw fail("patch_embed.proj.weight has shape \(pe), expected [dim, channels, patch, patch]") }
+        guard pos.count == 3, pos[0] == 1, pos[2] == pe[0] else { throw fail("pos_embed has shape \(pos), expected [1, tokens, \(pe[0])]") }
+        guard fc1.count == 2, fc1[1] == pe[0] else { throw fail("blocks.0.mlp.fc1.weight has shape \(fc1), expected [mlp, \(pe[0])]") }
         let depth = f.entries.keys.filter { $0.hasPrefix("blocks.") && $0.hasSuffix(".norm1.weight") }.count
-        let grid = Int(Double(pos[1] - 1).squareRoot())
+        let grid = Int(Double(max(0, pos[1] - 1)).squareRoot())
+        guard grid > 0, grid * grid == pos[1] - 1 else {
+            throw fail("pos_embed has \(pos[1]) tokens, not a class token plus a square grid of patches")
+        }
         let dim = pe[0]
         // timm's ViT heads are not in the weights; the common 64-dim head is assumed.
         return ViTConfig(imageSize: grid * pe[2], patchSize: pe[2], channels: pe[1], dim: dim, depth: depth,

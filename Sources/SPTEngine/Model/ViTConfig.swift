@@ -31,6 +31,9 @@ public struct ViTConfig: Codable, Equatable, Sendable {
         try check(imageSize > 0 && patchSize > 0 && imageSize % patchSize == 0, "image size \(imageSize) is not a multiple of patch size \(patchSize)")
         try check(dim > 0 && heads > 0 && dim % heads == 0, "dim \(dim) is not a multiple of heads \(heads)")
         try check(depth > 0 && mlpDim > 0 && channels > 0, "depth, mlp dim and channels must be positive")
+        // Beyond any ViT in use: a config past these is a corrupt file, not a model to allocate.
+        try check(imageSize <= 4096 && dim <= 16384 && depth <= 256 && mlpDim <= 65536 && channels <= 4 && heads <= dim,
+                  "image \(imageSize), dim \(dim), depth \(depth), mlp \(mlpDim), channels \(channels) exceed the limits (4096, 16384, 256, 65536, 4)")
     }
 
     /// timm tensor names and shapes of the backbone (no head).
@@ -44,23 +47,5 @@ public struct ViTConfig: Codable, Equatable, Sendable {
         l.add("norm.weight", [dim])
         l.add("norm.bias", [dim])
         return l
-    }
-}
-
-public enum EngineError: Error, CustomStringConvertible, Equatable {
-    case invalidConfig(String)
-    case diverged(step: Int, what: String)
-    case checkpoint(file: String, message: String)
-    case data(file: String, message: String)
-    case invalidArgument(String)
-
-    public var description: String {
-        switch self {
-        case .invalidConfig(let m): return "invalid model config: \(m)"
-        case .diverged(let s, let w): return "diverged at step \(s): \(w)"
-        case .checkpoint(let f, let m): return "\(f): \(m)"
-        case .data(let f, let m): return "\(f): \(m)"
-        case .invalidArgument(let m): return m
-        }
     }
 }

@@ -6,6 +6,9 @@ import Foundation
 /// train/. The data set is gray when every image is, RGB otherwise; images whose size differs
 /// from the first are resampled to it (bilinear).
 public enum ImageFolderReader {
+    /// Decoded bytes one image may take (RGB): 89 megapixels, beyond any photograph in use.
+    public static let maxImageBytes = 1 << 28
+
     public static func isImageFolder(_ dir: String) -> Bool {
         var isDir: ObjCBool = false
         return FileManager.default.fileExists(atPath: dir + "/train", isDirectory: &isDir) && isDir.boolValue
@@ -61,6 +64,7 @@ public enum ImageFolderReader {
 
     /// Decodes a PNG to 8-bit RGB (alpha composited on black) and says whether it is gray.
     static func decode(_ path: String) throws -> (pixels: [UInt8], w: Int, h: Int, gray: Bool) {
+        try Checked.regularFile(path)
         var img = png_image()
         img.version = UInt32(PNG_IMAGE_VERSION)
         guard png_image_begin_read_from_file(&img, path) != 0 else {
@@ -71,6 +75,10 @@ public enum ImageFolderReader {
         let srcGray = img.format & UInt32(PNG_FORMAT_FLAG_COLOR) == 0
         img.format = UInt32(PNG_FORMAT_RGB)
         let w = Int(img.width), h = Int(img.height)
+        guard Checked.product([w, h, 3], limit: maxImageBytes) != nil else {
+            png_image_free(&img)
+            throw EngineError.data(file: path, message: "header claims \(w)×\(h) pixels, more than the \(maxImageBytes / 3 / 1_000_000)-megapixel limit")
+        }
         var pixels = [UInt8](repeating: 0, count: w * h * 3)
         var black = png_color(red: 0, green: 0, blue: 0)
         let ok = pixels.withUnsafeMutableBytes { png_image_finish_read(&img, &black, $0.baseAddress, 0, nil) }

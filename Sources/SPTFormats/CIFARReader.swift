@@ -23,7 +23,7 @@ public enum CIFARReader {
         let record = labelBytes + 3072
         var images = [Float](), labels = [Int32]()
         for f in files {
-            guard let data = FileManager.default.contents(atPath: f) else { throw EngineError.data(file: f, message: "cannot read (file not found?)") }
+            let data = try Checked.contents(f)
             guard data.count % record == 0 else {
                 throw EngineError.data(file: f, message: "truncated: \(data.count) bytes is not a whole number of \(record)-byte records; record \(data.count / record) is incomplete at offset \(data.count / record * record)")
             }

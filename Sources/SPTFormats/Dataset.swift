@@ -35,3 +35,19 @@ public struct DataSplits: Sendable {
     public var test: Dataset
     public init(train: Dataset, test: Dataset) { self.train = train; self.test = test }
 }
+
+extension DataSplits {
+    /// Every reader's result passes this before training sees it: labels index the logits, so
+    /// each must lie in 0..<classes of the training split, and pixel counts must match the labels.
+    public func check(source: String) throws {
+        for (split, ds) in [("train", train), ("test", test)] {
+            func fail(_ m: String) -> EngineError { .data(file: source, message: "\(split) split: \(m)") }
+            guard ds.count > 0 else { throw fail("no images") }
+            guard ds.images.count == ds.count * ds.imageSize else { throw fail("\(ds.images.count) pixel values for \(ds.count) images of \(ds.imageSize)") }
+            guard ds.classes == train.classes else { throw fail("\(ds.classes) classes, the train split has \(train.classes)") }
+            if let bad = ds.labels.firstIndex(where: { $0 < 0 || Int($0) >= train.classes }) {
+                throw fail("label \(ds.labels[bad]) of image \(bad) is out of range 0..<\(train.classes)")
+            }
+        }
+    }
+}

@@ -5,7 +5,7 @@ import Foundation
 public enum IDXReader {
     /// Reads a whole file, decompressing if it is gzipped.
     static func readAll(_ path: String) throws -> [UInt8] {
-        guard FileManager.default.fileExists(atPath: path) else { throw EngineError.data(file: path, message: "file not found") }
+        try Checked.regularFile(path)
         guard let f = gzopen(path, "rb") else { throw EngineError.data(file: path, message: "cannot open") }
         defer { gzclose(f) }
         var out = [UInt8](), chunk = [UInt8](repeating: 0, count: 1 << 16)
@@ -34,10 +34,13 @@ public enum IDXReader {
         let magic = u32(b, 0)
         guard magic == 0x0803 else { throw fail(String(format: "wrong magic 0x%08x at offset 0, expected 0x00000803 (images)", magic)) }
         let n = u32(b, 4), r = u32(b, 8), c = u32(b, 12)
-        guard b.count >= 16 + n * r * c else {
-            throw fail("truncated: header promises \(n) images of \(r)×\(c) (\(16 + n * r * c) bytes), file has \(b.count); image \((b.count - 16) / max(1, r * c)) is incomplete at offset \(b.count)")
+        guard n > 0, (1...4096).contains(r), (1...4096).contains(c) else {
+            throw fail("header at offset 4 claims \(n) images of \(r)×\(c); need at least one image of 1…4096 pixels a side")
         }
-        return (b[16..<(16 + n * r * c)].map { Float($0) / 255 }, n, r, c)
+        guard let bytes = Checked.product([n, r, c], limit: b.count - 16) else {
+            throw fail("truncated: header promises \(n) images of \(r)×\(c), file has \(b.count) bytes; image \((b.count - 16) / (r * c)) is incomplete at offset \(b.count)")
+        }
+        return (b[16..<(16 + bytes)].map { Float($0) / 255 }, n, r, c)
     }
 
     /// Labels: magic 0x00000801, then count, then one byte per label.
@@ -61,19 +64,29 @@ public enum IDXReader {
             }
             throw EngineError.data(file: (directory as NSString).appendingPathComponent(base), message: "file not found (nor .gz)")
         }
-        func split(_ prefix: String) throws -> Dataset {
+        func split(_ prefix: String) throws -> (Dataset, labelFile: String) {
             let ip = try find("\(prefix)-images-idx3-ubyte"), lp = try find("\(prefix)-labels-idx1-ubyte")
             let img = try images(ip), lab = try labels(lp)
             guard img.count == lab.count else {
                 throw EngineError.data(file: lp, message: "\(lab.count) labels for \(img.count) images in \(ip)")
             }
-            let classes = Int(lab.max() ?? 0) + 1
-            if let names = classNames, let bad = lab.firstIndex(where: { Int($0) >= names.count }) {
-                throw EngineError.data(file: lp, message: "label \(lab[bad]) at offset \(8 + bad) is out of range 0..<\(names.count)")
-            }
-            return Dataset(name: name, images: img.values, labels: lab, channels: 1, height: img.rows, width: img.cols,
-                           classes: classNames?.count ?? classes, classNames: classNames)
+            return (Dataset(name: name, images: img.values, labels: lab, channels: 1, height: img.rows, width: img.cols,
+                            classes: classNames?.count ?? Int(lab.max() ?? 0) + 1, classNames: classNames), lp)
         }
-        return DataSplits(train: try split("train"), test: try split("t10k"))
+        let (train, trainLabels) = try split("train"), (test, testLabels) = try split("t10k")
+        // Classes are the training labels 0..<k; a label outside them indexes no logit.
+        let classes = train.classes
+        if classNames == nil, let gap = (0..<classes).first(where: { k in !train.labels.contains(Int32(k)) }) {
+            let top = train.labels.firstIndex(of: Int32(classes - 1))!
+            throw EngineError.data(file: trainLabels, message: "label \(classes - 1) at offset \(8 + top) makes \(classes) classes, but class \(gap) has no image: labels must be 0..<classes")
+        }
+        for (ds, file) in [(train, trainLabels), (test, testLabels)] {
+            if let bad = ds.labels.firstIndex(where: { Int($0) >= classes }) {
+                throw EngineError.data(file: file, message: "label \(ds.labels[bad]) at offset \(8 + bad) is out of range 0..<\(classes)")
+            }
+        }
+        var t = test
+        t.classes = classes; t.classNames = train.classNames
+        return DataSplits(train: train, test: t)
     }
 }

@@ -24,7 +24,8 @@ public struct SafeTensors: Sendable {
     public init(path: String) throws {
         self.path = path
         func fail(_ m: String) -> EngineError { .checkpoint(file: path, message: m) }
-        guard let data = FileManager.default.contents(atPath: path) else { throw fail("cannot read file") }
+        let data: Data
+        do { data = try Checked.contents(path) } catch EngineError.data(_, let m) { throw fail(m) }
         self.data = data
         guard data.count >= 8 else { throw fail("truncated: \(data.count) bytes, no header length") }
         let n = data.prefix(8).withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
@@ -33,6 +34,8 @@ public struct SafeTensors: Sendable {
         guard let json = try? JSONSerialization.jsonObject(with: data[8..<dataStart]) as? [String: Any] else {
             throw fail("header at byte 8 is not a JSON object")
         }
+        // Tensor data may not overlap: sorted by start, each must begin at or after the previous end.
+        var ranges: [(name: String, range: Range<Int>)] = []
         var entries: [String: Entry] = [:], meta: [String: String] = [:]
         let payload = data.count - dataStart
         for (name, value) in json {
@@ -45,14 +48,21 @@ public struct SafeTensors: Sendable {
                 throw fail("tensor \(name): malformed header entry")
             }
             guard let dtype = DType(rawValue: ds) else { throw fail("tensor \(name): unsupported dtype \(ds)") }
-            let bytes = shape.reduce(1, *) * dtype.size
-            guard off[0] >= 0, off[1] - off[0] == bytes else {
+            guard shape.count <= 8, let bytes = Checked.product(shape + [dtype.size], limit: payload) else {
+                throw fail("tensor \(name): shape \(shape) of \(ds) does not fit in the file's \(payload) data bytes")
+            }
+            guard off[0] >= 0, off[0] <= off[1], off[1] - off[0] == bytes else {
                 throw fail("tensor \(name): byte range \(off) does not fit shape \(shape) of \(ds)")
             }
             guard off[1] <= payload else {
                 throw fail("tensor \(name): truncated (needs bytes up to \(off[1]), data has \(payload))")
             }
             entries[name] = Entry(dtype: dtype, shape: shape, range: off[0]..<off[1])
+            ranges.append((name, off[0]..<off[1]))
+        }
+        ranges.sort { ($0.range.lowerBound, $0.name) < ($1.range.lowerBound, $1.name) }
+        for (a, b) in zip(ranges, ranges.dropFirst()) where b.range.lowerBound < a.range.upperBound {
+            throw fail("tensors \(a.name) and \(b.name) overlap (bytes \(a.range) and \(b.range) of the data)")
         }
         self.entries = entries
         metadata = meta
@@ -61,7 +71,7 @@ public struct SafeTensors: Sendable {
     /// The tensor's values as Float, whatever its stored dtype.
     public func floats(_ name: String) throws -> [Float] {
         guard let e = entries[name] else { throw EngineError.checkpoint(file: path, message: "missing tensor \(name)") }
-        let count = e.shape.reduce(1, *)
+        let count = e.range.count / e.dtype.size
         let base = dataStart + e.range.lowerBound
         return data.withUnsafeBytes { raw in
             let p = raw.baseAddress! + base
@@ -71,22 +81,6 @@ public struct SafeTensors: Sendable {
             case .f16: return (0..<count).map { Float(Float16(bitPattern: UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)))) }
             case .bf16: return (0..<count).map { Float(bitPattern: UInt32(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))) << 16) }
             }
-        }
-    }
-
-    /// Copies every tensor of `set` from this file; names and shapes must match exactly.
-    public func load(into set: ParameterSet, prefix: String = "") throws {
-        for spec in set.layout.specs {
-            let name = prefix + spec.name
-            guard let e = entries[name] else { throw EngineError.checkpoint(file: path, message: "missing tensor \(name)") }
-            guard e.shape == spec.shape else {
-                throw EngineError.checkpoint(file: path, message: "tensor \(name) has shape \(e.shape), expected \(spec.shape)")
-            }
-            let v = try floats(name)
-            guard v.allSatisfy(\.isFinite) else {
-                throw EngineError.checkpoint(file: path, message: "tensor \(name) holds NaN or Inf")
-            }
-            set.set(spec.name, v)
         }
     }
 
@@ -121,10 +115,5 @@ public struct SafeTensors: Sendable {
         guard rename(tmp, path) == 0 else {
             throw EngineError.checkpoint(file: path, message: "cannot replace: \(String(cString: strerror(errno)))")
         }
-    }
-
-    /// All tensors of a parameter set, in layout order, for `write`.
-    public static func tensors(of set: ParameterSet, prefix: String = "") -> [(name: String, shape: [Int], values: [Float])] {
-        set.layout.specs.map { (prefix + $0.name, $0.shape, set.array($0.name)) }
     }
 }

@@ -1,0 +1,2 @@
+// The file formats and the error type are part of the engine's API.
+@_exported import SPTFormats
