@@ -35,6 +35,20 @@ struct SPTTUI: ParsableCommand {
         main(nil)
     }
 
+    func validate() throws {
+        try baseOptions().validate()
+        try OptionCheck.require(speed.isFinite && (1...100).contains(speed), "speed", speed, "must be in 1…100")
+        try OptionCheck.require(!strategies.isEmpty, "strategies", "", "name at least one")
+    }
+
+    /// The runs' options as the flags set them (learning rates come per strategy from the defaults).
+    func baseOptions() -> TrainOptions {
+        var o = TrainOptions()
+        o.task = task; o.backbone = backbone; o.prompts = PromptSpec(count: prompts, deep: deep)
+        o.epochs = epochs; o.batch = batch; o.seed = seed; o.threads = threads; o.nmiEvery = nmiEvery
+        return o
+    }
+
     func run() throws {
         let themes = Theme.loadAll()
         let names = themes.themes.map(\.name)
@@ -43,11 +57,11 @@ struct SPTTUI: ParsableCommand {
         }
         let app: App
         if let replay {
-            let src = try ReplaySource(path: replay, speed: min(100, max(1, speed)))
+            let src = try ReplaySource(path: replay, speed: speed)
             app = App(mode: .replay, task: "", backbone: "", exportPaths: src.files)
             app.state.source = replay
             app.replay = src
-            app.state.replaySpeed = min(100, max(1, speed))
+            app.state.replaySpeed = speed
             if !src.issues.isEmpty { app.state.status = "\(src.issues.count) unreadable line(s) skipped: \(src.issues[0])" }
         } else if let watch {
             app = App(mode: .watch, task: "", backbone: "", exportPaths: [watch])
@@ -57,10 +71,7 @@ struct SPTTUI: ParsableCommand {
             Parallel.setThreads(threads)
             let bb = try Backbone.load(backbone)
             let data = TaskData(source: try TaskCatalog.load(task, imageSize: bb.config.imageSize), protocol: .tune, seed: seed)
-            var o = TrainOptions()
-            o.task = task; o.backbone = backbone; o.prompts = PromptSpec(count: prompts, deep: deep)
-            o.epochs = epochs; o.batch = batch; o.seed = seed; o.threads = threads; o.nmiEvery = nmiEvery
-            let live = LiveSession(backbone: bb, task: data, session: RunDirectory.newSessionID(), runsDir: runsDir, base: o)
+            let live = LiveSession(backbone: bb, task: data, session: RunDirectory.newSessionID(), runsDir: runsDir, base: baseOptions())
             app = App(mode: .live, task: task, backbone: bb.name, exportPaths: [live.sessionDirectory])
             app.live = live
             app.state.status = "logs: \(live.sessionDirectory)"

@@ -35,6 +35,13 @@ struct Bench: ParsableCommand {
         var runLogRead100kSeconds: Double?
     }
 
+    func validate() throws {
+        try OptionCheck.threadCount(threads)
+        try OptionCheck.positive("batch", batch)
+        try OptionCheck.require(OptionCheck.prompts.contains(prompts), "prompts", prompts, "must be in \(OptionCheck.prompts)")
+        try OptionCheck.require(seconds.isFinite && seconds > 0, "seconds", seconds, "must be a positive number")
+    }
+
     func run() throws {
         Parallel.setThreads(threads)
         guard let c = ViTConfig.presets[config] else { throw ValidationError("unknown config \(config)") }

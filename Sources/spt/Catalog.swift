@@ -7,6 +7,8 @@ struct Tasks: ParsableCommand {
     @Option(help: "Print the first training images of this task as text, with labels.") var preview: String?
     @Option(help: "How many images --preview prints.") var count = 4
 
+    func validate() throws { try OptionCheck.positive("count", count) }
+
     func run() throws {
         if let preview { return try show(preview) }
         for t in TaskCatalog.builtins {
@@ -66,6 +68,12 @@ struct Probe: ParsableCommand {
     @Option(help: "Head input: cls or mean (default: the backbone's).") var pooling: Pooling?
     @Option(help: "Epochs over the features.") var epochs = 30
     @Option(help: "Worker threads.") var threads = 2
+
+    func validate() throws {
+        try OptionCheck.threadCount(threads)
+        try OptionCheck.positive("epochs", epochs)
+        try OptionCheck.require(trainImages >= 0, "train-images", trainImages, "must be ≥ 0 (0: all)")
+    }
 
     func run() throws {
         Parallel.setThreads(threads)

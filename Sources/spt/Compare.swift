@@ -31,6 +31,13 @@ struct Compare: ParsableCommand {
         if json { warn(line) } else { say(line) }
     }
 
+    func validate() throws {
+        for n in promptCounts { try OptionCheck.require(OptionCheck.prompts.contains(n), "prompt-counts", n, "must be in \(OptionCheck.prompts)") }
+        for lr in lrGrid { try OptionCheck.positive("lr-grid", lr) }
+        for wd in wdGrid { try OptionCheck.require(wd.isFinite && wd >= 0, "wd-grid", wd, "must be ≥ 0") }
+        try OptionCheck.require(!seeds.isEmpty && !strategies.isEmpty, "seeds/--strategies", "", "need at least one each")
+    }
+
     func run() throws {
         Parallel.setThreads(opts.threads)
         let backbone = try Backbone.load(opts.backbone)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SPTEngine
 import SPTRuns
 
 struct Export: ParsableCommand {
@@ -10,6 +11,10 @@ struct Export: ParsableCommand {
     @Option(help: "Output CSV file.") var out: String
     @Option(help: "tidy (a row per value) or wide (a row per step).") var layout: CSVExport.Layout = .tidy
     @Option(help: "TensorBoard EMA smoothing weight in [0, 0.999], written into the file.") var smoothing = 0.6
+
+    func validate() throws {
+        try OptionCheck.require(smoothing.isFinite && (0...0.999).contains(smoothing), "smoothing", smoothing, "must be in [0, 0.999]")
+    }
 
     func run() throws {
         let issues = try CSVExport.export(paths: logs, to: out, layout: layout, smoothing: smoothing)

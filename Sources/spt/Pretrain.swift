@@ -17,12 +17,24 @@ struct Pretrain: ParsableCommand {
     @Option(help: "Worker threads (Swift loops and OpenBLAS).") var threads = 2
     @Option(help: "Output backbone file (.safetensors).") var out: String
 
-    func run() throws {
-        Parallel.setThreads(threads)
-        guard let cfg = ViTConfig.presets[config] else { throw ValidationError("unknown config \(config)") }
+    func validate() throws {
+        try OptionCheck.threadCount(threads)
+        try options().validate()
+    }
+
+    func options() throws -> PretrainOptions {
+        guard let cfg = ViTConfig.presets[config] else {
+            throw ValidationError("--config \(config): not one of \(ViTConfig.presets.keys.sorted().joined(separator: ", "))")
+        }
         var options = PretrainOptions(method: method, config: cfg, epochs: epochs, batch: batch, lr: lr, seed: seed)
         options.mae.maskRatio = maskRatio
         options.mae.normPixLoss = normPix
+        return options
+    }
+
+    func run() throws {
+        Parallel.setThreads(threads)
+        let options = try options()
         let data = try BuiltinData.fashionMNIST()
         let trainer = try Pretrainer(options: options, train: data.train, statePath: out + ".state")
         if trainer.currentStep > 0 { print("resuming at step \(trainer.currentStep) of \(trainer.totalSteps)") }

@@ -28,13 +28,20 @@ struct RunOptions: ParsableArguments {
     @Flag(help: "Random flip and shift augmentation.") var augment = false
     @Option(help: "Directory of run logs (runs/<session>/<run>.jsonl).") var runsDir = RunDirectory.defaultRoot
 
-    func trainOptions(strategy: InitStrategy, backbone b: Backbone) -> TrainOptions {
+    /// Refuses values no run can have before anything is loaded.
+    func validate() throws {
+        try trainOptions(strategy: .random, backbone: nil).validate()
+    }
+
+    /// The options the flags set; lr and weight decay default to the backbone's tuned values
+    /// (a placeholder without a backbone, for `validate`).
+    func trainOptions(strategy: InitStrategy, backbone b: Backbone?) -> TrainOptions {
         var o = TrainOptions()
         o.task = task; o.backbone = backbone; o.initialization = InitOptions(strategy: strategy)
         o.initialization.poolVariant = poolVariant; o.initialization.kmeansImages = kmeansImages
         o.prompts = PromptSpec(count: mode == .prompt ? prompts : 0, deep: deep, dropout: promptDropout)
         o.mode = mode; o.pooling = pooling
-        let d = Defaults.hyperparameters(backbone: b, strategy: strategy, mode: mode)
+        let d = b.map { Defaults.hyperparameters(backbone: $0, strategy: strategy, mode: mode) } ?? (lr: 1e-3, weightDecay: 1e-4)
         o.optimizer = OptimizerConfig(kind: optimizer, lr: lr ?? d.lr, weightDecay: weightDecay ?? d.weightDecay)
         o.epochs = epochs; o.batch = batch; o.seed = seed; o.threads = threads; o.evalProtocol = evalProtocol
         o.nmiEvery = nmiEvery; o.nmiMode = nmiMode; o.nmiNormalization = nmiNormalization; o.augment = augment

@@ -47,7 +47,7 @@ public final class Pretrainer {
     public private(set) var trainSeconds = 0.0
 
     public init(options: PretrainOptions, train: Dataset, statePath: String) throws {
-        try options.config.validate()
+        try options.validate()
         self.options = options; self.train = train; self.statePath = statePath
         let c = options.config
         var b = Batcher(channels: c.channels, size: c.imageSize, norm: options.norm)

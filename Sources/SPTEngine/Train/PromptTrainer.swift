@@ -32,9 +32,7 @@ public final class PromptTrainer {
     /// Records go to `log`; the first failed write stops the run (`trainStep` throws it).
     public init(options: TrainOptions, backbone: Backbone, task: TaskData, runID: String, sessionID: String,
                 candidates: (() -> Candidates)? = nil, log: RunLogSink) throws {
-        guard options.batch > 0, options.epochs > 0, task.train.count >= options.batch else {
-            throw EngineError.invalidArgument("batch \(options.batch) must be positive and at most the \(task.train.count) training images")
-        }
+        try options.validate(config: backbone.config, trainImages: task.train.count)
         self.options = options; self.runID = runID; self.task = task; self.log = log
         strategy = options.initialization.strategy
         let c = backbone.config
