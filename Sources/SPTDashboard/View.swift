@@ -2,8 +2,16 @@ import Foundation
 import SPTRuns
 
 /// Draws the whole screen for a state (bubbletea's view). Pure: tests render it off-screen.
+/// In ASCII mode every cell of the frame is ASCII.
 public func view(_ s: DashboardState, width: Int, height: Int) -> CellBuffer {
     var buf = CellBuffer(width: width, height: height)
+    buf.ascii = s.ascii
+    draw(&buf, s, width: width, height: height)
+    if s.ascii { buf.asciify() }
+    return buf
+}
+
+private func draw(_ buf: inout CellBuffer, _ s: DashboardState, width: Int, height: Int) {
     let g = Glyphs(ascii: s.ascii)
     if width < Layout.minWidth || height < Layout.minHeight {
         let lines = ["terminal too small", "need \(Layout.minWidth)×\(Layout.minHeight), have \(width)×\(height)", "q quits"]
@@ -11,7 +19,7 @@ public func view(_ s: DashboardState, width: Int, height: Int) -> CellBuffer {
             let y = max(0, height / 2 - 1) + i
             buf.put(String(l.prefix(width)), x: max(0, (width - l.count) / 2), y: min(height - 1, y), role: i == 0 ? .warning : .dim)
         }
-        return buf
+        return
     }
     header(&buf, s, width: width)
     let tableRows = min(s.runs.count, 8) + 1
@@ -29,7 +37,6 @@ public func view(_ s: DashboardState, width: Int, height: Int) -> CellBuffer {
     if nmiRows > 0, let r = s.focusedRun { nmiPanel(&buf, r, y: y, width: width, rows: nmiRows, glyphs: g) }
     footer(&buf, s, width: width, height: height)
     if s.showHelp { helpOverlay(&buf, s, width: width, height: height) }
-    return buf
 }
 
 public enum Layout {

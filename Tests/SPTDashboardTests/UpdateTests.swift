@@ -110,11 +110,25 @@ import SPTRuns
         try expectSnapshot(render(view(s, width: 100, height: 30)), "screen-help")
     }
 
-    @Test func asciiFallback() throws {
+    /// Without a UTF-8 locale every cell is ASCII, and what had a symbol reads as text.
+    @Test func asciiFallbackCoversEveryScreen() throws {
         var s = state()
         s.ascii = true
-        let text = view(s, width: 100, height: 30).lines.joined()
-        #expect(text.unicodeScalars.allSatisfy { $0.isASCII || $0 == "—" || $0 == "→" || $0 == "·" || $0 == "…" || $0 == "×" })
+        var screens: [String] = []
+        func snap(_ w: Int = 100, _ h: Int = 30) { screens.append(view(s, width: w, height: h).lines.joined(separator: "\n")) }
+        for _ in DashboardState.Metric.allCases { snap(); _ = update(&s, .key(.char("m"))) }
+        _ = update(&s, .key(.char("L"))); _ = update(&s, .key(.char("+"))); snap()
+        _ = update(&s, .key(.char("?"))); snap(); _ = update(&s, .key(.char("?")))
+        _ = update(&s, .key(.char("q"))); snap()
+        snap(20, 5)
+        s.mode = .replay; s.replaySpeed = 10; s.replayClock = 5; s.replayDuration = 165
+        snap()
+        for text in screens {
+            let bad = text.unicodeScalars.filter { !$0.isASCII }
+            #expect(bad.isEmpty, "non-ASCII \(String(String.UnicodeScalarView(bad))) in\n\(text)")
+        }
+        #expect(screens.last!.contains(" . x10 . 00:05 / 02:45"), "\(screens.last!)")
+        #expect(screens[0].contains("# kmeans->sampl") && screens[0].contains(" -> "), "\(screens[0])")
     }
 
     @Test func tooSmallTerminalGetsAMessageNotAMess() {

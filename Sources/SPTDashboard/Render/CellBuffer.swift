@@ -29,6 +29,9 @@ public struct CellBuffer: Equatable, Sendable {
     public let width: Int
     public let height: Int
     public private(set) var cells: [Cell]
+    /// For terminals without a UTF-8 locale: text is written with ASCII fallbacks, and any other
+    /// non-ASCII cell is replaced when the frame is finished (`asciify`).
+    public var ascii = false
 
     public init(width: Int, height: Int) {
         self.width = max(0, width); self.height = max(0, height)
@@ -44,6 +47,7 @@ public struct CellBuffer: Equatable, Sendable {
     @discardableResult
     public mutating func put(_ text: String, x: Int, y: Int, role: ColorRole = .text, attrs: CellAttributes = []) -> Int {
         var cx = x
+        let text = ascii ? Glyphs.asciiText(text) : text
         guard y >= 0, y < height else { return x + text.unicodeScalars.count }
         for s in text.unicodeScalars {
             if cx >= width { break }
@@ -51,6 +55,13 @@ public struct CellBuffer: Equatable, Sendable {
             cx += 1
         }
         return cx
+    }
+
+    /// Replaces every non-ASCII cell by the first character of its fallback (or `?`).
+    public mutating func asciify() {
+        for i in cells.indices where !cells[i].char.isASCII {
+            cells[i].char = Glyphs.asciiText(String(cells[i].char)).unicodeScalars.first ?? "?"
+        }
     }
 
     /// The text of row y (for snapshot tests and captures), trailing spaces kept.

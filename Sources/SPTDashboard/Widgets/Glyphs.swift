@@ -13,4 +13,18 @@ public struct Glyphs: Sendable, Equatable {
     public var corner: String { ascii ? "+" : "└" }
     public var legendMark: String { ascii ? "#" : "■" }
     public var ellipsis: String { ascii ? "~" : "…" }
+
+    /// What each non-ASCII character the dashboard writes becomes on an ASCII terminal.
+    static let asciiFallbacks: [Unicode.Scalar: String] = [
+        "·": ".", "×": "x", "—": "-", "→": "->", "↓": "down", "↑": "up", "÷": "/", "…": "...", "∞": "inf",
+        "■": "#", "│": "|", "─": "-", "└": "+", "§": "sec. ", "±": "+-",
+    ]
+
+    /// `text` with every character an ASCII terminal cannot show replaced: by its fallback, or `?`.
+    public static func asciiText(_ text: String) -> String {
+        guard !text.unicodeScalars.allSatisfy(\.isASCII) else { return text }
+        var out = ""
+        for s in text.unicodeScalars { out += s.isASCII ? String(s) : asciiFallbacks[s] ?? "?" }
+        return out
+    }
 }
