@@ -40,7 +40,8 @@ let package = Package(
                 resources: [.copy("Backbones")], swiftSettings: engineSettings),
         .target(name: "SPTRuns"),
         .target(name: "SPTDashboard", dependencies: ["SPTRuns"]),
-        .target(name: "SPTTerminal", dependencies: ["CNcurses", "SPTDashboard"]),
+        .target(name: "CTerminalRestore", dependencies: ["CNcurses"]),
+        .target(name: "SPTTerminal", dependencies: ["CNcurses", "CTerminalRestore", "SPTDashboard"]),
 
         .executableTarget(name: "spt", dependencies: [
             "SPTEngine", "SPTRuns", "SPTDashboard", "SPTTerminal",

@@ -27,3 +27,4 @@ static inline int spt_put_cell(int y, int x, const wchar_t *chars, attr_t attrs,
 }
 static inline int spt_colors(void) { return COLORS; }
 static inline int spt_color_pairs(void) { return COLOR_PAIRS; }
+

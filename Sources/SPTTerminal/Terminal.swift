@@ -1,4 +1,5 @@
 @preconcurrency import CNcurses
+import CTerminalRestore
 import Foundation
 import SPTDashboard
 
@@ -11,9 +12,30 @@ public final class Terminal {
 
     public init() {}
 
-    /// Enters curses mode. Requires a UTF-8 locale for block and braille glyphs.
-    public func start() {
+    public struct Unusable: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Throws, with what to do instead, unless standard input and output are a terminal whose
+    /// type can address the cursor.
+    public static func checkUsable() throws {
+        guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
+            throw Unusable(description: "spt-tui draws on a terminal, and standard input or output is not one; for scripts use spt train, spt compare or spt export")
+        }
+        let term = ProcessInfo.processInfo.environment["TERM"] ?? ""
+        switch spt_terminal_usable() {
+        case 1: return
+        case 0: throw Unusable(description: "terminal type '\(term)' cannot move the cursor; run spt-tui in a terminal such as xterm (TERM=xterm-256color)")
+        default: throw Unusable(description: "terminal type '\(term.isEmpty ? "(TERM unset)" : term)' is unknown to terminfo; set TERM (e.g. TERM=xterm-256color)")
+        }
+    }
+
+    /// Enters curses mode. Requires a UTF-8 locale for block and braille glyphs. A fatal signal
+    /// from here to `stop` restores the terminal before the crash is reported.
+    public func start() throws {
+        try Self.checkUsable()
         setlocale(LC_ALL, "")
+        spt_save_terminal()
         initscr()
         cbreak(); noecho(); nonl()
         keypad(spt_stdscr(), true)
@@ -21,6 +43,7 @@ public final class Terminal {
         _ = spt_set_escdelay(25)
         curs_set(0)
         if has_colors() { start_color(); use_default_colors() }
+        spt_install_crash_restore()
         isActive = true
         previous = nil
     }
@@ -30,6 +53,7 @@ public final class Terminal {
         guard isActive else { return }
         isActive = false
         endwin()
+        spt_remove_crash_restore()
     }
 
     public var size: (width: Int, height: Int) {

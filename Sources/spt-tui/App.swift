@@ -32,7 +32,7 @@ final class App {
             s.resume()
             sources.append(s)
         }
-        terminal.start()
+        try terminal.start()
         defer {
             terminal.stop()
             live?.stop()

@@ -50,6 +50,7 @@ struct SPTTUI: ParsableCommand {
     }
 
     func run() throws {
+        try Terminal.checkUsable() // before any run starts or log is written
         let themes = Theme.loadAll()
         let names = themes.themes.map(\.name)
         guard names.isEmpty || names.contains(theme) else {

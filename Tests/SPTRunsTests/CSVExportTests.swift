@@ -45,10 +45,8 @@ import SPTRuns
         #expect(CSVExport.field("plain") == "plain")
     }
 
-    @Test func pythonCSVModuleReadsTheExport() throws {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") else {
-            print("python3 missing: skipping the csv-module check"); return
-        }
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/python3"), "needs python3"))
+    func pythonCSVModuleReadsTheExport() throws {
         let dir = tempDir()
         try writeLog(sampleRecords(run: "a"), to: dir + "/s/a.jsonl")
         try writeLog(sampleRecords(run: "b,with comma"), to: dir + "/s/b.jsonl")

@@ -79,8 +79,8 @@ final class TmuxSession {
         }
     }
 
-    @Test func replayKeysExportResizeAndQuit() throws {
-        guard TmuxSession.available else { print("tmux missing: skipping the end-to-end test (make test installs it)"); return }
+    @Test(.enabled(if: TmuxSession.available, "needs tmux (make test installs it)"))
+    func replayKeysExportResizeAndQuit() throws {
         let dir = tempDir()
         for (run, scale) in [("random", 1.0), ("kmeans", 0.6)] {
             let w = try RunLogWriter(path: "\(dir)/logs/\(run).jsonl")
@@ -118,8 +118,8 @@ final class TmuxSession {
         #expect(t.tmux(["display-message", "-p", "-t", "S", "#{alternate_on}"]).trimmingCharacters(in: .whitespacesAndNewlines) == "0")
     }
 
-    @Test func liveSessionTrainsAndSwitchesStrategy() throws {
-        guard TmuxSession.available else { print("tmux missing: skipping the end-to-end test (make test installs it)"); return }
+    @Test(.enabled(if: TmuxSession.available, "needs tmux (make test installs it)"))
+    func liveSessionTrainsAndSwitchesStrategy() throws {
         let dir = tempDir()
         try makeTinyTask(at: dir + "/task")
         let cmd = "cd \(dir) && \(Self.binary()) --backbone random-tiny --task task --epochs 3 --batch 4 --strategies kmeans random --threads 1 --nmi-every 2 --runs-dir runs; echo EXITED:$?; sleep 60"
@@ -161,5 +161,41 @@ final class TmuxSession {
             #expect((r["accuracyMean"] as? Double).map { (0...1).contains($0) } == true)
             #expect(r["bestVal"] == nil && r["nmiStart"] == nil && r["nmiEnd"] == nil)
         }
+    }
+
+    /// A crash while the dashboard is up (here a SIGSEGV sent to it) leaves the terminal as it
+    /// was: off curses' screen, echo and line editing back on.
+    @Test(.enabled(if: TmuxSession.available, "needs tmux"))
+    func aCrashRestoresTheTerminal() throws {
+        let dir = tempDir()
+        let w = try RunLogWriter(path: dir + "/logs/a.jsonl")
+        try w.append(.header(RunHeader(run: "a", session: "e2e", engine: "test", task: "t", backbone: "b", strategy: "random", deep: false,
+                                       prompts: 4, optimizer: "adamw", lr: 1e-3, weightDecay: 0, epochs: 4, batch: 10, seed: 0, threads: 1)))
+        let t = TmuxSession(command: "\(Self.binary()) --replay \(dir)/logs; echo EXIT:$?; stty -a | tr ' ' '\\n' | grep -E '^-?(icanon|echo)$' | tr '\\n' ' '; echo; sleep 60")
+        t.waitFor(20, "the dashboard") { $0.contains("replay") }
+        let pid = try #require(Self.processes(argv0: Self.binary(), containing: dir).first)
+        kill(pid, SIGSEGV)
+        let s = t.waitFor(20, "the shell after the crash") { $0.contains("EXIT:139") && $0.contains("icanon") }.screen
+        #expect(s.contains("icanon echo") && !s.contains("-icanon") && !s.contains("-echo"), "\(s)")
+        #expect(t.tmux(["display-message", "-p", "-t", "S", "#{alternate_on}"]).trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+    }
+
+    /// Processes running `argv0` with an argument containing `text` (read from /proc).
+    static func processes(argv0: String, containing text: String) -> [pid_t] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { name in
+            guard let pid = pid_t(name), let data = FileManager.default.contents(atPath: "/proc/\(name)/cmdline") else { return nil }
+            let args = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            return args.first == argv0 && args.dropFirst().contains { $0.contains(text) } ? pid : nil
+        }
+    }
+
+    /// Without a terminal, or on one that cannot move the cursor, spt-tui says so and exits.
+    @Test(.enabled(if: TmuxSession.available, "needs tmux"))
+    func unusableTerminalsAreRefusedWithAMessage() throws {
+        let t = TmuxSession(command: "TERM=dumb \(Self.binary()); echo EXIT:$?; TERM=nonesuch \(Self.binary()); echo EXIT:$?; \(Self.binary()) </dev/null; echo EXIT:$?; sleep 60")
+        let s = t.waitFor(20, "three refusals") { $0.components(separatedBy: "EXIT:1").count == 4 }.screen
+        #expect(s.contains("terminal type 'dumb' cannot move the cursor"))
+        #expect(s.contains("terminal type 'nonesuch' is unknown to terminfo"))
+        #expect(s.contains("standard input or output is not one"))
     }
 }
