@@ -1,5 +1,5 @@
 # The two commands of the README: `make run` and `make test`. Both install what is missing first.
-.PHONY: run test setup build bench
+.PHONY: run test setup build bench fuzz
 
 setup:
 	@bash tools/setup.sh
@@ -18,3 +18,8 @@ test: setup
 bench: build
 	py=$$(bash tools/bench/setup-python.sh) && \
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .build/release/spt bench --python "$$py" $(ARGS)
+
+# libFuzzer on the readers of users' files, FUZZ_SECONDS each (tools/fuzz.sh).
+FUZZ_SECONDS ?= 30
+fuzz: setup
+	bash tools/fuzz.sh $(FUZZ_SECONDS)

@@ -1,4 +1,5 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
 
 // Release builds of the engine target AVX2+FMA ("haswell"): without a target CPU, Swift emits
@@ -59,3 +60,13 @@ let package = Package(
         .testTarget(name: "SPTTerminalTests", dependencies: ["SPTTerminal", "SPTDashboard", "SPTRuns"]),
     ]
 )
+
+// libFuzzer targets for the readers of users' files, declared only when SPT_FUZZ is set: `make
+// fuzz` (tools/fuzz.sh) builds them with -sanitize=fuzzer,address in a build folder of their own.
+if ProcessInfo.processInfo.environment["SPT_FUZZ"] != nil {
+    package.targets.append(.target(name: "FuzzDriver", path: "Fuzz/Driver"))
+    for (name, module) in [("safetensors", "SPTFormats"), ("idx", "SPTFormats"), ("cifar", "SPTFormats"), ("png", "SPTFormats"), ("runlog", "SPTRuns")] {
+        package.targets.append(.executableTarget(name: "fuzz-\(name)", dependencies: ["FuzzDriver", .target(name: module)], path: "Fuzz/\(name)",
+                                                 exclude: ["seeds"]))
+    }
+}

@@ -20,26 +20,28 @@ public enum CIFARReader {
     }
 
     static func read(_ files: [String], labelBytes: Int, classes: Int, name: String) throws -> Dataset {
-        let record = labelBytes + 3072
         var images = [Float](), labels = [Int32]()
-        for f in files {
-            let data = try Checked.contents(f)
-            guard data.count % record == 0 else {
-                throw EngineError.data(file: f, message: "truncated: \(data.count) bytes is not a whole number of \(record)-byte records; record \(data.count / record) is incomplete at offset \(data.count / record * record)")
-            }
-            try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-                let b = raw.bindMemory(to: UInt8.self)
-                for r in 0..<(data.count / record) {
-                    let off = r * record
-                    let label = Int(b[off + labelBytes - 1])  // CIFAR-100: the fine label is the second byte
-                    guard label < classes else {
-                        throw EngineError.data(file: f, message: "label \(label) at offset \(off + labelBytes - 1) is out of range 0..<\(classes)")
-                    }
-                    labels.append(Int32(label))
-                    for i in 0..<3072 { images.append(Float(b[off + labelBytes + i]) / 255) }
+        for f in files { try parse(Checked.contents(f), file: f, labelBytes: labelBytes, classes: classes, images: &images, labels: &labels) }
+        return Dataset(name: name, images: images, labels: labels, channels: 3, height: 32, width: 32, classes: classes)
+    }
+
+    /// Appends one batch file's records; `file` names it in errors.
+    public static func parse(_ data: Data, file f: String, labelBytes: Int, classes: Int, images: inout [Float], labels: inout [Int32]) throws {
+        let record = labelBytes + 3072
+        guard data.count % record == 0 else {
+            throw EngineError.data(file: f, message: "truncated: \(data.count) bytes is not a whole number of \(record)-byte records; record \(data.count / record) is incomplete at offset \(data.count / record * record)")
+        }
+        try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            let b = raw.bindMemory(to: UInt8.self)
+            for r in 0..<(data.count / record) {
+                let off = r * record
+                let label = Int(b[off + labelBytes - 1])  // CIFAR-100: the fine label is the second byte
+                guard label < classes else {
+                    throw EngineError.data(file: f, message: "label \(label) at offset \(off + labelBytes - 1) is out of range 0..<\(classes)")
                 }
+                labels.append(Int32(label))
+                for i in 0..<3072 { images.append(Float(b[off + labelBytes + i]) / 255) }
             }
         }
-        return Dataset(name: name, images: images, labels: labels, channels: 3, height: 32, width: 32, classes: classes)
     }
 }

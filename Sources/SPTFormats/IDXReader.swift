@@ -28,7 +28,11 @@ public enum IDXReader {
 
     /// Images: magic 0x00000803, then count, rows, cols, then bytes. Returns [N, 1, rows, cols] in [0, 1].
     public static func images(_ path: String) throws -> (values: [Float], count: Int, rows: Int, cols: Int) {
-        let b = try readAll(path)
+        try images(bytes: readAll(path), path: path)
+    }
+
+    /// The same from decompressed bytes; `path` names them in errors.
+    public static func images(bytes b: [UInt8], path: String) throws -> (values: [Float], count: Int, rows: Int, cols: Int) {
         func fail(_ m: String) -> EngineError { .data(file: path, message: m) }
         guard b.count >= 16 else { throw fail("truncated header: \(b.count) bytes, need 16") }
         let magic = u32(b, 0)
@@ -45,7 +49,10 @@ public enum IDXReader {
 
     /// Labels: magic 0x00000801, then count, then one byte per label.
     public static func labels(_ path: String) throws -> [Int32] {
-        let b = try readAll(path)
+        try labels(bytes: readAll(path), path: path)
+    }
+
+    public static func labels(bytes b: [UInt8], path: String) throws -> [Int32] {
         func fail(_ m: String) -> EngineError { .data(file: path, message: m) }
         guard b.count >= 8 else { throw fail("truncated header: \(b.count) bytes, need 8") }
         let magic = u32(b, 0)

@@ -64,29 +64,33 @@ public enum ImageFolderReader {
 
     /// Decodes a PNG to 8-bit RGB (alpha composited on black) and says whether it is gray.
     static func decode(_ path: String) throws -> (pixels: [UInt8], w: Int, h: Int, gray: Bool) {
-        try Checked.regularFile(path)
-        var img = png_image()
-        img.version = UInt32(PNG_IMAGE_VERSION)
-        guard png_image_begin_read_from_file(&img, path) != 0 else {
-            let msg = withUnsafeBytes(of: img.message) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-            png_image_free(&img)
-            throw EngineError.data(file: path, message: "not a readable PNG: \(msg)")
+        try decode(data: Checked.contents(path), path: path)
+    }
+
+    /// The same from a file's bytes; `path` names them in errors.
+    public static func decode(data: Data, path: String) throws -> (pixels: [UInt8], w: Int, h: Int, gray: Bool) {
+        // libpng reads from this memory until the image is finished: one buffer, alive throughout.
+        try [UInt8](data).withUnsafeBytes { bytes in
+            var img = png_image()
+            img.version = UInt32(PNG_IMAGE_VERSION)
+            func fail(_ what: String) -> EngineError {
+                let msg = withUnsafeBytes(of: img.message) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+                png_image_free(&img)
+                return EngineError.data(file: path, message: "\(what): \(msg)")
+            }
+            guard png_image_begin_read_from_memory(&img, bytes.baseAddress, bytes.count) != 0 else { throw fail("not a readable PNG") }
+            let srcGray = img.format & UInt32(PNG_FORMAT_FLAG_COLOR) == 0
+            img.format = UInt32(PNG_FORMAT_RGB)
+            let w = Int(img.width), h = Int(img.height)
+            guard Checked.product([w, h, 3], limit: maxImageBytes) != nil else {
+                png_image_free(&img)
+                throw EngineError.data(file: path, message: "header claims \(w)×\(h) pixels, more than the \(maxImageBytes / 3 / 1_000_000)-megapixel limit")
+            }
+            var pixels = [UInt8](repeating: 0, count: w * h * 3)
+            var black = png_color(red: 0, green: 0, blue: 0)
+            let ok = pixels.withUnsafeMutableBytes { png_image_finish_read(&img, &black, $0.baseAddress, 0, nil) }
+            guard ok != 0 else { throw fail("corrupt PNG") }
+            return (pixels, w, h, srcGray)
         }
-        let srcGray = img.format & UInt32(PNG_FORMAT_FLAG_COLOR) == 0
-        img.format = UInt32(PNG_FORMAT_RGB)
-        let w = Int(img.width), h = Int(img.height)
-        guard Checked.product([w, h, 3], limit: maxImageBytes) != nil else {
-            png_image_free(&img)
-            throw EngineError.data(file: path, message: "header claims \(w)×\(h) pixels, more than the \(maxImageBytes / 3 / 1_000_000)-megapixel limit")
-        }
-        var pixels = [UInt8](repeating: 0, count: w * h * 3)
-        var black = png_color(red: 0, green: 0, blue: 0)
-        let ok = pixels.withUnsafeMutableBytes { png_image_finish_read(&img, &black, $0.baseAddress, 0, nil) }
-        guard ok != 0 else {
-            let msg = withUnsafeBytes(of: img.message) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-            png_image_free(&img)
-            throw EngineError.data(file: path, message: "corrupt PNG: \(msg)")
-        }
-        return (pixels, w, h, srcGray)
     }
 }

@@ -22,10 +22,16 @@ public struct SafeTensors: Sendable {
 
     /// Reads and validates a file; every problem is reported with the file and tensor name.
     public init(path: String) throws {
+        let data: Data
+        do { data = try Checked.contents(path) } catch EngineError.data(_, let m) { throw EngineError.checkpoint(file: path, message: m) }
+        try self.init(data: data, path: path)
+    }
+
+    /// Validates a file's bytes; `path` names it in errors.
+    public init(data: Data, path: String) throws {
         self.path = path
         func fail(_ m: String) -> EngineError { .checkpoint(file: path, message: m) }
-        let data: Data
-        do { data = try Checked.contents(path) } catch EngineError.data(_, let m) { throw fail(m) }
+        let data = data.startIndex == 0 ? data : Data(data)
         self.data = data
         guard data.count >= 8 else { throw fail("truncated: \(data.count) bytes, no header length") }
         let n = data.prefix(8).withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }

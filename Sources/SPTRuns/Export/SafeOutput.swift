@@ -33,7 +33,7 @@ public enum SafeOutput {
         var template = Array(((dir.isEmpty ? "." : dir) + "/." + base + ".XXXXXX").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw RunLogError.io(path: path, message: "cannot create a file in \(dir.isEmpty ? "." : dir): \(errnoText())") }
-        let tmp = String(cString: template)
+        let tmp = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         var ok = false
         defer { close(fd); if !ok { unlink(tmp) } }
         var pending = [UInt8]()

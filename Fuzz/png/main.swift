@@ -1,0 +1,10 @@
+import FuzzDriver
+import Foundation
+import SPTFormats
+
+// libFuzzer test: any bytes as a PNG image.
+exit(spt_fuzz_main(CommandLine.argc, CommandLine.unsafeArgv) { data, size in
+    guard let data else { return 0 }
+    _ = try? ImageFolderReader.decode(data: Data(bytes: data, count: size), path: "fuzz")
+    return 0
+})
