@@ -198,4 +198,21 @@ final class TmuxSession {
         #expect(s.contains("terminal type 'nonesuch' is unknown to terminfo"))
         #expect(s.contains("standard input or output is not one"))
     }
+
+    /// A live session whose logs cannot be written (a full disk) marks its runs "error" with the
+    /// reason instead of training on with truncated logs, and still quits cleanly.
+    @Test(.enabled(if: TmuxSession.available && HostileInputTests.canMountTmpfs, "needs tmux and root for a small tmpfs"))
+    func aFullDiskMarksLiveRunsAsErrors() throws {
+        let dir = tempDir()
+        try makeTinyTask(at: dir + "/task")
+        try FileManager.default.createDirectory(atPath: dir + "/runs", withIntermediateDirectories: true)
+        #expect(HostileInputTests.mountTmpfs(dir + "/runs", bytes: 4096))
+        defer { umount(dir + "/runs") }
+        let cmd = "cd \(dir) && \(Self.binary()) --backbone random-tiny --task task --epochs 3 --batch 4 --strategies random kmeans --threads 1 --runs-dir runs; echo EXITED:$?; sleep 60"
+        let t = TmuxSession(command: cmd, width: 140)
+        let s = t.waitFor(120, "both runs in error") { $0.components(separatedBy: " error ").count >= 3 }.screen
+        #expect(s.contains("No space left on device"), "\(s)")
+        t.keys("q")
+        t.waitFor(30, "exit") { $0.contains("EXITED:0") }
+    }
 }
