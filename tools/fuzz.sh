@@ -17,7 +17,10 @@ status=0
 for t in "${targets[@]}"; do
   mkdir -p ".build-fuzz/corpus/$t"
   log=".build-fuzz/fuzz-$t.log"
-  if ".build-fuzz/debug/fuzz-$t" -max_total_time="$seconds" -rss_limit_mb=2048 -print_final_stats=1 \
+  extra=()
+  # Run-log lines are short: shorter inputs let the parser's fuzzer run several times faster.
+  [[ $t == runlog ]] && extra=(-max_len=1024)
+  if ".build-fuzz/debug/fuzz-$t" -max_total_time="$seconds" -rss_limit_mb=2048 -print_final_stats=1 "${extra[@]}" \
        -artifact_prefix=".build-fuzz/crashes/$t-" ".build-fuzz/corpus/$t" "Fuzz/$t/seeds" >"$log" 2>&1; then
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
