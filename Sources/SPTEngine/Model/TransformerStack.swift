@@ -21,7 +21,20 @@ public struct BlockParams {
     }
 }
 
-/// Saved forward state of one block for a batch of B sequences of T tokens.
+/// What a stack keeps from its forward pass for a backward pass.
+public enum SavedActivations: Sendable {
+    /// Everything: weight gradients follow (full fine-tuning, pretraining).
+    case all
+    /// What the gradient of the input needs through frozen blocks (VPT): block inputs, attention,
+    /// the MLP's hidden pre-activation; LayerNorm outputs, attention output and GELU output are
+    /// scratch shared by all blocks.
+    case inputGradients
+    /// Nothing: one block's scratch serves every block (evaluation, token gathering, NMI).
+    case none
+}
+
+/// Forward state of one block for up to B sequences of T tokens. Under `.inputGradients` some
+/// buffers are shared with the other blocks; under `.none` all of them are.
 public final class BlockActivations {
     /// Block input (after any deep-prompt replacement), [B, T, D].
     public let xin: Buffer
@@ -30,44 +43,92 @@ public final class BlockActivations {
     public let qkv: Buffer
     let att, atty, xmid, ln2, ln2Mean, ln2Rstd, fch, fcg: Buffer
 
-    init(rows: Int, B: Int, T: Int, D: Int, H: Int, mlp: Int) {
-        xin = Buffer([rows, D]); ln1 = Buffer([rows, D]); ln1Mean = Buffer([rows]); ln1Rstd = Buffer([rows])
-        qkv = Buffer([rows, 3 * D]); att = Buffer([B, H, T, T]); atty = Buffer([rows, D])
-        xmid = Buffer([rows, D]); ln2 = Buffer([rows, D]); ln2Mean = Buffer([rows]); ln2Rstd = Buffer([rows])
-        fch = Buffer([rows, mlp]); fcg = Buffer([rows, mlp])
+    /// Buffers that are this block's own under `saves`, others taken from `shared`.
+    init(rows: Int, B: Int, T: Int, D: Int, H: Int, mlp: Int, shared: BlockActivations? = nil) {
+        func own(_ shape: [Int], _ sharedBuffer: Buffer?) -> Buffer { sharedBuffer ?? Buffer(shape) }
+        let s = shared
+        xin = Buffer([rows, D]); ln1Mean = Buffer([rows]); ln1Rstd = Buffer([rows])
+        qkv = Buffer([rows, 3 * D]); att = Buffer([B, H, T, T]); xmid = Buffer([rows, D])
+        ln2Mean = Buffer([rows]); ln2Rstd = Buffer([rows]); fch = Buffer([rows, mlp])
+        ln1 = own([rows, D], s?.ln1); atty = own([rows, D], s?.atty); ln2 = own([rows, D], s?.ln2); fcg = own([rows, mlp], s?.fcg)
     }
+
+    var buffers: [Buffer] { [xin, ln1, ln1Mean, ln1Rstd, qkv, att, atty, xmid, ln2, ln2Mean, ln2Rstd, fch, fcg] }
 }
 
-/// A stack of pre-norm transformer blocks with its activations, sized for B×T tokens.
+/// A stack of pre-norm transformer blocks with its activations, sized for up to B×T tokens.
 /// Callers write the stack input into `acts[0].xin`, run `forward`, read `output`.
 public final class TransformerStack {
     public let depth, dim, heads, mlp, B, T: Int
+    public let saves: SavedActivations
+    /// Per block; under `.none` every entry is the same object.
     public let acts: [BlockActivations]
     /// Output of the last block, [B, T, D].
     public let output: Buffer
-    // Backward scratch, shared by all blocks.
-    private let dx, dln, datty, dqkv, dfch, dfcg: Buffer
+    // Backward scratch, shared by all blocks (absent under `.none`).
+    private let dx, dln, datty, dqkv, dfch, dfcg: Buffer?
+    /// Floats this stack allocated (each shared buffer counted once).
+    public let allocatedFloats: Int
 
-    public init(depth: Int, dim: Int, heads: Int, mlp: Int, B: Int, T: Int) {
-        self.depth = depth; self.dim = dim; self.heads = heads; self.mlp = mlp; self.B = B; self.T = T
+    public init(depth: Int, dim: Int, heads: Int, mlp: Int, B: Int, T: Int, saves: SavedActivations = .all) {
+        self.depth = depth; self.dim = dim; self.heads = heads; self.mlp = mlp; self.B = B; self.T = T; self.saves = saves
         let rows = B * T
-        acts = (0..<depth).map { _ in BlockActivations(rows: rows, B: B, T: T, D: dim, H: heads, mlp: mlp) }
+        func block(_ shared: BlockActivations? = nil) -> BlockActivations {
+            BlockActivations(rows: rows, B: B, T: T, D: dim, H: heads, mlp: mlp, shared: shared)
+        }
+        switch saves {
+        case .all: acts = (0..<depth).map { _ in block() }
+        case .inputGradients:
+            let first = block()
+            acts = [first] + (1..<depth).map { _ in block(first) }
+        case .none:
+            let one = block()
+            acts = Array(repeating: one, count: depth)
+        }
         output = Buffer([rows, dim])
-        dx = Buffer([rows, dim]); dln = Buffer([rows, dim]); datty = Buffer([rows, dim])
-        dqkv = Buffer([rows, 3 * dim]); dfch = Buffer([rows, mlp]); dfcg = Buffer([rows, mlp])
+        if case .none = saves {
+            dx = nil; dln = nil; datty = nil; dqkv = nil; dfch = nil; dfcg = nil
+        } else {
+            dx = Buffer([rows, dim]); dln = Buffer([rows, dim]); datty = Buffer([rows, dim])
+            dqkv = Buffer([rows, 3 * dim]); dfch = Buffer([rows, mlp]); dfcg = Buffer([rows, mlp])
+        }
+        var seen = Set<ObjectIdentifier>(), floats = 0
+        for b in acts.flatMap(\.buffers) + [output] + [dx, dln, datty, dqkv, dfch, dfcg].compactMap({ $0 })
+        where seen.insert(ObjectIdentifier(b)).inserted { floats += b.count }
+        allocatedFloats = floats
     }
 
-    /// Runs every block. `beforeBlock(i, xin)` may rewrite block i's input in place (deep
-    /// prompts); it is called for i ≥ 1 after the previous block wrote it.
-    public func forward(_ params: [BlockParams], beforeBlock: (Int, FPtr) -> Void = { _, _ in }) {
-        let M = B * T, D = dim
+    /// Floats a stack of this shape allocates, without allocating it (memory planning).
+    public static func floats(depth: Int, dim: Int, heads: Int, mlp: Int, B: Int, T: Int, saves: SavedActivations) -> Int {
+        let rows = B * T
+        let own = rows * (dim + 2 + 3 * dim + dim + 2 + mlp) + B * heads * T * T  // xin, stats, qkv, xmid, stats, fch, att
+        let scratch = rows * (3 * dim + mlp)                                      // ln1, atty, ln2, fcg
+        let backward = rows * (6 * dim + 2 * mlp)                                 // dx, dln, datty, dqkv, dfch, dfcg
+        switch saves {
+        case .all: return depth * (own + scratch) + rows * dim + backward
+        case .inputGradients: return depth * own + scratch + rows * dim + backward
+        case .none: return own + scratch + rows * dim
+        }
+    }
+
+    /// Runs every block on the first `n` sequences (default: all B). `beforeBlock(i, xin)` may
+    /// rewrite block i's input in place (deep prompts); it is called for i ≥ 1 after the previous
+    /// block wrote it. `observe(i, block)` sees block i's input and q, k, v (NMI, token gathering)
+    /// before they are overwritten.
+    public func forward(_ params: [BlockParams], n: Int? = nil, beforeBlock: (Int, FPtr) -> Void = { _, _ in },
+                        observe: ((Int, BlockActivations) -> Void)? = nil) {
+        let Bn = n ?? B
+        precondition(Bn <= B, "batch \(Bn) exceeds the stack's \(B)")
+        let M = Bn * T, D = dim
         for i in 0..<depth {
             let a = acts[i], w = params[i]
             if i > 0 { beforeBlock(i, a.xin.ptr) }
+            // Under `.none` the next block's input is this block's own: written last, in place.
             let out = i + 1 < depth ? acts[i + 1].xin.ptr : output.ptr
             layerNormForward(a.ln1.ptr, a.ln1Mean.ptr, a.ln1Rstd.ptr, a.xin.ptr, w.ln1w, w.ln1b, N: M, C: D)
             matmulForward(a.qkv.ptr, a.ln1.ptr, w.qkvw, w.qkvb, M: M, K: D, N: 3 * D)
-            attentionForward(a.atty.ptr, a.att.ptr, a.qkv.ptr, B: B, T: T, D: D, H: heads)
+            observe?(i, a)
+            attentionForward(a.atty.ptr, a.att.ptr, a.qkv.ptr, B: Bn, T: T, D: D, H: heads)
             matmulForward(a.xmid.ptr, a.atty.ptr, w.projw, w.projb, M: M, K: D, N: D, residual: a.xin.ptr)
             layerNormForward(a.ln2.ptr, a.ln2Mean.ptr, a.ln2Rstd.ptr, a.xmid.ptr, w.ln2w, w.ln2b, N: M, C: D)
             matmulForward(a.fch.ptr, a.ln2.ptr, w.fc1w, w.fc1b, M: M, K: D, N: mlp)
@@ -75,13 +136,14 @@ public final class TransformerStack {
             matmulForward(out, a.fcg.ptr, w.fc2w, w.fc2b, M: M, K: mlp, N: D, residual: a.xmid.ptr)
         }
     }
-
     /// Back-propagates `dout` (gradient of the stack output, [B, T, D]) and returns the gradient
     /// of the stack input (a buffer owned by the stack, valid until the next call). Weight
     /// gradients are accumulated only when `grads` is given (frozen blocks pass nil).
     /// `afterBlock(i, dxin)` sees the gradient of block i's input and may edit it (deep prompts).
     public func backward(_ dout: FPtr, _ params: [BlockParams], grads: [BlockParams]?,
                          afterBlock: (Int, FPtr) -> Void = { _, _ in }) -> Buffer {
+        guard let dx, let dln, let datty, let dqkv, let dfch, let dfcg else { preconditionFailure("backward through an inference-only stack") }
+        if case .inputGradients = saves { precondition(grads == nil, "weight gradients need a stack that saves .all") }
         let M = B * T, D = dim
         dx.ptr.update(from: dout, count: M * D)
         for i in stride(from: depth - 1, through: 0, by: -1) {

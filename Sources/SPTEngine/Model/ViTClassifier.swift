@@ -34,11 +34,13 @@ public final class ViTClassifier {
     public let taskGrads: ParameterSet
     private let blocks: [BlockParams]
     private let blockGrads: [BlockParams]?
-    private var workspaces: [Int: Workspace] = [:]
+    /// Activation memory; classifiers stepped one at a time (a comparison's runs) may share it.
+    public let workspaces: Workspaces
     private var last: (ws: Workspace, withPrompts: Bool, training: Bool)?
 
     public init(config: ViTConfig, backbone: ParameterSet, numClasses: Int, prompts: PromptSpec,
-                pooling: Pooling, mode: TuningMode) {
+                pooling: Pooling, mode: TuningMode, workspaces: Workspaces = Workspaces()) {
+        self.workspaces = workspaces
         precondition(backbone.layout == config.backboneLayout, "backbone layout does not match config")
         self.config = config; self.numClasses = numClasses; self.prompts = prompts
         self.pooling = pooling; self.mode = mode; self.backbone = backbone
@@ -72,12 +74,17 @@ public final class ViTClassifier {
 
     /// Runs the model on B images ([B, C, H, W], normalized). With labels, returns the mean
     /// cross-entropy. `withPrompts: false` runs the prompt-free backbone (token gathering).
+    /// `inference: true` keeps no activations for a backward pass (one block's scratch serves
+    /// all blocks); `observe(i, block)` then sees each block's input and q, k, v as it runs.
     @discardableResult
     public func forward(images: FPtr, B: Int, labels: [Int32]? = nil, training: Bool = false,
-                        withPrompts: Bool = true, rng: inout RNG) -> Float? {
+                        withPrompts: Bool = true, inference: Bool = false,
+                        observe: ((Int, BlockActivations) -> Void)? = nil, rng: inout RNG) -> Float? {
         let c = config, D = c.dim, m = c.numPatches
         let Np = withPrompts ? prompts.count : 0, T = 1 + Np + m
-        let ws = workspace(B: B, T: T)
+        let masks = training && prompts.dropout > 0 ? prompts.layers(depth: c.depth) * B * prompts.count * D : 0
+        let ws = inference ? workspaces.inference(config: c, classes: numClasses, B: B, T: T)
+            : workspaces.training(config: c, classes: numClasses, B: B, T: T, masks: masks, saves: mode == .full ? .all : .inputGradients)
         last = (ws, withPrompts, training)
         patchify(ws.patches.ptr, images, B: B, C: c.channels, Hh: c.imageSize, W: c.imageSize, p: c.patchSize)
         matmulForward(ws.emb.ptr, ws.patches.ptr, backbone.ptr("patch_embed.proj.weight"),
@@ -95,11 +102,11 @@ public final class ViTClassifier {
             let useDropout = training && prompts.dropout > 0
             if useDropout { fillDropoutMasks(ws, B: B, rng: &rng) }
             insertPrompts(layer: 0, into: x0, ws: ws, B: B, T: T, dropout: useDropout)
-            ws.stack.forward(blocks) { i, xin in
+            ws.stack.forward(blocks, n: B, beforeBlock: { i, xin in
                 if prompts.deep { insertPrompts(layer: i, into: xin, ws: ws, B: B, T: T, dropout: useDropout) }
-            }
+            }, observe: observe)
         } else {
-            ws.stack.forward(blocks)
+            ws.stack.forward(blocks, n: B, observe: observe)
         }
         pool(ws, B: B, T: T)
         layerNormForward(ws.lnf.ptr, ws.lnfMean.ptr, ws.lnfRstd.ptr, ws.feat.ptr,
@@ -113,8 +120,6 @@ public final class ViTClassifier {
     public var features: Buffer { last!.ws.lnf }
     /// Logits of the last forward, [B, K].
     public var logits: Buffer { last!.ws.logits }
-    /// The last forward's transformer state (block inputs, qkv): for NMI and token gathering.
-    public var stack: TransformerStack { last!.ws.stack }
     /// Patch embeddings before the position embedding, [B, m, D], of the last forward.
     public var patchEmbeddings: Buffer { last!.ws.emb }
 
@@ -123,23 +128,23 @@ public final class ViTClassifier {
     /// Accumulates gradients of the last forward's loss into `taskGrads` (and `backboneGrads` in
     /// full mode). `inputGrad` ([B, C, H, W]), when given, receives the image gradient.
     public func backward(labels: [Int32], inputGrad: FPtr? = nil) {
-        guard let (ws, withPrompts, training) = last else { preconditionFailure("backward before forward") }
+        guard let (ws, withPrompts, training) = last, let g = ws.grads else { preconditionFailure("backward needs a training forward") }
         let c = config, D = c.dim, m = c.numPatches, B = ws.B, T = ws.T
         let Np = withPrompts ? prompts.count : 0
-        ws.dlogits.zero()
-        crossEntropyBackward(dlogits: ws.dlogits.ptr, ws.probs.ptr, labels, B: B, K: numClasses)
-        ws.dlnf.zero()
-        matmulBackward(dinp: ws.dlnf.ptr, dweight: taskGrads.ptr("head.weight"), dbias: taskGrads.ptr("head.bias"),
-                       ws.dlogits.ptr, ws.lnf.ptr, task.ptr("head.weight"), M: B, K: D, N: numClasses)
+        g.dlogits.zero()
+        crossEntropyBackward(dlogits: g.dlogits.ptr, ws.probs.ptr, labels, B: B, K: numClasses)
+        g.dlnf.zero()
+        matmulBackward(dinp: g.dlnf.ptr, dweight: taskGrads.ptr("head.weight"), dbias: taskGrads.ptr("head.bias"),
+                       g.dlogits.ptr, ws.lnf.ptr, task.ptr("head.weight"), M: B, K: D, N: numClasses)
         if mode == .linear && inputGrad == nil { return }
         let bg = backboneGrads
-        ws.dfeat.zero()
-        layerNormBackward(dinp: ws.dfeat.ptr, dweight: bg?.ptr("norm.weight"), dbias: bg?.ptr("norm.bias"),
-                          ws.dlnf.ptr, ws.feat.ptr, backbone.ptr("norm.weight"), ws.lnfMean.ptr, ws.lnfRstd.ptr, N: B, C: D)
-        let dxL = ws.dout.ptr
-        ws.dout.zero()
+        g.dfeat.zero()
+        layerNormBackward(dinp: g.dfeat.ptr, dweight: bg?.ptr("norm.weight"), dbias: bg?.ptr("norm.bias"),
+                          g.dlnf.ptr, ws.feat.ptr, backbone.ptr("norm.weight"), ws.lnfMean.ptr, ws.lnfRstd.ptr, N: B, C: D)
+        let dxL = g.dout.ptr
+        g.dout.zero()
         for b in 0..<B {
-            let g = ws.dfeat.ptr + b * D
+            let g = g.dfeat.ptr + b * D
             switch pooling {
             case .cls:
                 (dxL + b * T * D).update(from: g, count: D)
@@ -158,7 +163,7 @@ public final class ViTClassifier {
         }.ptr
         guard bg != nil || inputGrad != nil else { return }
         for b in 0..<B {
-            (ws.demb.ptr + b * m * D).update(from: dx0 + (b * T + 1 + Np) * D, count: m * D)
+            (g.demb.ptr + b * m * D).update(from: dx0 + (b * T + 1 + Np) * D, count: m * D)
         }
         if let bg {
             let dcls = bg.ptr("cls_token"), dpos = bg.ptr("pos_embed")
@@ -171,12 +176,12 @@ public final class ViTClassifier {
                 }
             }
         }
-        if inputGrad != nil { ws.dpatches.zero() }
-        matmulBackward(dinp: inputGrad != nil ? ws.dpatches.ptr : nil,
+        if inputGrad != nil { g.dpatches.zero() }
+        matmulBackward(dinp: inputGrad != nil ? g.dpatches.ptr : nil,
                        dweight: bg?.ptr("patch_embed.proj.weight"), dbias: bg?.ptr("patch_embed.proj.bias"),
-                       ws.demb.ptr, ws.patches.ptr, backbone.ptr("patch_embed.proj.weight"), M: B * m, K: c.patchDim, N: D)
+                       g.demb.ptr, ws.patches.ptr, backbone.ptr("patch_embed.proj.weight"), M: B * m, K: c.patchDim, N: D)
         if let inputGrad {
-            unpatchifyAccumulate(inputGrad, ws.dpatches.ptr, B: B, C: c.channels, Hh: c.imageSize, W: c.imageSize, p: c.patchSize)
+            unpatchifyAccumulate(inputGrad, g.dpatches.ptr, B: B, C: c.channels, Hh: c.imageSize, W: c.imageSize, p: c.patchSize)
         }
     }
 
@@ -185,19 +190,7 @@ public final class ViTClassifier {
         backboneGrads?.values.zero()
     }
 
-    /// Frees the activations (they are re-created on the next forward).
-    public func releaseWorkspaces() { workspaces = [:]; last = nil }
-
     // MARK: helpers
-
-    private func workspace(B: Int, T: Int) -> Workspace {
-        let key = B << 20 | T
-        if let ws = workspaces[key] { return ws }
-        let ws = Workspace(config: config, numClasses: numClasses, B: B, T: T,
-                           promptValues: prompts.layers(depth: config.depth) * B * prompts.count * config.dim)
-        workspaces[key] = ws
-        return ws
-    }
 
     private func pool(_ ws: Workspace, B: Int, T: Int) {
         let D = config.dim, xL = ws.stack.output.ptr
@@ -217,7 +210,7 @@ public final class ViTClassifier {
 
     private func fillDropoutMasks(_ ws: Workspace, B: Int, rng: inout RNG) {
         let keep = 1 - prompts.dropout, scale = 1 / keep
-        for i in 0..<ws.masks.count { ws.masks[i] = rng.uniform() < keep ? scale : 0 }
+        for i in 0..<ws.grads!.masks.count { ws.grads!.masks[i] = rng.uniform() < keep ? scale : 0 }
     }
 
     private func insertPrompts(layer: Int, into x: FPtr, ws: Workspace, B: Int, T: Int, dropout: Bool) {
@@ -225,7 +218,7 @@ public final class ViTClassifier {
         for b in 0..<B {
             let dst = x + (b * T + 1) * D
             if dropout {
-                let mk = ws.masks.ptr + (layer * B + b) * Np * D
+                let mk = ws.grads!.masks.ptr + (layer * B + b) * Np * D
                 for i in 0..<(Np * D) { dst[i] = P[i] * mk[i] }
             } else {
                 dst.update(from: P, count: Np * D)
@@ -239,7 +232,7 @@ public final class ViTClassifier {
         for b in 0..<B {
             let src = dx + (b * T + 1) * D
             if dropout {
-                let mk = ws.masks.ptr + (layer * B + b) * Np * D
+                let mk = ws.grads!.masks.ptr + (layer * B + b) * Np * D
                 for i in 0..<(Np * D) { dP[i] += src[i] * mk[i] }
             } else {
                 for i in 0..<(Np * D) { dP[i] += src[i] }
@@ -248,20 +241,82 @@ public final class ViTClassifier {
     }
 }
 
-/// Everything one forward/backward of B images with T tokens needs.
+/// Activation memory of classifiers, by shape: training workspaces (activations saved for a
+/// backward pass) per batch and token count, and inference workspaces (one block's scratch) per
+/// token count, grown to the largest batch asked for. Not thread-safe: its users take turns.
+public final class Workspaces {
+    private var training: [[Int]: Workspace] = [:]
+    private var inference: [[Int]: Workspace] = [:]
+    public init() {}
+
+    /// Bytes of every workspace allocated so far.
+    public var allocatedBytes: Int { (training.values.map(\.floats).reduce(0, +) + inference.values.map(\.floats).reduce(0, +)) * 4 }
+    /// Bytes of the inference workspaces alone.
+    public var inferenceBytes: Int { inference.values.map(\.floats).reduce(0, +) * 4 }
+
+    func training(config c: ViTConfig, classes: Int, B: Int, T: Int, masks: Int, saves: SavedActivations) -> Workspace {
+        let key = [B, T, masks, classes, saves == .all ? 1 : 0]
+        if let ws = training[key] { return ws }
+        let ws = Workspace(config: c, numClasses: classes, B: B, T: T, saves: saves, masks: masks)
+        training[key] = ws
+        return ws
+    }
+
+    func inference(config c: ViTConfig, classes: Int, B: Int, T: Int) -> Workspace {
+        let key = [T, classes]
+        if let ws = inference[key], ws.B >= B { return ws }
+        let ws = Workspace(config: c, numClasses: classes, B: B, T: T, saves: .none, masks: 0)
+        inference[key] = ws
+        return ws
+    }
+
+    /// The largest batch (at most `limit`) whose inference workspace fits in `bytes`: evaluation
+    /// and token gathering size their batches by memory, not by a constant.
+    public static func inferenceBatch(_ c: ViTConfig, T: Int, bytes: Int = 256 << 20, limit: Int = 128) -> Int {
+        var b = limit
+        while b > 1 && Workspace.floats(config: c, B: b, T: T, saves: .none) * 4 > bytes { b /= 2 }
+        return b
+    }
+}
+
+extension SavedActivations: Equatable {}
+
+/// Everything one forward (and, for training, backward) of up to B images with T tokens needs.
 final class Workspace {
     let B, T: Int
     let stack: TransformerStack
-    let patches, dpatches, emb, demb, feat, lnf, lnfMean, lnfRstd, logits, probs: Buffer
-    let dlogits, dlnf, dfeat, dout, masks: Buffer
+    let patches, emb, feat, lnf, lnfMean, lnfRstd, logits, probs: Buffer
+    /// Gradient buffers, absent in inference workspaces.
+    let grads: Gradients?
+    let floats: Int
 
-    init(config c: ViTConfig, numClasses K: Int, B: Int, T: Int, promptValues: Int) {
+    final class Gradients {
+        let dpatches, demb, dlogits, dlnf, dfeat, dout, masks: Buffer
+        init(c: ViTConfig, K: Int, B: Int, T: Int, masks: Int) {
+            let D = c.dim, m = c.numPatches
+            dpatches = Buffer([B * m, c.patchDim]); demb = Buffer([B * m, D]); dlogits = Buffer([B, K])
+            dlnf = Buffer([B, D]); dfeat = Buffer([B, D]); dout = Buffer([B * T, D]); self.masks = Buffer([max(1, masks)])
+        }
+        var floats: Int { [dpatches, demb, dlogits, dlnf, dfeat, dout, masks].map(\.count).reduce(0, +) }
+    }
+
+    init(config c: ViTConfig, numClasses K: Int, B: Int, T: Int, saves: SavedActivations, masks: Int) {
         self.B = B; self.T = T
         let D = c.dim, m = c.numPatches
-        stack = TransformerStack(depth: c.depth, dim: D, heads: c.heads, mlp: c.mlpDim, B: B, T: T)
-        patches = Buffer([B * m, c.patchDim]); dpatches = Buffer([B * m, c.patchDim]); emb = Buffer([B * m, D]); demb = Buffer([B * m, D])
+        stack = TransformerStack(depth: c.depth, dim: D, heads: c.heads, mlp: c.mlpDim, B: B, T: T, saves: saves)
+        patches = Buffer([B * m, c.patchDim]); emb = Buffer([B * m, D])
         feat = Buffer([B, D]); lnf = Buffer([B, D]); lnfMean = Buffer([B]); lnfRstd = Buffer([B])
-        logits = Buffer([B, K]); probs = Buffer([B, K]); dlogits = Buffer([B, K])
-        dlnf = Buffer([B, D]); dfeat = Buffer([B, D]); dout = Buffer([B * T, D]); masks = Buffer([promptValues])
+        logits = Buffer([B, K]); probs = Buffer([B, K])
+        grads = saves == .none ? nil : Gradients(c: c, K: K, B: B, T: T, masks: masks)
+        floats = stack.allocatedFloats + [patches, emb, feat, lnf, lnfMean, lnfRstd, logits, probs].map(\.count).reduce(0, +) + (grads?.floats ?? 0)
+    }
+
+    /// Floats a workspace of this shape allocates (memory planning), classes aside.
+    static func floats(config c: ViTConfig, B: Int, T: Int, saves: SavedActivations) -> Int {
+        let D = c.dim, m = c.numPatches
+        let stack = TransformerStack.floats(depth: c.depth, dim: D, heads: c.heads, mlp: c.mlpDim, B: B, T: T, saves: saves)
+        let io = B * m * (c.patchDim + D) + 4 * B * D
+        let grads = saves == .none ? 0 : B * m * (c.patchDim + D) + 2 * B * D + B * T * D
+        return stack + io + grads
     }
 }

@@ -40,45 +40,53 @@ public enum NMI {
         }
     }
 
-    /// Per-block NMI of the model's last forward (which must have run with prompts), averaged over
-    /// its B images. Block i's input holds the prompts at positions 1…Np, patches after them.
-    public static func perBlock(_ model: ViTClassifier, B: Int, mode: Mode, normalization: Normalization) -> [Double] {
+    /// Per-block NMI of the model with its prompts on B images ([B, C, H, W], normalized),
+    /// averaged over the images: an inference pass that scores each block as it runs.
+    public static func perBlock(_ model: ViTClassifier, images: FPtr, B: Int, mode: Mode, normalization: Normalization) -> [Double] {
+        guard model.prompts.count > 0 else { return [] }
+        var values = [Double](repeating: 0, count: model.config.depth), rng = RNG(seed: 0)
+        model.forward(images: images, B: B, inference: true, observe: { i, a in
+            values[i] = block(a, model: model, B: B, mode: mode, normalization: normalization)
+        }, rng: &rng)
+        return values
+    }
+
+    /// One block's NMI from its input tokens (and q, k, v). Block i's input holds the prompts at
+    /// positions 1…Np, patches after them.
+    static func block(_ a: BlockActivations, model: ViTClassifier, B: Int, mode: Mode, normalization: Normalization) -> Double {
         let c = model.config, Np = model.prompts.count, m = c.numPatches, D = c.dim, T = 1 + Np + m
-        guard Np > 0 else { return [] }
-        return model.stack.acts.map { a in
-            var total = 0.0
-            for b in 0..<B {
-                var s = [Double](repeating: 0, count: Np * m)
-                switch mode {
-                case .tokens:
-                    let x = a.xin.ptr + b * T * D, scale = 1 / Double(D).squareRoot()
-                    for k in 0..<Np {
-                        let p = x + (1 + k) * D
-                        for j in 0..<m {
-                            let e = x + (1 + Np + j) * D
-                            var dot: Float = 0
-                            for d in 0..<D { dot += p[d] * e[d] }
-                            s[k * m + j] = Double(dot) * scale
-                        }
-                    }
-                case .attention:
-                    let H = c.heads, dh = c.headDim, q = a.qkv.ptr + b * T * 3 * D, scale = 1 / Double(dh).squareRoot()
-                    for k in 0..<Np {
-                        for j in 0..<m {
-                            var acc = 0.0
-                            for h in 0..<H {
-                                let qk = q + (1 + k) * 3 * D + h * dh, kj = q + (1 + Np + j) * 3 * D + D + h * dh
-                                var dot: Float = 0
-                                for d in 0..<dh { dot += qk[d] * kj[d] }
-                                acc += Double(dot)
-                            }
-                            s[k * m + j] = acc / Double(H) * scale
-                        }
+        var total = 0.0
+        for b in 0..<B {
+            var s = [Double](repeating: 0, count: Np * m)
+            switch mode {
+            case .tokens:
+                let x = a.xin.ptr + b * T * D, scale = 1 / Double(D).squareRoot()
+                for k in 0..<Np {
+                    let p = x + (1 + k) * D
+                    for j in 0..<m {
+                        let e = x + (1 + Np + j) * D
+                        var dot: Float = 0
+                        for d in 0..<D { dot += p[d] * e[d] }
+                        s[k * m + j] = Double(dot) * scale
                     }
                 }
-                total += fromScores(s, prompts: Np, patches: m, normalization: normalization)
+            case .attention:
+                let H = c.heads, dh = c.headDim, q = a.qkv.ptr + b * T * 3 * D, scale = 1 / Double(dh).squareRoot()
+                for k in 0..<Np {
+                    for j in 0..<m {
+                        var acc = 0.0
+                        for h in 0..<H {
+                            let qk = q + (1 + k) * 3 * D + h * dh, kj = q + (1 + Np + j) * 3 * D + D + h * dh
+                            var dot: Float = 0
+                            for d in 0..<dh { dot += qk[d] * kj[d] }
+                            acc += Double(dot)
+                        }
+                        s[k * m + j] = acc / Double(H) * scale
+                    }
+                }
             }
-            return total / Double(B)
+            total += fromScores(s, prompts: Np, patches: m, normalization: normalization)
         }
+        return total / Double(B)
     }
 }

@@ -71,7 +71,7 @@ public enum Benchmark {
             if let g = m.backboneGrads { groups.append((m.backbone, g)) }
             let opt = Optimizer(OptimizerConfig(kind: .adamw, lr: 1e-4, weightDecay: 0), groups)
             if name == "forward" {
-                record(name, F, measure(seconds: seconds) { m.forward(images: images.ptr, B: B, rng: &rng) })
+                record(name, F, measure(seconds: seconds) { m.forward(images: images.ptr, B: B, inference: true, rng: &rng) })
                 continue
             }
             let t = measure(seconds: seconds) {

@@ -1,7 +1,9 @@
-/// Mean cross-entropy and top-1 accuracy of a classifier over a whole data set (no augmentation).
-public func evaluate(_ model: ViTClassifier, on data: Dataset, batcher: Batcher, batch: Int = 128,
+/// Mean cross-entropy and top-1 accuracy of a classifier over a whole data set (no augmentation),
+/// in inference passes whose batch follows the memory they need (`Workspaces.inferenceBatch`).
+public func evaluate(_ model: ViTClassifier, on data: Dataset, batcher: Batcher, batch: Int? = nil,
                      withPrompts: Bool = true) -> (loss: Double, accuracy: Double) {
     let c = model.config
+    let batch = batch ?? Workspaces.inferenceBatch(c, T: 1 + (withPrompts ? model.prompts.count : 0) + c.numPatches)
     let input = Buffer([batch, c.channels, c.imageSize, c.imageSize])
     var correct = 0, loss = 0.0, rng = RNG(seed: 0)
     var i = 0
@@ -9,7 +11,7 @@ public func evaluate(_ model: ViTClassifier, on data: Dataset, batcher: Batcher,
         let n = min(batch, data.count - i)
         batcher.fill(input.ptr, from: data, indices: Array(i..<(i + n))[...], rng: &rng)
         let labels = Array(data.labels[i..<(i + n)])
-        loss += Double(model.forward(images: input.ptr, B: n, labels: labels, withPrompts: withPrompts, rng: &rng)!) * Double(n)
+        loss += Double(model.forward(images: input.ptr, B: n, labels: labels, withPrompts: withPrompts, inference: true, rng: &rng)!) * Double(n)
         correct += countCorrect(model.logits.ptr, labels, K: model.numClasses)
         i += n
     }

@@ -110,9 +110,7 @@ public final class PromptTrainer {
     private func measureNMI() {
         guard options.nmiEvery > 0, options.prompts.count > 0 else { return }
         let start = Date()
-        var rng = RNG(seed: 0)
-        model.forward(images: probe.ptr, B: probe.shape[0], rng: &rng)
-        let v = NMI.perBlock(model, B: probe.shape[0], mode: options.nmiMode, normalization: options.nmiNormalization)
+        let v = NMI.perBlock(model, images: probe.ptr, B: probe.shape[0], mode: options.nmiMode, normalization: options.nmiNormalization)
         activeSeconds += Date().timeIntervalSince(start)
         log.emit(.nmi(NMIRecord(step: step, epoch: epoch, time: activeSeconds, values: v,
                             mode: options.nmiMode.rawValue, normalization: options.nmiNormalization.rawValue)))
