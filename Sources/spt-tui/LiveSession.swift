@@ -22,6 +22,8 @@ final class LiveSession: @unchecked Sendable {
     private var stopping = false
     private let done = DispatchSemaphore(value: 0)
     private var candidates: Candidates?
+    /// One set of activation workspaces for all runs: they are stepped one at a time.
+    private let workspaces = Workspaces()
     private var next = 0
 
     init(backbone: Backbone, task: TaskData, session: String, runsDir: String, base: TrainOptions) {
@@ -78,7 +80,7 @@ final class LiveSession: @unchecked Sendable {
         case .switchStrategy(let id, let name):
             guard let s = InitStrategy(rawValue: name), let t = trainers.first(where: { $0.id == id }) else { return }
             if t.trainer.finished { outbox.post(.status("\(id) has finished; press a to add a \(name) run")); return }
-            t.trainer.switchStrategy(to: s, reason: "switched in dashboard")
+            do { try t.trainer.switchStrategy(to: s, reason: "switched in dashboard") } catch { failed(id, step: t.trainer.step, error) }
         case .pause(let id):
             guard let t = trainers.first(where: { $0.id == id }), !t.trainer.finished else { return }
             paused.insert(id); t.trainer.mark("pause")
@@ -115,9 +117,9 @@ final class LiveSession: @unchecked Sendable {
             let layers = max(1, o.prompts.layers(depth: backbone.config.depth))
             let trainer = try PromptTrainer(options: o, backbone: backbone, task: task, runID: id, sessionID: session,
                                             candidates: { [self] in
-                                                if candidates == nil { candidates = Candidates.gather(backbone: backbone, data: task.train, layerCount: layers) }
+                                                if candidates == nil { candidates = try Candidates.gather(backbone: backbone, data: task.train, layerCount: layers) }
                                                 return candidates!
-                                            }, log: RunLogSink(writer: writer) { box.post(.records(id: runID, [$0])) })
+                                            }, workspaces: workspaces, log: RunLogSink(writer: writer) { box.post(.records(id: runID, [$0])) })
             trainers.append((id, trainer, writer))
         } catch {
             failed(id, step: 0, error)

@@ -135,26 +135,27 @@ struct Bench: ParsableCommand {
             warn("(K-means timing skipped: backbone \(kmeansBackbone) or fashion-mnist unavailable)"); return nil
         }
         let task = TaskData(source: data, protocol: .final)
-        let cand = Candidates.gather(backbone: b, data: task.train, layerCount: b.config.depth)
+        guard let cand = try? Candidates.gather(backbone: b, data: task.train, layerCount: b.config.depth) else { return nil }
+        let layers = (0..<cand.layerCount).map { cand.layer($0) }
         // one seed's inertia varies by about ±1%, so both sides average over the same number of seeds
         let seeds = 10
         var seconds = 0.0, inertia = 0.0, iterations = 0
         for s in 0..<seeds {
-            for l in 0..<cand.layers.count {
+            for l in 0..<cand.layerCount {
                 let t = Date()
-                let r = cand.layers[l].withUnsafeBufferPointer {
+                let r = layers[l].withUnsafeBufferPointer {
                     kmeans(UnsafeMutablePointer(mutating: $0.baseAddress!), N: cand.images * cand.tokensPerImage, D: cand.dim, K: 10, seed: UInt64(1000 * s + l))
                 }
                 seconds += Date().timeIntervalSince(t) / Double(seeds)
                 inertia += r.inertia / Double(seeds); iterations += r.iterations
             }
         }
-        var out: [String: Double] = ["layers": Double(cand.layers.count), "tokens": Double(cand.images * cand.tokensPerImage),
+        var out: [String: Double] = ["layers": Double(cand.layerCount), "tokens": Double(cand.images * cand.tokensPerImage),
                                      "seconds": seconds, "gather_seconds": cand.seconds, "inertia": inertia,
                                      "iterations": Double(iterations) / Double(seeds), "seeds": Double(seeds)]
         if let py = pythonWithTorch() ?? python {
             let file = NSTemporaryDirectory() + "spt-kmeans-tokens.safetensors"
-            let tensors = cand.layers.enumerated().map { (name: "layer\($0.offset)", shape: [cand.images * cand.tokensPerImage, cand.dim], values: $0.element) }
+            let tensors = layers.enumerated().map { (name: "layer\($0.offset)", shape: [cand.images * cand.tokensPerImage, cand.dim], values: $0.element) }
             if (try? SafeTensors.write(path: file, tensors: tensors)) != nil,
                let o = run(py, [toolPath("kmeans_sklearn.py"), file, "--k", "10", "--threads", "\(threads)", "--seeds", "\(seeds)"]),
                let obj = try? JSONSerialization.jsonObject(with: Data(o.utf8)) as? [String: Double] {

@@ -103,7 +103,7 @@ struct Compare: ParsableCommand {
         let layers = max(1, o.prompts.layers(depth: backbone.config.depth))
         let key = "\(o.evalProtocol.rawValue)-\(layers)"
         let trainer = try PromptTrainer(options: o, backbone: backbone, task: task, runID: id, sessionID: session,
-                                        candidates: { cache.get(key) { Candidates.gather(backbone: backbone, data: task.train, layerCount: layers) } },
+                                        candidates: { try cache.get(key) { try Candidates.gather(backbone: backbone, data: task.train, layerCount: layers) } },
                                         log: RunLogSink(writer: writer, observe: summary.add))
         do {
             while !trainer.finished { try trainer.trainStep() }
@@ -150,10 +150,10 @@ struct Compare: ParsableCommand {
 final class CandidateCache: @unchecked Sendable {
     private var values: [String: Candidates] = [:]
     private let lock = NSLock()
-    func get(_ key: String, _ make: () -> Candidates) -> Candidates {
+    func get(_ key: String, _ make: () throws -> Candidates) throws -> Candidates {
         lock.lock(); defer { lock.unlock() }
         if let v = values[key] { return v }
-        let v = make()
+        let v = try make()
         values[key] = v
         return v
     }

@@ -70,3 +70,28 @@ import SPTEngine
         #expect(shared.allocatedBytes == one.allocatedBytes)
     }
 }
+
+/// Tokens kept in half-precision files give the same prompts as the same tokens in memory.
+@Suite struct TokenStoreTests {
+    @Test func tokensOnDiskGiveTheSamePromptsAsInMemory() throws {
+        let c = ViTConfig(imageSize: 8, patchSize: 2, channels: 1, dim: 16, depth: 3, heads: 2, mlpDim: 32)
+        let bb = Backbone(name: "t", path: nil, config: c, params: c.initBackbone(seed: 4), norm: Normalization(mean: [0.5], std: [0.25]),
+                          pooling: .mean, metadata: [:], hash: "h")
+        var rng = RNG(seed: 5)
+        let data = Dataset(name: "d", images: (0..<(40 * 64)).map { _ in rng.uniform() }, labels: (0..<40).map { Int32($0 % 2) },
+                           channels: 1, height: 8, width: 8, classes: 2)
+        var reported: [Int] = []
+        let memory = try Candidates.gather(backbone: bb, data: data, layerCount: 3, batch: 16)
+        let disk = try Candidates.gather(backbone: bb, data: data, layerCount: 3, batch: 16, memoryBudget: 0) { done, _ in reported.append(done) }
+        #expect(!memory.onDisk && disk.onDisk && reported == [16, 32, 40])
+        for l in 0..<3 { #expect(disk.layer(l) == memory.layer(l).map { Float(Float16($0)) }) }
+        let same = Candidates(memory: (0..<3).map { disk.layer($0) }, images: 40, tokensPerImage: c.numPatches, dim: 16, seconds: 0)
+        #expect(disk.tokens(layer: 2, images: [7, 0, 39]) == same.tokens(layer: 2, images: [7, 0, 39]))
+        for s in [InitStrategy.kmeans, .meanPool, .maxPool, .sample] {
+            let spec = PromptSpec(count: 5, deep: true)
+            let a = PromptInitializer.initialize(InitOptions(strategy: s), spec: spec, config: c, candidates: disk, seed: 9)
+            let b = PromptInitializer.initialize(InitOptions(strategy: s), spec: spec, config: c, candidates: same, seed: 9)
+            #expect(a.prompts == b.prompts && a.inertia == b.inertia, "\(s)")
+        }
+    }
+}

@@ -85,7 +85,7 @@ import SPTRuns
         let (t, _, recs) = try fixture(strategy: .random)
         try t.trainStep()
         let before = t.model.task.array("prompt_embeddings")
-        t.switchStrategy(to: .sample, reason: "test")
+        try t.switchStrategy(to: .sample, reason: "test")
         #expect(t.model.task.array("prompt_embeddings") != before)
         #expect(recs().contains { if case .segment(let s) = $0 { s.step == 1 && s.strategy == "sample" } else { false } })
         try t.trainStep()

@@ -63,10 +63,11 @@ public enum PromptInitializer {
         guard let cand = candidates else { preconditionFailure("\(options.strategy) needs candidate tokens") }
         let m = cand.tokensPerImage
         for l in 0..<layers {
-            let tokens = cand.layers[l]
             switch options.strategy {
             case .kmeans:
-                let n = min(cand.images, options.kmeansImages ?? cand.images) * m
+                // One layer in memory at a time, however the candidates are stored.
+                let images = min(cand.images, options.kmeansImages ?? cand.images), n = images * m
+                let tokens = cand.tokens(layer: l, images: 0..<images)
                 let r = tokens.withUnsafeBufferPointer { p in
                     kmeans(UnsafeMutablePointer(mutating: p.baseAddress!), N: n, D: D, K: Np,
                            maxIterations: options.kmeansMaxIterations, tolerance: options.kmeansTolerance, seed: seed &+ UInt64(l))
@@ -76,8 +77,7 @@ public enum PromptInitializer {
                 inertia += r.inertia
             case .meanPool, .maxPool, .sample:
                 let batch = randomBatch(images: cand.images, size: options.poolBatch, rng: &rng)
-                var pool = [Float](); pool.reserveCapacity(batch.count * m * D)
-                for b in batch { pool += tokens[(b * m * D)..<((b + 1) * m * D)] }
+                let pool = cand.tokens(layer: l, images: batch)
                 if options.strategy == .sample {
                     out += sampleTokens(pool, D: D, count: Np, rng: &rng)
                 } else {

@@ -19,7 +19,7 @@ public final class PromptTrainer {
     private let evalBatcher: Batcher
     private var optimizer: Optimizer
     private let log: RunLogSink
-    private let candidateSource: () -> Candidates
+    private let candidateSource: () throws -> Candidates
     private var candidates: Candidates?
     private let input, probe: Buffer
     private var order: [Int] = []
@@ -29,15 +29,16 @@ public final class PromptTrainer {
 
     /// `candidates` is called at most once, when a prototype strategy first needs tokens; a
     /// comparison passes a shared, cached gatherer so the backbone pass runs once for all runs.
-    /// Records go to `log`; the first failed write stops the run (`trainStep` throws it).
+    /// Records go to `log`; the first failed write stops the run (`trainStep` throws it). Runs
+    /// stepped by one thread in turn (a dashboard session) pass one `workspaces` to share activations.
     public init(options: TrainOptions, backbone: Backbone, task: TaskData, runID: String, sessionID: String,
-                candidates: (() -> Candidates)? = nil, log: RunLogSink) throws {
+                candidates: (() throws -> Candidates)? = nil, workspaces: Workspaces = Workspaces(), log: RunLogSink) throws {
         try options.validate(config: backbone.config, trainImages: task.train.count)
         self.options = options; self.runID = runID; self.task = task; self.log = log
         strategy = options.initialization.strategy
         let c = backbone.config
         model = ViTClassifier(config: c, backbone: backbone.params, numClasses: task.classes, prompts: options.prompts,
-                              pooling: options.pooling ?? backbone.pooling, mode: options.mode)
+                              pooling: options.pooling ?? backbone.pooling, mode: options.mode, workspaces: workspaces)
         var b = Batcher(channels: c.channels, size: c.imageSize, norm: backbone.norm)
         evalBatcher = b
         if options.augment { b.flip = true; b.shift = 2 }
@@ -50,7 +51,7 @@ public final class PromptTrainer {
         evalBatcher.fill(probe.ptr, from: task.train, indices: Array(0..<probe.shape[0])[...], rng: &rng)
         let layerCount = max(1, options.prompts.layers(depth: c.depth))
         let train = task.train
-        candidateSource = candidates ?? { Candidates.gather(backbone: backbone, data: train, layerCount: layerCount) }
+        candidateSource = candidates ?? { try Candidates.gather(backbone: backbone, data: train, layerCount: layerCount) }
         log.emit(.header(RunHeader(
             run: runID, session: sessionID, engine: engineVersion, task: task.name, backbone: backbone.name,
             backboneHash: backbone.hash, strategy: strategy.rawValue, variant: options.initialization.variantName,
@@ -68,7 +69,7 @@ public final class PromptTrainer {
                      "blas_core": BLASCore.description])))
         var hr = RNG(seed: options.seed ^ 0x4EAD)
         model.initHead(rng: &hr)
-        initializePrompts(options.initialization)
+        try initializePrompts(options.initialization)
         try log.check()
     }
 
@@ -82,20 +83,20 @@ public final class PromptTrainer {
 
     /// Re-initializes the prompts with another strategy and continues from the current step with
     /// fresh optimizer moments; the log gets a `segment` record.
-    public func switchStrategy(to s: InitStrategy, reason: String) {
+    public func switchStrategy(to s: InitStrategy, reason: String) throws {
         guard !finished else { return }
         strategy = s
         var o = options.initialization
         o.strategy = s
         log.emit(.segment(SegmentRecord(step: step, time: activeSeconds, strategy: s.rawValue, variant: o.variantName, reason: reason)))
-        initializePrompts(o)
+        try initializePrompts(o)
         optimizer = Self.makeOptimizer(options, model)
     }
 
-    private func initializePrompts(_ o: InitOptions) {
+    private func initializePrompts(_ o: InitOptions) throws {
         guard options.prompts.count > 0 else { measureNMI(); return }
         let start = Date()
-        if o.strategy.usesCandidates && candidates == nil { candidates = candidateSource() }
+        if o.strategy.usesCandidates && candidates == nil { candidates = try candidateSource() }
         let r = PromptInitializer.initialize(o, spec: options.prompts, config: model.config,
                                              candidates: o.strategy.usesCandidates ? candidates : nil,
                                              seed: options.seed &+ UInt64(step) &* 31)
