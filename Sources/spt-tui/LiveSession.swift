@@ -116,8 +116,10 @@ final class LiveSession: @unchecked Sendable {
             let box = outbox, runID = id
             let layers = max(1, o.prompts.layers(depth: backbone.config.depth))
             let trainer = try PromptTrainer(options: o, backbone: backbone, task: task, runID: id, sessionID: session,
-                                            candidates: { [self] in
-                                                if candidates == nil { candidates = try Candidates.gather(backbone: backbone, data: task.train, layerCount: layers) }
+                                            candidates: { [self] report in
+                                                if candidates == nil {
+                                                    candidates = try Candidates.gather(backbone: backbone, data: task.train, layerCount: layers) { report(.gathering(done: $0, total: $1)) }
+                                                }
                                                 return candidates!
                                             }, workspaces: workspaces, log: RunLogSink(writer: writer) { box.post(.records(id: runID, [$0])) })
             trainers.append((id, trainer, writer))

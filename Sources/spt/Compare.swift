@@ -102,8 +102,11 @@ struct Compare: ParsableCommand {
         let summary = RunSummary()
         let layers = max(1, o.prompts.layers(depth: backbone.config.depth))
         let key = "\(o.evalProtocol.rawValue)-\(layers)"
+        let phases = PhaseReporter { progress("\(id): \($0)") }
         let trainer = try PromptTrainer(options: o, backbone: backbone, task: task, runID: id, sessionID: session,
-                                        candidates: { try cache.get(key) { try Candidates.gather(backbone: backbone, data: task.train, layerCount: layers) } },
+                                        candidates: { report in
+                                            try cache.get(key) { try Candidates.gather(backbone: backbone, data: task.train, layerCount: layers) { report(.gathering(done: $0, total: $1)) } }
+                                        }, progress: phases.report,
                                         log: RunLogSink(writer: writer, observe: summary.add))
         do {
             while !trainer.finished { try trainer.trainStep() }

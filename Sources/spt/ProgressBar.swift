@@ -1,4 +1,5 @@
 import Foundation
+import SPTEngine
 
 /// Text progress bars and durations for the CLI.
 enum ProgressBar {
@@ -23,4 +24,24 @@ func say(_ line: String) {
 /// A side remark that must not mix into machine-readable stdout.
 func warn(_ line: String) {
     FileHandle.standardError.write(Data((line + "\n").utf8))
+}
+
+/// Prints a trainer's long phases (gathering, K-means, evaluation) as progress lines: at most one
+/// a second and the last of each phase, with the time spent and an estimate of the time left.
+final class PhaseReporter: @unchecked Sendable {
+    private var current: TrainerPhase?
+    private var started = Date(), lastPrint = Date.distantPast
+    private let emit: (String) -> Void
+    init(_ emit: @escaping (String) -> Void) { self.emit = emit }
+
+    func report(_ p: TrainerPhase) {
+        let now = Date()
+        if current.map({ !$0.sameKind(as: p) }) ?? true { started = now; lastPrint = .distantPast }
+        current = p
+        guard now.timeIntervalSince(lastPrint) >= 1 || p.fraction >= 1 else { return }
+        lastPrint = now
+        let elapsed = now.timeIntervalSince(started)
+        let eta = p.fraction > 0 ? elapsed * (1 - p.fraction) / p.fraction : .nan
+        emit("\(ProgressBar.render(fraction: p.fraction, width: 20)) \(p) · \(ProgressBar.duration(elapsed)) · ETA \(ProgressBar.duration(eta))")
+    }
 }

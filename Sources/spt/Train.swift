@@ -63,15 +63,19 @@ struct Train: ParsableCommand {
         let path = RunDirectory.path(root: opts.runsDir, session: session, run: runID)
         let writer = try RunLogWriter(path: path)
         let summary = RunSummary()
-        let trainer = try PromptTrainer(options: opts.trainOptions(strategy: strategy, backbone: backbone), backbone: backbone,
-                                        task: task, runID: runID, sessionID: session,
-                                        log: RunLogSink(writer: writer, observe: summary.add))
         say("log: \(path)")
+        let phases = PhaseReporter(say)
+        let trainer = try PromptTrainer(options: opts.trainOptions(strategy: strategy, backbone: backbone), backbone: backbone,
+                                        task: task, runID: runID, sessionID: session, progress: phases.report,
+                                        log: RunLogSink(writer: writer, observe: summary.add))
+        let start = Date(), first = trainer.step
         while !trainer.finished {
             try trainer.trainStep()
             if trainer.step % 5 == 0 || trainer.finished {
-                say(String(format: "%@ step %d/%d loss %.4f %@", ProgressBar.render(fraction: Double(trainer.step) / Double(trainer.totalSteps), width: 20),
-                           trainer.step, trainer.totalSteps, summary.lastLoss, summary.evalText))
+                let f = Double(trainer.step) / Double(trainer.totalSteps), t = Date().timeIntervalSince(start)
+                let eta = t / Double(max(1, trainer.step - first)) * Double(trainer.totalSteps - trainer.step)
+                say(String(format: "%@ step %d/%d loss %.4f · %@ · ETA %@ %@", ProgressBar.render(fraction: f, width: 20),
+                           trainer.step, trainer.totalSteps, summary.lastLoss, ProgressBar.duration(t), ProgressBar.duration(eta), summary.evalText))
             }
         }
         say(summary.report(strategy: strategy.rawValue))

@@ -49,8 +49,9 @@ public enum PromptInitializer {
     public static func randomBound(_ c: ViTConfig) -> Float { Float((6.0 / Double(c.patchDim + c.dim)).squareRoot()) }
 
     /// Builds prompts for every prompt layer of `spec` with `options`.
+    /// `progress(layer, layers)` is called before each layer's K-means.
     public static func initialize(_ options: InitOptions, spec: PromptSpec, config c: ViTConfig,
-                                  candidates: Candidates?, seed: UInt64) -> InitResult {
+                                  candidates: Candidates?, seed: UInt64, progress: (Int, Int) -> Void = { _, _ in }) -> InitResult {
         let layers = spec.layers(depth: c.depth), Np = spec.count, D = c.dim
         var rng = RNG(seed: seed)
         let start = Date()
@@ -65,6 +66,7 @@ public enum PromptInitializer {
         for l in 0..<layers {
             switch options.strategy {
             case .kmeans:
+                progress(l, layers)
                 // One layer in memory at a time, however the candidates are stored.
                 let images = min(cand.images, options.kmeansImages ?? cand.images), n = images * m
                 let tokens = cand.tokens(layer: l, images: 0..<images)

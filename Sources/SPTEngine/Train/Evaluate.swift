@@ -1,7 +1,7 @@
 /// Mean cross-entropy and top-1 accuracy of a classifier over a whole data set (no augmentation),
 /// in inference passes whose batch follows the memory they need (`Workspaces.inferenceBatch`).
 public func evaluate(_ model: ViTClassifier, on data: Dataset, batcher: Batcher, batch: Int? = nil,
-                     withPrompts: Bool = true) -> (loss: Double, accuracy: Double) {
+                     withPrompts: Bool = true, progress: (Int, Int) -> Void = { _, _ in }) -> (loss: Double, accuracy: Double) {
     let c = model.config
     let batch = batch ?? Workspaces.inferenceBatch(c, T: 1 + (withPrompts ? model.prompts.count : 0) + c.numPatches)
     let input = Buffer([batch, c.channels, c.imageSize, c.imageSize])
@@ -14,6 +14,7 @@ public func evaluate(_ model: ViTClassifier, on data: Dataset, batcher: Batcher,
         loss += Double(model.forward(images: input.ptr, B: n, labels: labels, withPrompts: withPrompts, inference: true, rng: &rng)!) * Double(n)
         correct += countCorrect(model.logits.ptr, labels, K: model.numClasses)
         i += n
+        progress(i, data.count)
     }
     let n = Double(max(1, data.count))
     return (loss / n, Double(correct) / n)

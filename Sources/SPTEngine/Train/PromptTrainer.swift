@@ -1,6 +1,38 @@
 import Foundation
 import SPTRuns
 
+/// A long phase of a run outside its training steps, for progress displays.
+public enum TrainerPhase: Sendable, Equatable, CustomStringConvertible {
+    case gathering(done: Int, total: Int)
+    case clustering(layer: Int, layers: Int)
+    case evaluating(split: String, done: Int, total: Int)
+
+    public var description: String {
+        switch self {
+        case .gathering(let d, let t): "gathering tokens: \(d)/\(t) images"
+        case .clustering(let l, let n): "K-means: layer \(l + 1)/\(n)"
+        case .evaluating(let s, let d, let t): "evaluating on \(s): \(d)/\(t) images"
+        }
+    }
+
+    /// How far the phase is, in [0, 1].
+    public var fraction: Double {
+        switch self {
+        case .gathering(let d, let t), .evaluating(_, let d, let t): t > 0 ? Double(d) / Double(t) : 1
+        case .clustering(let l, let n): n > 0 ? Double(l) / Double(n) : 1
+        }
+    }
+
+    /// Whether `other` is the same phase further on (an ETA carries over).
+    public func sameKind(as other: TrainerPhase) -> Bool {
+        switch (self, other) {
+        case (.gathering, .gathering), (.clustering, .clustering): true
+        case (.evaluating(let a, _, _), .evaluating(let b, _, _)): a == b
+        default: false
+        }
+    }
+}
+
 /// One prompt-tuning run (VPT/SPT), stepped by its caller so that a dashboard can pause, stop or
 /// switch the prompt strategy between steps. Every number it produces goes to `log` as a
 /// run-log record: header, init, train, eval, nmi, segment, event.
@@ -19,7 +51,8 @@ public final class PromptTrainer {
     private let evalBatcher: Batcher
     private var optimizer: Optimizer
     private let log: RunLogSink
-    private let candidateSource: () throws -> Candidates
+    private let candidateSource: (@escaping (TrainerPhase) -> Void) throws -> Candidates
+    private let progress: (TrainerPhase) -> Void
     private var candidates: Candidates?
     private let input, probe: Buffer
     private var order: [Int] = []
@@ -31,8 +64,11 @@ public final class PromptTrainer {
     /// comparison passes a shared, cached gatherer so the backbone pass runs once for all runs.
     /// Records go to `log`; the first failed write stops the run (`trainStep` throws it). Runs
     /// stepped by one thread in turn (a dashboard session) pass one `workspaces` to share activations.
+    /// `progress` hears of gathering, K-means and evaluation as they go.
     public init(options: TrainOptions, backbone: Backbone, task: TaskData, runID: String, sessionID: String,
-                candidates: (() throws -> Candidates)? = nil, workspaces: Workspaces = Workspaces(), log: RunLogSink) throws {
+                candidates: ((@escaping (TrainerPhase) -> Void) throws -> Candidates)? = nil, workspaces: Workspaces = Workspaces(),
+                progress: @escaping (TrainerPhase) -> Void = { _ in }, log: RunLogSink) throws {
+        self.progress = progress
         try options.validate(config: backbone.config, trainImages: task.train.count)
         self.options = options; self.runID = runID; self.task = task; self.log = log
         strategy = options.initialization.strategy
@@ -51,7 +87,9 @@ public final class PromptTrainer {
         evalBatcher.fill(probe.ptr, from: task.train, indices: Array(0..<probe.shape[0])[...], rng: &rng)
         let layerCount = max(1, options.prompts.layers(depth: c.depth))
         let train = task.train
-        candidateSource = candidates ?? { try Candidates.gather(backbone: backbone, data: train, layerCount: layerCount) }
+        candidateSource = candidates ?? { report in
+            try Candidates.gather(backbone: backbone, data: train, layerCount: layerCount) { report(.gathering(done: $0, total: $1)) }
+        }
         log.emit(.header(RunHeader(
             run: runID, session: sessionID, engine: engineVersion, task: task.name, backbone: backbone.name,
             backboneHash: backbone.hash, strategy: strategy.rawValue, variant: options.initialization.variantName,
@@ -96,10 +134,10 @@ public final class PromptTrainer {
     private func initializePrompts(_ o: InitOptions) throws {
         guard options.prompts.count > 0 else { measureNMI(); return }
         let start = Date()
-        if o.strategy.usesCandidates && candidates == nil { candidates = try candidateSource() }
+        if o.strategy.usesCandidates && candidates == nil { candidates = try candidateSource(progress) }
         let r = PromptInitializer.initialize(o, spec: options.prompts, config: model.config,
                                              candidates: o.strategy.usesCandidates ? candidates : nil,
-                                             seed: options.seed &+ UInt64(step) &* 31)
+                                             seed: options.seed &+ UInt64(step) &* 31) { progress(.clustering(layer: $0, layers: $1)) }
         model.task.set("prompt_embeddings", r.prompts)
         activeSeconds += Date().timeIntervalSince(start)
         log.emit(.initialization(InitRecord(step: step, strategy: o.strategy.rawValue, variant: o.variantName, seconds: r.seconds,
@@ -174,7 +212,7 @@ public final class PromptTrainer {
     /// Evaluates on the task's eval split and logs it.
     public func evaluateNow() {
         let start = Date()
-        let r = evaluate(model, on: task.eval, batcher: evalBatcher)
+        let r = evaluate(model, on: task.eval, batcher: evalBatcher) { progress(.evaluating(split: task.evalSplit, done: $0, total: $1)) }
         activeSeconds += Date().timeIntervalSince(start)
         log.emit(.eval(EvalRecord(step: step, epoch: epoch, time: activeSeconds, split: task.evalSplit, loss: r.loss, accuracy: r.accuracy)))
     }
