@@ -96,7 +96,7 @@ private func header(_ buf: inout CellBuffer, _ s: DashboardState, width: Int) {
     var parts = ["spt-tui", s.task.isEmpty ? fromRuns(\.task) : s.task, s.backbone.isEmpty ? fromRuns(\.backbone) : s.backbone,
                  s.mode.rawValue + (s.source.isEmpty ? "" : " " + s.source), clock(s.elapsed)]
     switch s.mode {
-    case .live: parts += ["\(s.trainingCount)/\(s.runs.count) training", String(format: "%.0f img/s", ips)]
+    case .live: parts += [s.runs.isEmpty ? "starting" : s.statusCounts, String(format: "%.0f img/s", ips)]
     case .replay: parts += [String(format: "×%g%@", s.replaySpeed, s.replayPaused ? " paused" : ""), "\(clock(s.replayClock)) / \(clock(s.replayDuration))"]
     case .watch: parts += ["\(s.runs.count) logs"]
     }
@@ -110,7 +110,7 @@ private func runsTable(_ buf: inout CellBuffer, _ s: DashboardState, y: Int, wid
     // so the loss sparklines keep room; names that still do not fit lose their middle
     let longest = s.runs.map(\.label.count).max() ?? 0
     let labelW = min(max(16, min(longest, 32)), max(10, width - 90))
-    let cols = "   # " + pad("run", labelW) + " seg    step   epoch    loss  eval acc   best   NMI mean   img/s  state     "
+    let cols = "   # " + pad("run", labelW) + " seg    step   epoch    loss  eval acc   best   NMI mean   img/s  state        "
     buf.put(String(cols.prefix(width)), x: 0, y: y, role: .dim, attrs: .underline)
     let sparkW = max(0, width - cols.count - 1)
     if sparkW > 4 { buf.put("loss trend".padding(toLength: sparkW, withPad: " ", startingAt: 0), x: cols.count, y: y, role: .dim, attrs: .underline) }
@@ -125,7 +125,7 @@ private func runsTable(_ buf: inout CellBuffer, _ s: DashboardState, y: Int, wid
         let total = r.totalSteps.map { "/\($0)" } ?? ""
         let line = String(format: "%@  %d %@ %3d %7@ %7.2f %7@   %@  %@  %9@ %7.0f  %@",
                           focused ? ">" : " ", i + 1, pad(shorten(r.label, labelW, glyphs), labelW), r.segments.count, "\(r.step)\(total)".leftPad(7),
-                          r.epoch, loss.leftPad(7), acc, best, nmi.leftPad(9), r.imagesPerSecond, pad(r.status.rawValue, 9))
+                          r.epoch, loss.leftPad(7), acc, best, nmi.leftPad(9), r.imagesPerSecond, pad(r.status.rawValue, 12))
         buf.put(String(line.prefix(width)), x: 0, y: ry, role: focused ? .highlight : .text, attrs: focused ? .bold : [])
         buf.put(glyphs.legendMark, x: 1, y: ry, role: .series(i))
         if sparkW > 4 {
@@ -134,6 +134,9 @@ private func runsTable(_ buf: inout CellBuffer, _ s: DashboardState, y: Int, wid
         }
         if let m = r.message, r.status == .diverged || r.status == .error {
             buf.put(String(m.prefix(max(0, width - cols.count))), x: cols.count, y: ry, role: .error)
+        } else if let p = r.phase {
+            buf.put(String(p.padding(toLength: max(0, width - cols.count), withPad: " ", startingAt: 0).prefix(max(0, width - cols.count))),
+                    x: cols.count, y: ry, role: .warning)
         }
     }
 }

@@ -7,8 +7,10 @@ import SPTRuns
 /// runs advance side by side while each step uses every worker core. The UI thread only posts
 /// commands and drains messages: it never waits for training.
 final class LiveSession: @unchecked Sendable {
-    let backbone: Backbone
-    let task: TaskData
+    /// Loaded on the engine thread, so that the dashboard is up while a large backbone loads.
+    private let load: () throws -> (Backbone, TaskData)
+    private var backbone: Backbone!
+    private var task: TaskData!
     let session: String
     let runsDir: String
     let base: TrainOptions
@@ -25,18 +27,42 @@ final class LiveSession: @unchecked Sendable {
     /// One set of activation workspaces for all runs: they are stepped one at a time.
     private let workspaces = Workspaces()
     private var next = 0
+    /// Runs whose dashboard row shows a phase.
+    private var phased = Set<String>()
 
-    init(backbone: Backbone, task: TaskData, session: String, runsDir: String, base: TrainOptions) {
-        self.backbone = backbone; self.task = task; self.session = session; self.runsDir = runsDir; self.base = base
+    init(load: @escaping () throws -> (Backbone, TaskData), session: String, runsDir: String, base: TrainOptions) {
+        self.load = load; self.session = session; self.runsDir = runsDir; self.base = base
     }
 
     var sessionDirectory: String { (runsDir as NSString).appendingPathComponent(session) }
 
+    /// Every requested run appears at once (waiting); the engine thread loads, then starts them.
     func start(strategies: [InitStrategy]) {
+        var ids: [String] = []
+        for s in strategies { ids.append(Self.uniqueID(s.rawValue, taken: ids)) }
+        for id in ids { outbox.post(.runPhase(id: id, phase: nil)) }
+        let waiting = ids
         lock.lock()
         commands += strategies.map { .addRun(strategy: $0.rawValue) }
         lock.unlock()
-        Thread.detachNewThread { [self] in loop() }
+        Thread.detachNewThread { [self] in
+            outbox.post(.status("loading backbone and task…"))
+            do {
+                (backbone, task) = try load()
+                outbox.post(.status("logs: \(sessionDirectory)"))
+            } catch {
+                for id in waiting { outbox.post(.records(id: id, [.event(EventRecord(step: 0, time: 0, event: "error", message: "\(error)"))])) }
+                outbox.post(.status("cannot start: \(error)"))
+                lock.lock(); commands = []; lock.unlock()
+            }
+            loop()
+        }
+    }
+
+    static func uniqueID(_ name: String, taken: [String]) -> String {
+        var id = name, n = 1
+        while taken.contains(id) { n += 1; id = "\(name)-\(n)" }
+        return id
     }
 
     func send(_ e: Effect) { lock.lock(); commands.append(e); lock.unlock() }
@@ -59,6 +85,7 @@ final class LiveSession: @unchecked Sendable {
             if active.isEmpty { usleep(20_000); continue }
             let t = active[next % active.count]
             next += 1
+            defer { clearPhase(t.id) }
             do {
                 try t.trainer.trainStep()
             } catch EngineError.diverged {
@@ -104,9 +131,25 @@ final class LiveSession: @unchecked Sendable {
         outbox.post(.status("\(id) stopped: \(error)"))
     }
 
+    /// Shows a run's long phases (gathering, K-means, evaluation) with their timing, a few times a second.
+    private func reporter(_ id: String) -> (TrainerPhase) -> Void {
+        var clock = PhaseClock(), last = Date.distantPast
+        return { [self] p in
+            let text = clock.text(p)
+            guard Date().timeIntervalSince(last) > 0.2 || p.fraction >= 1 else { return }
+            last = Date()
+            phased.insert(id)
+            outbox.post(.runPhase(id: id, phase: text))
+        }
+    }
+
+    private func clearPhase(_ id: String) {
+        if phased.remove(id) != nil { outbox.post(.runPhase(id: id, phase: nil)) }
+    }
+
     private func addRun(_ s: InitStrategy) {
-        var id = s.rawValue, n = 1
-        while trainers.contains(where: { $0.id == id }) { n += 1; id = "\(s.rawValue)-\(n)" }
+        let id = Self.uniqueID(s.rawValue, taken: trainers.map(\.id))
+        defer { clearPhase(id) }
         var o = base
         o.initialization.strategy = s
         let d = Defaults.hyperparameters(backbone: backbone, strategy: s, mode: o.mode)
@@ -121,7 +164,7 @@ final class LiveSession: @unchecked Sendable {
                                                     candidates = try Candidates.gather(backbone: backbone, data: task.train, layerCount: layers) { report(.gathering(done: $0, total: $1)) }
                                                 }
                                                 return candidates!
-                                            }, workspaces: workspaces, log: RunLogSink(writer: writer) { box.post(.records(id: runID, [$0])) })
+                                            }, workspaces: workspaces, progress: reporter(id), log: RunLogSink(writer: writer) { box.post(.records(id: runID, [$0])) })
             trainers.append((id, trainer, writer))
         } catch {
             failed(id, step: 0, error)

@@ -70,12 +70,14 @@ struct SPTTUI: ParsableCommand {
             app.watch = WatchSource(directory: watch)
         } else {
             Parallel.setThreads(threads)
-            let bb = try Backbone.load(backbone)
-            let data = TaskData(source: try TaskCatalog.load(task, imageSize: bb.config.imageSize), protocol: .tune, seed: seed)
-            let live = LiveSession(backbone: bb, task: data, session: RunDirectory.newSessionID(), runsDir: runsDir, base: baseOptions())
-            app = App(mode: .live, task: task, backbone: bb.name, exportPaths: [live.sessionDirectory])
+            let (backbone, task, seed) = (self.backbone, self.task, self.seed)
+            let live = LiveSession(load: {
+                let bb = try Backbone.load(backbone)
+                return (bb, TaskData(source: try TaskCatalog.load(task, imageSize: bb.config.imageSize), protocol: .tune, seed: seed))
+            }, session: RunDirectory.newSessionID(), runsDir: runsDir, base: baseOptions())
+            let name = Backbone.builtinNames.contains(backbone) ? backbone : ((backbone as NSString).lastPathComponent as NSString).deletingPathExtension
+            app = App(mode: .live, task: task, backbone: name, exportPaths: [live.sessionDirectory])
             app.live = live
-            app.state.status = "logs: \(live.sessionDirectory)"
             live.start(strategies: strategies)
         }
         app.state.strategies = InitStrategy.allCases.map(\.rawValue)

@@ -9,11 +9,7 @@ enum ProgressBar {
             + String(format: " %3.0f%%", f * 100)
     }
 
-    static func duration(_ s: Double) -> String {
-        guard s.isFinite else { return "--:--" }
-        let t = Int(s.rounded())
-        return t >= 3600 ? String(format: "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60) : String(format: "%d:%02d", t / 60, t % 60)
-    }
+    static func duration(_ s: Double) -> String { PhaseClock.duration(s) }
 }
 
 /// Prints a line unbuffered, so progress shows up at once when piped to a file.
@@ -29,19 +25,17 @@ func warn(_ line: String) {
 /// Prints a trainer's long phases (gathering, K-means, evaluation) as progress lines: at most one
 /// a second and the last of each phase, with the time spent and an estimate of the time left.
 final class PhaseReporter: @unchecked Sendable {
-    private var current: TrainerPhase?
-    private var started = Date(), lastPrint = Date.distantPast
+    private var clock = PhaseClock(), current: TrainerPhase?
+    private var lastPrint = Date.distantPast
     private let emit: (String) -> Void
     init(_ emit: @escaping (String) -> Void) { self.emit = emit }
 
     func report(_ p: TrainerPhase) {
-        let now = Date()
-        if current.map({ !$0.sameKind(as: p) }) ?? true { started = now; lastPrint = .distantPast }
+        let now = Date(), text = clock.text(p, now: now)
+        if current.map({ !$0.sameKind(as: p) }) ?? true { lastPrint = .distantPast }
         current = p
         guard now.timeIntervalSince(lastPrint) >= 1 || p.fraction >= 1 else { return }
         lastPrint = now
-        let elapsed = now.timeIntervalSince(started)
-        let eta = p.fraction > 0 ? elapsed * (1 - p.fraction) / p.fraction : .nan
-        emit("\(ProgressBar.render(fraction: p.fraction, width: 20)) \(p) · \(ProgressBar.duration(elapsed)) · ETA \(ProgressBar.duration(eta))")
+        emit("\(ProgressBar.render(fraction: p.fraction, width: 20)) \(text)")
     }
 }

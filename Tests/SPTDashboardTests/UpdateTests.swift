@@ -58,9 +58,24 @@ import SPTRuns
         #expect(update(&s, .key(.char("y"))) == [.quit])
     }
 
+    /// Live runs show what they do before their first step, and the title counts them truly.
+    @Test func phasesBeforeTheFirstStep() {
+        var s = DashboardState(mode: .live, task: "t", backbone: "b", themes: [], strategies: ["random", "kmeans"])
+        _ = update(&s, .runPhase(id: "random", phase: nil))
+        _ = update(&s, .runPhase(id: "kmeans", phase: nil))
+        #expect(s.statusCounts == "2 waiting")
+        _ = update(&s, .runPhase(id: "kmeans", phase: "gathering tokens: 64/800 images · 0:03 · ETA 0:35"))
+        #expect(s.statusCounts == "1 initializing · 1 waiting")
+        let frame = view(s, width: 140, height: 30).lines.joined(separator: "\n")
+        #expect(frame.contains("1 initializing · 1 waiting") && frame.contains("initializing   gathering tokens: 64/800 images"), "\(frame)")
+        _ = update(&s, .runPhase(id: "kmeans", phase: nil))
+        _ = update(&s, .records(id: "kmeans", records("kmeans", strategy: "kmeans")))
+        #expect(s.statusCounts == "1 training · 1 waiting" && s.runs[1].phase == nil)
+    }
+
     /// A run's state before its log says otherwise tells where it comes from.
     @Test func newRunsStartInTheirSourcesState() {
-        for (mode, status) in [(DashboardState.Mode.live, RunView.Status.starting), (.replay, .replaying), (.watch, .following)] {
+        for (mode, status) in [(DashboardState.Mode.live, RunView.Status.waiting), (.replay, .replaying), (.watch, .following)] {
             var s = DashboardState(mode: mode, task: "t", backbone: "b", themes: [], strategies: ["random"])
             _ = update(&s, .records(id: "r", []))
             #expect(s.runs.map(\.status) == [status])

@@ -210,7 +210,7 @@ final class TmuxSession {
         defer { umount(dir + "/runs") }
         let cmd = "cd \(dir) && \(Self.binary()) --backbone random-tiny --task task --epochs 3 --batch 4 --strategies random kmeans --threads 1 --runs-dir runs; echo EXITED:$?; sleep 60"
         let t = TmuxSession(command: cmd, width: 140)
-        let s = t.waitFor(120, "both runs in error") { $0.components(separatedBy: " error ").count >= 3 }.screen
+        let s = t.waitFor(120, "both runs in error") { $0.contains(" · 2 error · ") }.screen
         #expect(s.contains("No space left on device"), "\(s)")
         t.keys("q")
         t.waitFor(30, "exit") { $0.contains("EXITED:0") }

@@ -40,7 +40,17 @@ public struct DashboardState: Sendable {
         self.mode = mode; self.task = task; self.backbone = backbone; self.themes = themes; self.strategies = strategies
     }
 
-    public var trainingCount: Int { runs.filter { $0.status == .training || $0.status == .starting }.count }
+    /// Live runs that have not ended: training, initializing or waiting for their turn.
+    public var trainingCount: Int { runs.filter { [.training, .initializing, .waiting].contains($0.status) }.count }
+
+    /// The runs per state, in a fixed order, leaving out states no run is in ("1 training · 4 initializing").
+    public var statusCounts: String {
+        let order: [RunView.Status] = [.training, .initializing, .waiting, .paused, .finished, .stopped, .diverged, .error]
+        return order.compactMap { st in
+            let n = runs.filter { $0.status == st }.count
+            return n > 0 ? "\(n) \(st.rawValue)" : nil
+        }.joined(separator: " · ")
+    }
     public var focusedRun: RunView? { runs.indices.contains(focus) ? runs[focus] : nil }
 
     public static let smoothingSteps = [0.0, 0.3, 0.6, 0.8, 0.9, 0.95, 0.99]

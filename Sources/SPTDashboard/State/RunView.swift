@@ -2,7 +2,7 @@ import SPTRuns
 
 /// What the dashboard knows of one run, built from its records as they arrive.
 public struct RunView: Sendable {
-    public enum Status: String, Sendable { case starting, training, paused, finished, stopped, diverged, error, replaying, following }
+    public enum Status: String, Sendable { case waiting, initializing, training, paused, finished, stopped, diverged, error, replaying, following }
 
     public var id: String
     public var header: RunHeader?
@@ -24,8 +24,10 @@ public struct RunView: Sendable {
     public var segments: [SegmentRecord] = []
     public var lastInit: InitRecord?
     public var message: String?
+    /// What a run that has not trained yet is doing (gathering tokens, K-means …), with its timing.
+    public var phase: String?
 
-    public init(id: String, status: Status = .starting, smoothing: Double = 0) {
+    public init(id: String, status: Status = .waiting, smoothing: Double = 0) {
         self.id = id; self.status = status
         loss = Trace(weight: smoothing); learningRate = loss; gradNorm = loss; trainAccuracy = loss; evalAccuracy = loss; nmiMean = loss
     }
@@ -52,7 +54,7 @@ public struct RunView: Sendable {
             loss.append(SeriesPoint(step: t.step, epoch: t.epoch, time: t.time, value: t.loss))
             learningRate.append(SeriesPoint(step: t.step, epoch: t.epoch, time: t.time, value: t.lr))
             gradNorm.append(SeriesPoint(step: t.step, epoch: t.epoch, time: t.time, value: t.gradNorm))
-            if status == .starting { status = .training }
+            if status == .waiting || status == .initializing { status = .training; phase = nil }
         case .eval(let e):
             let p = SeriesPoint(step: e.step, epoch: e.epoch, time: e.time, value: e.accuracy)
             if e.split == "train" { trainAccuracy.append(p) } else { evalSplit = e.split; evalAccuracy.append(p) }

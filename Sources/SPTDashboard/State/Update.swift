@@ -13,6 +13,8 @@ public enum Message: Sendable {
     case resetRun(id: String, reason: String)
     case replayPosition(clock: Double, duration: Double)
     case status(String)
+    /// What run `id` is doing before it trains (nil: done); a new id adds the run.
+    case runPhase(id: String, phase: String?)
 }
 
 /// What `update` asks the program to do; the program turns effects into work and reports back
@@ -45,7 +47,7 @@ public func update(_ s: inout DashboardState, _ message: Message) -> [Effect] {
         if let i = s.runs.firstIndex(where: { $0.id == id }) {
             for r in records { s.runs[i].apply(r) }
         } else {
-            let status: RunView.Status = switch s.mode { case .live: .starting; case .replay: .replaying; case .watch: .following }
+            let status: RunView.Status = switch s.mode { case .live: .waiting; case .replay: .replaying; case .watch: .following }
             var v = RunView(id: id, status: status, smoothing: s.smoothing)
             for r in records { v.apply(r) }
             s.runs.append(v)
@@ -63,6 +65,13 @@ public func update(_ s: inout DashboardState, _ message: Message) -> [Effect] {
         return []
     case .status(let t):
         s.status = t
+        return []
+    case .runPhase(let id, let phase):
+        if !s.runs.contains(where: { $0.id == id }) { s.runs.append(RunView(id: id, status: .waiting, smoothing: s.smoothing)) }
+        let i = s.runs.firstIndex { $0.id == id }!
+        s.runs[i].phase = phase
+        if phase != nil, s.runs[i].status == .waiting { s.runs[i].status = .initializing }
+        if phase == nil, s.runs[i].status == .initializing { s.runs[i].status = .waiting }
         return []
     case .key(let k):
         return handleKey(&s, k)
@@ -132,7 +141,7 @@ private func handleKey(_ s: inout DashboardState, _ k: Key) -> [Effect] {
         }
         guard s.mode == .live, let id = focused, let r = s.focusedRun else { return [] }
         if r.status == .paused { return [.resume(run: id)] }
-        if r.status == .training || r.status == .starting { return [.pause(run: id)] }
+        if r.status == .training || r.status == .waiting { return [.pause(run: id)] }
     case .char("r") where s.mode == .live:
         if let id = focused { s.status = "restarting \(id)"; return [.restart(run: id)] }
     case .char(let c) where c.wholeNumberValue.map({ $0 >= 1 && $0 <= s.strategies.count }) ?? false:

@@ -33,6 +33,29 @@ public enum TrainerPhase: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+/// Times the phases a trainer reports: each phase's text with the time spent in it and an
+/// estimate of the time left ("gathering tokens: 320/1000 images · 0:42 · ETA 1:30").
+public struct PhaseClock: Sendable {
+    private var current: TrainerPhase?
+    private var started = Date()
+    public init() {}
+
+    public mutating func text(_ p: TrainerPhase, now: Date = Date()) -> String {
+        if current.map({ !$0.sameKind(as: p) }) ?? true { started = now }
+        current = p
+        let elapsed = now.timeIntervalSince(started)
+        let eta = p.fraction > 0 ? elapsed * (1 - p.fraction) / p.fraction : .nan
+        return "\(p) · \(Self.duration(elapsed)) · ETA \(Self.duration(eta))"
+    }
+
+    /// m:ss or h:mm:ss.
+    public static func duration(_ s: Double) -> String {
+        guard s.isFinite else { return "--:--" }
+        let t = Int(s.rounded())
+        return t >= 3600 ? String(format: "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60) : String(format: "%d:%02d", t / 60, t % 60)
+    }
+}
+
 /// One prompt-tuning run (VPT/SPT), stepped by its caller so that a dashboard can pause, stop or
 /// switch the prompt strategy between steps. Every number it produces goes to `log` as a
 /// run-log record: header, init, train, eval, nmi, segment, event.
