@@ -38,6 +38,7 @@ final class LiveSession: @unchecked Sendable {
 
     /// Every requested run appears at once (waiting); the engine thread loads, then starts them.
     func start(strategies: [InitStrategy]) {
+        let requested = strategies
         var ids: [String] = []
         for s in strategies { ids.append(Self.uniqueID(s.rawValue, taken: ids)) }
         for id in ids { outbox.post(.runPhase(id: id, phase: nil)) }
@@ -49,7 +50,11 @@ final class LiveSession: @unchecked Sendable {
             outbox.post(.status("loading backbone and task…"))
             do {
                 (backbone, task) = try load()
-                outbox.post(.status("logs: \(sessionDirectory)"))
+                // The runs share the backbone and one set of workspaces: a session that will not fit is
+                // refused with a batch that does, instead of being killed.
+                let plan = try MemoryPlan.check(config: backbone.config, options: base, runs: requested.count, trainImages: task.train.count,
+                                                classes: task.classes, dataBytes: task.bytes, strategies: requested)
+                outbox.post(.status("logs: \(sessionDirectory) · memory about \(plan)"))
             } catch {
                 for id in waiting { outbox.post(.records(id: id, [.event(EventRecord(step: 0, time: 0, event: "error", message: "\(error)"))])) }
                 outbox.post(.status("cannot start: \(error)"))

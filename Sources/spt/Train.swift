@@ -58,6 +58,11 @@ struct Train: ParsableCommand {
         Parallel.setThreads(opts.threads)
         let backbone = try Backbone.load(opts.backbone)
         let task = TaskData(source: try TaskCatalog.load(opts.task, imageSize: backbone.config.imageSize), protocol: opts.evalProtocol)
+        let options = opts.trainOptions(strategy: strategy, backbone: backbone)
+        // Before anything is written: a run that will not fit is refused with a batch that does.
+        let plan = try MemoryPlan.check(config: backbone.config, options: options, trainImages: task.train.count, classes: task.classes,
+                                        dataBytes: task.bytes, strategies: [strategy])
+        say("memory: about \(plan)")
         let session = RunDirectory.newSessionID()
         let runID = strategy.rawValue
         let path = RunDirectory.path(root: opts.runsDir, session: session, run: runID)
@@ -65,7 +70,7 @@ struct Train: ParsableCommand {
         let summary = RunSummary()
         say("log: \(path)")
         let phases = PhaseReporter(say)
-        let trainer = try PromptTrainer(options: opts.trainOptions(strategy: strategy, backbone: backbone), backbone: backbone,
+        let trainer = try PromptTrainer(options: options, backbone: backbone,
                                         task: task, runID: runID, sessionID: session, progress: phases.report,
                                         log: RunLogSink(writer: writer, observe: summary.add))
         let start = Date(), first = trainer.step

@@ -114,3 +114,32 @@ import SPTRuns
         #expect(ok.status == 0, "\(ok)")
     }
 }
+
+/// `spt train` states the peak memory it expects before it starts; the process's measured peak
+/// (VmHWM, sampled while it runs) is within 20% of that on two configurations.
+@Suite struct MemoryPlanEndToEndTests {
+    @Test(arguments: [["--batch", "32"], ["--deep", "--batch", "128"]])
+    func estimateMatchesTheMeasuredPeak(args: [String]) throws {
+        let dir = EndToEndTests().tempDir()
+        let p = Process(), out = Pipe()
+        p.executableURL = URL(fileURLWithPath: EndToEndTests.binary("spt"))
+        p.arguments = ["train", "--task", "shape", "--backbone", "mae-tiny", "--epochs", "1", "--nmi-every", "10", "--runs-dir", dir] + args
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        var peak = 0
+        while p.isRunning {
+            if let s = try? String(contentsOfFile: "/proc/\(p.processIdentifier)/status", encoding: .utf8),
+               let line = s.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+               let kb = Int(line.split(separator: " ").dropFirst().first ?? "") { peak = max(peak, kb * 1024) }
+            usleep(10_000)
+        }
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(p.terminationStatus == 0, "\(text)")
+        let line = try #require(text.split(separator: "\n").first { $0.hasPrefix("memory: about ") })
+        let words = line.split(separator: " ")
+        let value = try #require(Double(words[2])), unit = words[3]
+        let estimate = value * (unit.hasPrefix("GB") ? Double(1 << 30) : Double(1 << 20))
+        #expect(abs(estimate - Double(peak)) <= 0.2 * Double(peak), "estimate \(line) vs measured \(peak >> 20) MB")
+    }
+}

@@ -33,4 +33,7 @@ public struct TaskData: Sendable {
             evalSplit = "test"
         }
     }
+
+    /// Bytes of the images this task holds (the eval split may be shared with its source).
+    public var bytes: Int { 4 * (train.images.count + eval.images.count) }
 }

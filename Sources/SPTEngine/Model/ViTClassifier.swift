@@ -270,6 +270,11 @@ public final class Workspaces {
         return ws
     }
 
+    /// Floats a workspace of this shape takes (memory planning).
+    public static func floats(_ c: ViTConfig, B: Int, T: Int, saves: SavedActivations) -> Int {
+        Workspace.floats(config: c, B: B, T: T, saves: saves)
+    }
+
     /// The largest batch (at most `limit`) whose inference workspace fits in `bytes`: evaluation
     /// and token gathering size their batches by memory, not by a constant.
     public static func inferenceBatch(_ c: ViTConfig, T: Int, bytes: Int = 256 << 20, limit: Int = 128) -> Int {
