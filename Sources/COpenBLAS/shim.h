@@ -14,3 +14,6 @@ static inline int spt_cpu_has_avx512(void) {
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
         && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
 }
+
+// glibc: returns freed heap memory to the system (the benchmark's per-step peak memory).
+#include <malloc.h>

@@ -11,7 +11,7 @@ struct Bench: ParsableCommand {
         discussion: "Run as a user's machine would: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE spt bench (make bench does).")
 
     @Option(help: "Config preset.") var config = "reference"
-    @Option(help: "Batch.") var batch = 64
+    @Option(help: "Batch (default: 32 at 224² and above, else 64).") var batch: Int?
     @Option(help: "Prompts.") var prompts = 10
     @Option(help: "Worker threads.") var threads = 2
     @Option(help: "Seconds per measurement.") var seconds = 3.0
@@ -37,14 +37,18 @@ struct Bench: ParsableCommand {
 
     func validate() throws {
         try OptionCheck.threadCount(threads)
-        try OptionCheck.positive("batch", batch)
+        if let batch { try OptionCheck.positive("batch", batch) }
         try OptionCheck.require(OptionCheck.prompts.contains(prompts), "prompts", prompts, "must be in \(OptionCheck.prompts)")
         try OptionCheck.require(seconds.isFinite && seconds > 0, "seconds", seconds, "must be a positive number")
     }
 
     func run() throws {
         Parallel.setThreads(threads)
-        guard let c = ViTConfig.presets[config] else { throw ValidationError("unknown config \(config)") }
+        // A preset, or the architecture of a backbone file (timed with random weights of that shape).
+        guard let c = try ViTConfig.presets[config] ?? (FileManager.default.fileExists(atPath: config) ? Backbone.load(config).config : nil) else {
+            throw ValidationError("--config \(config): not a preset (\(ViTConfig.presets.keys.sorted().joined(separator: ", "))) nor a backbone file")
+        }
+        let batch = self.batch ?? (c.imageSize >= 224 ? 32 : 64)
         var parts = Set<Part>()
         for name in only.split(separator: ",") {
             guard let p = Part(rawValue: String(name)) else { throw ValidationError("unknown part \(name); parts: engine, kmeans, dashboard, runlog") }
@@ -54,9 +58,10 @@ struct Bench: ParsableCommand {
         if parts.contains(.engine) {
             let peak = Benchmark.gemmPeak(c, rows: batch * (1 + prompts + c.numPatches))
             report.gemmPeakGFLOPs = peak
-            report.steps = Benchmark.steps(c, batch: batch, prompts: prompts, classes: 10, peak: peak, seconds: seconds)
-            report.nmiOverheadFraction = nmiOverhead(c, steps: report.steps)
-            if !noTorch { report.torch = torchNumbers(c) }
+            // Full fine-tuning at 224² takes minutes per measurement: timed on the small configs only.
+            report.steps = Benchmark.steps(c, batch: batch, prompts: prompts, classes: 10, peak: peak, seconds: seconds, full: c.imageSize < 224)
+            report.nmiOverheadFraction = nmiOverhead(c, batch: batch, steps: report.steps)
+            if !noTorch { report.torch = torchNumbers(c, batch: batch) }
         }
         if parts.contains(.kmeans) { report.kmeans = kmeansTiming() }
         if parts.contains(.dashboard) { report.frameMilliseconds = frameTime() }
@@ -68,12 +73,15 @@ struct Bench: ParsableCommand {
         }
         say("BLAS core \(report.blasCore), \(threads) thread(s); config \(config) (\(c.imageSize)²×\(c.channels), patch \(c.patchSize), D \(c.dim), depth \(c.depth), heads \(c.heads)), batch \(batch), \(prompts) prompts")
         if let peak = report.gemmPeakGFLOPs { say(String(format: "GEMM peak on the model's shapes: %.1f GFLOP/s", peak)) }
-        let torchKey = ["forward": "forward", "vpt-shallow step": "vpt_shallow", "vpt-deep step": "vpt_deep", "full fine-tune step": "full"]
-        if !report.steps.isEmpty { say("step                    img/s   GFLOP/s  of peak   PyTorch img/s  Swift/PyTorch") }
+        let torchKey = ["forward": "forward", "vpt-shallow step": "vpt_shallow", "vpt-deep step": "vpt_deep", "linear-probe step": "linear",
+                        "full fine-tune step": "full"]
+        if !report.steps.isEmpty { say("step                    img/s   GFLOP/s  of peak  peak RSS   PyTorch img/s  Swift/PyTorch  PyTorch peak RSS") }
+        func gb(_ b: Double?) -> String { b.map { String(format: "%6.2f GB", $0 / Double(1 << 30)) } ?? "        —" }
         for s in report.steps {
-            let t = report.torch?[torchKey[s.name] ?? ""]
-            say(s.name.padding(toLength: 20, withPad: " ", startingAt: 0) + String(format: " %8.1f %9.1f %7.0f%%   %@", s.imagesPerSecond, s.gflops, s.fractionOfPeak * 100,
-                       t.map { String(format: "%13.1f  %12.2f×", $0, s.imagesPerSecond / $0) } ?? "            —"))
+            let key = torchKey[s.name] ?? "", t = report.torch?[key]
+            say(s.name.padding(toLength: 20, withPad: " ", startingAt: 0)
+                + String(format: " %8.1f %9.1f %7.0f%%  %@", s.imagesPerSecond, s.gflops, s.fractionOfPeak * 100, gb(s.peakRSSBytes.map(Double.init)))
+                + (t.map { String(format: " %13.1f  %12.2f×  %@", $0, s.imagesPerSecond / $0, gb(report.torch?[key + "_rss"])) } ?? "             —"))
         }
         if let n = report.nmiOverheadFraction { say(String(format: "NMI every 5 steps (32-image probe): %.1f%% of training time", n * 100)) }
         if let k = report.kmeans {
@@ -111,16 +119,16 @@ struct Bench: ParsableCommand {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../tools/bench/\(name)").standardized.path
     }
 
-    private func torchNumbers(_ c: ViTConfig) -> [String: Double]? {
+    private func torchNumbers(_ c: ViTConfig, batch: Int) -> [String: Double]? {
         guard let py = pythonWithTorch() else { warn("(PyTorch not importable: no comparison; pass --python PATH)"); return nil }
         let args = [toolPath("torch_bench.py"), "--image", "\(c.imageSize)", "--patch", "\(c.patchSize)", "--channels", "\(c.channels)",
                     "--dim", "\(c.dim)", "--depth", "\(c.depth)", "--heads", "\(c.heads)", "--mlp", "\(c.mlpDim)",
-                    "--batch", "\(batch)", "--prompts", "\(prompts)", "--threads", "\(threads)"]
+                    "--batch", "\(batch)", "--prompts", "\(prompts)", "--threads", "\(threads)", "--full", c.imageSize < 224 ? "1" : "0"]
         guard let out = run(py, args), let obj = try? JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any] else { return nil }
         return obj.compactMapValues { $0 as? Double }
     }
 
-    private func nmiOverhead(_ c: ViTConfig, steps: [Benchmark.Step]) -> Double? {
+    private func nmiOverhead(_ c: ViTConfig, batch: Int, steps: [Benchmark.Step]) -> Double? {
         guard let step = steps.first(where: { $0.name == "vpt-shallow step" }) else { return nil }
         let m = ViTClassifier(config: c, backbone: c.initBackbone(seed: 1), numClasses: 10, prompts: PromptSpec(count: prompts), pooling: .cls, mode: .prompt)
         var rng = RNG(seed: 0)

@@ -1,17 +1,18 @@
 #!/usr/bin/env python3
-"""PyTorch eager twin of `spt bench`: the same ViT, batch and steps, timed the same way.
+"""PyTorch eager twin of `spt bench`: the same ViT, batch and steps, timed the same way, each
+step with its peak resident memory.
 
-Prints one JSON object: images/s for forward, VPT-shallow and VPT-deep train steps, full
-fine-tuning. `spt bench` runs this when `python3 -c "import torch"` works (or --python PATH).
+Prints one JSON object: images/s (and `<step>_rss`, bytes) for forward, VPT-shallow, VPT-deep and
+linear-probe train steps and, with --full 1, full fine-tuning. `spt bench` runs this when `python3 -c "import torch"` works (or --python PATH).
 """
-import argparse, json, math, statistics, time
+import argparse, ctypes, gc, json, math, statistics, time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 p = argparse.ArgumentParser()
 for k, v in dict(image=32, patch=4, channels=3, dim=192, depth=6, heads=3, mlp=768, batch=64, prompts=10, classes=10,
-                 threads=2, warmup=15, iters=30).items():
+                 threads=2, warmup=15, iters=30, full=1).items():
     p.add_argument(f"--{k}", type=int, default=v)
 a = p.parse_args()
 torch.set_num_threads(a.threads)
@@ -60,6 +61,25 @@ class ViT(nn.Module):
         return s.head(s.norm(x[:, 0]))
 
 
+def reset_peak_rss():
+    """Linux: hand freed memory back, then restart the peak-RSS mark (VmHWM): each step reports its own."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except OSError:
+        pass
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+
+
+def peak_rss():
+    with open("/proc/self/status") as f:
+        return next(int(l.split()[1]) * 1024 for l in f if l.startswith("VmHWM:"))
+
+
 def timed(fn):
     for _ in range(a.warmup):
         fn()
@@ -69,12 +89,26 @@ def timed(fn):
     return a.batch / statistics.median(ts)
 
 
+def measure(key, make):
+    """Images/s of the step `make()` builds, and the peak memory from building it to the end."""
+    reset_peak_rss()
+    out[key] = timed(make())
+    out[key + "_rss"] = peak_rss()
+
+
 img = torch.randn(a.batch, a.channels, a.image, a.image)
 lab = torch.randint(0, a.classes, (a.batch,))
 out = {"torch": torch.__version__, "threads": a.threads}
-model = ViT(a.prompts, False).eval()
-with torch.no_grad():
-    out["forward"] = timed(lambda: model(img))
+def forward():
+    model = ViT(a.prompts, False).eval()
+
+    def run():
+        with torch.no_grad():
+            model(img)
+    return run
+
+
+measure("forward", forward)
 
 
 def step_fn(model, trainable):
@@ -92,7 +126,9 @@ def step_fn(model, trainable):
     return step
 
 
-out["vpt_shallow"] = timed(step_fn(ViT(a.prompts, False).train(), lambda n: n.startswith(("prompt", "head"))))
-out["vpt_deep"] = timed(step_fn(ViT(a.prompts, True).train(), lambda n: n.startswith(("prompt", "head"))))
-out["full"] = timed(step_fn(ViT(0, False).train(), lambda n: True))
+measure("vpt_shallow", lambda: step_fn(ViT(a.prompts, False).train(), lambda n: n.startswith(("prompt", "head"))))
+measure("vpt_deep", lambda: step_fn(ViT(a.prompts, True).train(), lambda n: n.startswith(("prompt", "head"))))
+measure("linear", lambda: step_fn(ViT(0, False).train(), lambda n: n.startswith("head")))
+if a.full:
+    measure("full", lambda: step_fn(ViT(0, False).train(), lambda n: True))
 print(json.dumps(out))

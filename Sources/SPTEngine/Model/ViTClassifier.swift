@@ -51,6 +51,11 @@ public final class ViTClassifier {
         blockGrads = backboneGrads.map { g in (0..<config.depth).map { BlockParams(g, prefix: "blocks.\($0).") } }
     }
 
+    /// What a training pass keeps for backward: a linear probe's gradient stops at the head.
+    public static func saves(_ mode: TuningMode) -> SavedActivations {
+        switch mode { case .full: .all; case .prompt: .inputGradients; case .linear: .none }
+    }
+
     public static func taskLayout(config: ViTConfig, numClasses: Int, prompts: PromptSpec) -> ParameterLayout {
         var l = ParameterLayout()
         if prompts.count > 0 {
@@ -84,7 +89,7 @@ public final class ViTClassifier {
         let Np = withPrompts ? prompts.count : 0, T = 1 + Np + m
         let masks = training && prompts.dropout > 0 ? prompts.layers(depth: c.depth) * B * prompts.count * D : 0
         let ws = inference ? workspaces.inference(config: c, classes: numClasses, B: B, T: T)
-            : workspaces.training(config: c, classes: numClasses, B: B, T: T, masks: masks, saves: mode == .full ? .all : .inputGradients)
+            : workspaces.training(config: c, classes: numClasses, B: B, T: T, masks: masks, saves: Self.saves(mode))
         last = (ws, withPrompts, training)
         patchify(ws.patches.ptr, images, B: B, C: c.channels, Hh: c.imageSize, W: c.imageSize, p: c.patchSize)
         matmulForward(ws.emb.ptr, ws.patches.ptr, backbone.ptr("patch_embed.proj.weight"),
@@ -255,9 +260,9 @@ public final class Workspaces {
     public var inferenceBytes: Int { inference.values.map(\.floats).reduce(0, +) * 4 }
 
     func training(config c: ViTConfig, classes: Int, B: Int, T: Int, masks: Int, saves: SavedActivations) -> Workspace {
-        let key = [B, T, masks, classes, saves == .all ? 1 : 0]
+        let key = [B, T, masks, classes, saves == .all ? 2 : saves == .none ? 0 : 1]
         if let ws = training[key] { return ws }
-        let ws = Workspace(config: c, numClasses: classes, B: B, T: T, saves: saves, masks: masks)
+        let ws = Workspace(config: c, numClasses: classes, B: B, T: T, saves: saves, gradients: true, masks: masks)
         training[key] = ws
         return ws
     }
@@ -265,21 +270,21 @@ public final class Workspaces {
     func inference(config c: ViTConfig, classes: Int, B: Int, T: Int) -> Workspace {
         let key = [T, classes]
         if let ws = inference[key], ws.B >= B { return ws }
-        let ws = Workspace(config: c, numClasses: classes, B: B, T: T, saves: .none, masks: 0)
+        let ws = Workspace(config: c, numClasses: classes, B: B, T: T, saves: .none, gradients: false, masks: 0)
         inference[key] = ws
         return ws
     }
 
     /// Floats a workspace of this shape takes (memory planning).
-    public static func floats(_ c: ViTConfig, B: Int, T: Int, saves: SavedActivations) -> Int {
-        Workspace.floats(config: c, B: B, T: T, saves: saves)
+    public static func floats(_ c: ViTConfig, B: Int, T: Int, saves: SavedActivations, gradients: Bool) -> Int {
+        Workspace.floats(config: c, B: B, T: T, saves: saves, gradients: gradients)
     }
 
     /// The largest batch (at most `limit`) whose inference workspace fits in `bytes`: evaluation
     /// and token gathering size their batches by memory, not by a constant.
     public static func inferenceBatch(_ c: ViTConfig, T: Int, bytes: Int = 256 << 20, limit: Int = 128) -> Int {
         var b = limit
-        while b > 1 && Workspace.floats(config: c, B: b, T: T, saves: .none) * 4 > bytes { b /= 2 }
+        while b > 1 && Workspace.floats(config: c, B: b, T: T, saves: .none, gradients: false) * 4 > bytes { b /= 2 }
         return b
     }
 }
@@ -305,23 +310,23 @@ final class Workspace {
         var floats: Int { [dpatches, demb, dlogits, dlnf, dfeat, dout, masks].map(\.count).reduce(0, +) }
     }
 
-    init(config c: ViTConfig, numClasses K: Int, B: Int, T: Int, saves: SavedActivations, masks: Int) {
+    init(config c: ViTConfig, numClasses K: Int, B: Int, T: Int, saves: SavedActivations, gradients: Bool, masks: Int) {
         self.B = B; self.T = T
         let D = c.dim, m = c.numPatches
         stack = TransformerStack(depth: c.depth, dim: D, heads: c.heads, mlp: c.mlpDim, B: B, T: T, saves: saves)
         patches = Buffer([B * m, c.patchDim]); emb = Buffer([B * m, D])
         feat = Buffer([B, D]); lnf = Buffer([B, D]); lnfMean = Buffer([B]); lnfRstd = Buffer([B])
         logits = Buffer([B, K]); probs = Buffer([B, K])
-        grads = saves == .none ? nil : Gradients(c: c, K: K, B: B, T: T, masks: masks)
+        grads = gradients ? Gradients(c: c, K: K, B: B, T: T, masks: masks) : nil
         floats = stack.allocatedFloats + [patches, emb, feat, lnf, lnfMean, lnfRstd, logits, probs].map(\.count).reduce(0, +) + (grads?.floats ?? 0)
     }
 
     /// Floats a workspace of this shape allocates (memory planning), classes aside.
-    static func floats(config c: ViTConfig, B: Int, T: Int, saves: SavedActivations) -> Int {
+    static func floats(config c: ViTConfig, B: Int, T: Int, saves: SavedActivations, gradients: Bool) -> Int {
         let D = c.dim, m = c.numPatches
         let stack = TransformerStack.floats(depth: c.depth, dim: D, heads: c.heads, mlp: c.mlpDim, B: B, T: T, saves: saves)
         let io = B * m * (c.patchDim + D) + 4 * B * D
-        let grads = saves == .none ? 0 : B * m * (c.patchDim + D) + 2 * B * D + B * T * D
+        let grads = gradients ? B * m * (c.patchDim + D) + 2 * B * D + B * T * D : 0
         return stack + io + grads
     }
 }

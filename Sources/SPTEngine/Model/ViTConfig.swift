@@ -23,7 +23,11 @@ public struct ViTConfig: Codable, Equatable, Sendable {
     /// The performance yardstick of `spt bench`.
     public static let reference = ViTConfig(imageSize: 32, patchSize: 4, channels: 3, dim: 192, depth: 6, heads: 3, mlpDim: 768)
 
-    public static let presets: [String: ViTConfig] = ["tiny": .tiny, "reference": .reference]
+    /// timm's ViT-B/16 and ViT-S/16 at 224²: the workloads users bring.
+    public static let vitB16 = ViTConfig(imageSize: 224, patchSize: 16, channels: 3, dim: 768, depth: 12, heads: 12, mlpDim: 3072)
+    public static let vitS16 = ViTConfig(imageSize: 224, patchSize: 16, channels: 3, dim: 384, depth: 12, heads: 6, mlpDim: 1536)
+
+    public static let presets: [String: ViTConfig] = ["tiny": .tiny, "reference": .reference, "vit-b16": .vitB16, "vit-s16": .vitS16]
 
     /// Throws a readable error for inconsistent sizes.
     public func validate() throws {

@@ -95,6 +95,7 @@ public final class Candidates: @unchecked Sendable {
         let input = Buffer([batch, c.channels, c.imageSize, c.imageSize])
         var rng = RNG(seed: 0)
         var i = 0
+        progress(0, N)
         while i < N {
             let n = min(batch, N - i), first = i
             batcher.fill(input.ptr, from: data, indices: Array(i..<(i + n))[...], rng: &rng)

@@ -1,3 +1,4 @@
+import COpenBLAS
 import Foundation
 
 /// Throughput of the engine's steps on a config, and the GEMM peak on the model's own shapes,
@@ -8,6 +9,26 @@ public enum Benchmark {
         public var imagesPerSecond: Double
         public var gflops: Double
         public var fractionOfPeak: Double
+        /// The process's peak resident memory while this step ran (its high-water mark reset before).
+        public var peakRSSBytes: Int?
+    }
+
+    /// Resets the process's peak-RSS mark (Linux `clear_refs` 5) after handing freed memory back
+    /// to the system, so that a step's peak is its own; false where unsupported.
+    @discardableResult
+    public static func resetPeakRSS() -> Bool {
+        malloc_trim(0)
+        guard let h = FileHandle(forWritingAtPath: "/proc/self/clear_refs") else { return false }
+        defer { try? h.close() }
+        return (try? h.write(contentsOf: Data("5".utf8))) != nil
+    }
+
+    /// The process's peak resident memory (VmHWM), in bytes.
+    public static func peakRSS() -> Int? {
+        guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = s.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kb = Int(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
+        return kb * 1024
     }
 
     /// Forward FLOPs per image with T tokens (matmuls and attention; elementwise work not counted).
@@ -46,8 +67,10 @@ public enum Benchmark {
         return times[times.count / 2]
     }
 
-    /// Forward, VPT-shallow, VPT-deep and full fine-tuning steps (AdamW) on random data.
-    public static func steps(_ c: ViTConfig, batch B: Int, prompts Np: Int, classes K: Int, peak: Double, seconds: Double = 2) -> [Step] {
+    /// Forward, VPT-shallow, VPT-deep, linear-probe and full fine-tuning steps (AdamW) on random
+    /// data, each with the peak memory it took (`full` false leaves out full fine-tuning).
+    public static func steps(_ c: ViTConfig, batch B: Int, prompts Np: Int, classes K: Int, peak: Double, seconds: Double = 2,
+                             full: Bool = true) -> [Step] {
         var rng = RNG(seed: 0)
         let images = Buffer([B, c.channels, c.imageSize, c.imageSize])
         for i in 0..<images.count { images[i] = rng.normal() }
@@ -56,14 +79,16 @@ public enum Benchmark {
         func record(_ name: String, _ flopsPerImage: Double, _ t: Double?) {
             guard let t else { return }
             let gf = flopsPerImage * Double(B) / t / 1e9
-            out.append(Step(name: name, imagesPerSecond: Double(B) / t, gflops: gf, fractionOfPeak: gf / peak))
+            out.append(Step(name: name, imagesPerSecond: Double(B) / t, gflops: gf, fractionOfPeak: gf / peak, peakRSSBytes: peakRSS()))
         }
         let F = forwardFLOPs(c, tokens: 1 + Np + c.numPatches)
-        let cases: [(String, PromptSpec, TuningMode)] = [("forward", PromptSpec(count: Np), .prompt),
+        var cases: [(String, PromptSpec, TuningMode)] = [("forward", PromptSpec(count: Np), .prompt),
                                                          ("vpt-shallow step", PromptSpec(count: Np), .prompt),
                                                          ("vpt-deep step", PromptSpec(count: Np, deep: true), .prompt),
-                                                         ("full fine-tune step", PromptSpec(count: 0), .full)]
+                                                         ("linear-probe step", PromptSpec(count: 0), .linear)]
+        if full { cases.append(("full fine-tune step", PromptSpec(count: 0), .full)) }
         for (name, spec, mode) in cases {
+            resetPeakRSS()
             let bb = c.initBackbone(seed: 1)
             let m = ViTClassifier(config: c, backbone: bb, numClasses: K, prompts: spec, pooling: .cls, mode: mode)
             m.initHead(rng: &rng)
@@ -83,8 +108,9 @@ public enum Benchmark {
             let Tm = 1 + spec.count + c.numPatches
             let Fm = forwardFLOPs(c, tokens: Tm), Am = attentionFLOPs(c, tokens: Tm)
             // prompt tuning: forward + input gradients (attention backward is twice its forward);
-            // full fine-tuning adds the weight gradients: another forward's worth of matmuls.
-            record(name, mode == .full ? 3 * Fm + Am : 2 * Fm + Am, t)
+            // full fine-tuning adds the weight gradients: another forward's worth of matmuls;
+            // a linear probe is a forward and the head's gradient.
+            record(name, mode == .full ? 3 * Fm + Am : mode == .linear ? Fm : 2 * Fm + Am, t)
         }
         return out
     }

@@ -7,6 +7,7 @@ public func evaluate(_ model: ViTClassifier, on data: Dataset, batcher: Batcher,
     let input = Buffer([batch, c.channels, c.imageSize, c.imageSize])
     var correct = 0, loss = 0.0, rng = RNG(seed: 0)
     var i = 0
+    progress(0, data.count)
     while i < data.count {
         let n = min(batch, data.count - i)
         batcher.fill(input.ptr, from: data, indices: Array(i..<(i + n))[...], rng: &rng)

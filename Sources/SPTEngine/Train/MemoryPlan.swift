@@ -15,12 +15,12 @@ public struct MemoryPlan: Sendable, CustomStringConvertible {
         let D = c.dim, m = c.numPatches, Np = o.prompts.count
         let weights = c.backboneLayout.count
         let task = ViTClassifier.taskLayout(config: c, numClasses: classes, prompts: o.prompts).count
-        let saves: SavedActivations = o.mode == .full ? .all : .inputGradients
+        let saves = ViTClassifier.saves(o.mode)
         let Tp = 1 + Np + m, T0 = 1 + m
-        let training = Workspaces.floats(c, B: o.batch, T: Tp, saves: saves)
+        let training = Workspaces.floats(c, B: o.batch, T: Tp, saves: saves, gradients: true)
         // Gathering's pass (no prompts) ends before training starts; evaluation's runs beside it.
-        let inference = max(Workspaces.floats(c, B: Workspaces.inferenceBatch(c, T: Tp), T: Tp, saves: .none),
-                            Workspaces.floats(c, B: Workspaces.inferenceBatch(c, T: T0), T: T0, saves: .none))
+        let inference = max(Workspaces.floats(c, B: Workspaces.inferenceBatch(c, T: Tp), T: Tp, saves: .none, gradients: false),
+                            Workspaces.floats(c, B: Workspaces.inferenceBatch(c, T: T0), T: T0, saves: .none, gradients: false))
         var tokens = 0
         if strategies.contains(where: \.usesCandidates) && Np > 0 {
             let layers = o.prompts.layers(depth: c.depth)
