@@ -75,11 +75,7 @@ import SPTEngine
 @Suite struct TokenStoreTests {
     @Test func tokensOnDiskGiveTheSamePromptsAsInMemory() throws {
         let c = ViTConfig(imageSize: 8, patchSize: 2, channels: 1, dim: 16, depth: 3, heads: 2, mlpDim: 32)
-        let bb = Backbone(name: "t", path: nil, config: c, params: c.initBackbone(seed: 4), norm: Normalization(mean: [0.5], std: [0.25]),
-                          pooling: .mean, metadata: [:], hash: "h")
-        var rng = RNG(seed: 5)
-        let data = Dataset(name: "d", images: (0..<(40 * 64)).map { _ in rng.uniform() }, labels: (0..<40).map { Int32($0 % 2) },
-                           channels: 1, height: 8, width: 8, classes: 2)
+        let bb = Synthetic.backbone(c, seed: 4), data = Synthetic.images(40, classes: 2, seed: 5)
         var reported: [Int] = []
         let memory = try Candidates.gather(backbone: bb, data: data, layerCount: 3, batch: 16)
         let disk = try Candidates.gather(backbone: bb, data: data, layerCount: 3, batch: 16, memoryBudget: 0) { done, _ in reported.append(done) }

@@ -6,11 +6,7 @@ import SPTRuns
 @Suite struct PromptTrainerTests {
     func fixture(strategy: InitStrategy, deep: Bool = false, writer: RunLogWriter? = nil) throws -> (PromptTrainer, Backbone, () -> [RunRecord]) {
         let c = ViTConfig(imageSize: 8, patchSize: 2, channels: 1, dim: 8, depth: 2, heads: 2, mlpDim: 16)
-        let bb = Backbone(name: "t", path: nil, config: c, params: c.initBackbone(seed: 1), norm: Normalization(mean: [0.5], std: [0.25]),
-                          pooling: .mean, metadata: [:], hash: "h")
-        var rng = RNG(seed: 9)
-        let ds = Dataset(name: "syn", images: (0..<(150 * 64)).map { _ in rng.uniform() }, labels: (0..<150).map { Int32($0 % 3) },
-                         channels: 1, height: 8, width: 8, classes: 3)
+        let bb = Synthetic.backbone(c, seed: 1), ds = Synthetic.images(150, classes: 3, seed: 9)
         let task = TaskData(source: DataSplits(train: ds, test: ds.subset(Array(0..<20))), protocol: .tune, trainSize: 100, valSize: 20)
         var o = TrainOptions()
         o.initialization = InitOptions(strategy: strategy)
