@@ -124,6 +124,8 @@ struct Bench: ParsableCommand {
         let args = [toolPath("torch_bench.py"), "--image", "\(c.imageSize)", "--patch", "\(c.patchSize)", "--channels", "\(c.channels)",
                     "--dim", "\(c.dim)", "--depth", "\(c.depth)", "--heads", "\(c.heads)", "--mlp", "\(c.mlpDim)",
                     "--batch", "\(batch)", "--prompts", "\(prompts)", "--threads", "\(threads)", "--full", c.imageSize < 224 ? "1" : "0"]
+            // A ViT-B step takes seconds: fewer repetitions, as the engine's side does (median of ≥ 5).
+            + (c.imageSize >= 224 ? ["--warmup", "3", "--iters", "5"] : [])
         guard let out = run(py, args), let obj = try? JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any] else { return nil }
         return obj.compactMapValues { $0 as? Double }
     }
