@@ -35,7 +35,11 @@ final class App {
         try terminal.start()
         defer {
             terminal.stop()
-            live?.stop()
+            if let live {
+                // A ViT-B step takes seconds: say why the prompt is not back yet.
+                FileHandle.standardError.write(Data("spt-tui: finishing the current training step and closing the logs…\n".utf8))
+                live.stop()
+            }
             sources.forEach { $0.cancel() }
         }
         let noColor = ProcessInfo.processInfo.environment["NO_COLOR"].map { !$0.isEmpty } ?? false

@@ -53,6 +53,7 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Train one run and write its run log.")
     @OptionGroup var opts: RunOptions
     @Option(help: "Prompt initialization: \(InitStrategy.allCases.map(\.rawValue).joined(separator: ", ")).") var strategy: InitStrategy = .kmeans
+    @Flag(help: "Load backbone and task, print the memory this run would need, and stop.") var dryRun = false
 
     func run() throws {
         Parallel.setThreads(opts.threads)
@@ -63,6 +64,7 @@ struct Train: ParsableCommand {
         let plan = try MemoryPlan.check(config: backbone.config, options: options, trainImages: task.train.count, classes: task.classes,
                                         dataBytes: task.bytes, strategies: [strategy])
         say("memory: about \(plan)")
+        if dryRun { return }
         let session = RunDirectory.newSessionID()
         let runID = strategy.rawValue
         let path = RunDirectory.path(root: opts.runsDir, session: session, run: runID)
