@@ -101,11 +101,11 @@ struct Compare: ParsableCommand {
         let writer = try RunLogWriter(path: RunDirectory.path(root: opts.runsDir, session: session, run: id))
         let summary = RunSummary()
         let layers = max(1, o.prompts.layers(depth: backbone.config.depth))
-        let key = "\(o.evalProtocol.rawValue)-\(layers)"
+        let key = "\(o.evalProtocol.rawValue)-\(layers)-\(o.initialization.kmeansImages ?? 0)"
         let phases = PhaseReporter { progress("\(id): \($0)") }
         let trainer = try PromptTrainer(options: o, backbone: backbone, task: task, runID: id, sessionID: session,
                                         candidates: { report in
-                                            try cache.get(key) { try Candidates.gather(backbone: backbone, data: task.train, layerCount: layers) { report(.gathering(done: $0, total: $1)) } }
+                                            try cache.get(key) { try Candidates.gather(backbone: backbone, data: o.initialization.gatheredImages(task.train), layerCount: layers) { report(.gathering(done: $0, total: $1)) } }
                                         }, progress: phases.report,
                                         log: RunLogSink(writer: writer, observe: summary.add))
         do {

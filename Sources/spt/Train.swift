@@ -21,7 +21,7 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Worker threads.") var threads = 2
     @Option(help: "tune (train 800, eval on val 200) or final (train 1000, eval on test).") var evalProtocol: TaskData.EvalProtocol = .tune
     @Option(help: "Mean/max pooling variant: batch-windows (paper) or per-image (public code).") var poolVariant: InitStrategy.PoolVariant = .batchWindows
-    @Option(help: "Images whose tokens K-means clusters (default: all training images).") var kmeansImages: Int?
+    @Option(help: "Gather tokens from the first N training images only (K-means clusters them, pooling and sampling draw from them; default: all).") var kmeansImages: Int?
     @Option(help: "NMI every N steps (0: off).") var nmiEvery = 5
     @Option(help: "NMI scores: tokens or attention.") var nmiMode: NMI.Mode = .tokens
     @Option(help: "NMI normalization: sqrt or arithmetic.") var nmiNormalization: NMI.Normalization = .sqrt

@@ -23,6 +23,13 @@ public struct InitOptions: Codable, Equatable, Sendable {
     public var kmeansTolerance = 1e-4
     public init(strategy: InitStrategy) { self.strategy = strategy }
 
+    /// The training images whose tokens are gathered: the first `kmeansImages` when set, which
+    /// bounds gathering's time and memory (pooling and sampling then draw from them too).
+    public func gatheredImages(_ train: Dataset) -> Dataset {
+        guard let n = kmeansImages, n < train.count else { return train }
+        return train.subset(Array(0..<n))
+    }
+
     /// The variant name written to logs ("" where the strategy has none).
     public var variantName: String? {
         switch strategy {

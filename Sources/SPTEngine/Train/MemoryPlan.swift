@@ -23,12 +23,12 @@ public struct MemoryPlan: Sendable, CustomStringConvertible {
                             Workspaces.floats(c, B: Workspaces.inferenceBatch(c, T: T0), T: T0, saves: .none, gradients: false))
         var tokens = 0
         if strategies.contains(where: \.usesCandidates) && Np > 0 {
-            let layers = o.prompts.layers(depth: c.depth)
-            let all = Candidates.bytes(images: trainImages, tokensPerImage: m, dim: D, layers: layers)
-            let one = trainImages * m * D * 4
+            let layers = o.prompts.layers(depth: c.depth), images = min(o.initialization.kmeansImages ?? trainImages, trainImages)
+            let all = Candidates.bytes(images: images, tokensPerImage: m, dim: D, layers: layers)
+            let one = images * m * D * 4
             // In memory they stay for later switches; on disk one layer is read (half, then Float)
             // for K-means, with its per-token bounds and labels and k-means++'s trial distances.
-            tokens = (all <= Candidates.memoryBudget ? all : one + one / 2) + trainImages * m * 4 * (4 + 3)
+            tokens = (all <= Candidates.memoryBudget ? all : one + one / 2) + images * m * 4 * (4 + 3)
         }
         parts = [("process", Self.baseBytes), ("backbone", 4 * weights * (o.mode == .full ? 4 : 1)),
                  ("runs' prompts, head, optimizer", 4 * task * 4 * runs), ("images", dataBytes),

@@ -40,7 +40,8 @@ extension TrainOptions {
         try OptionCheck.require(batch <= trainImages, "batch", batch, "is more than the task's \(trainImages) training images")
         let s = initialization.strategy
         guard s.usesCandidates, prompts.count > 0 else { return }
-        let images = s == .kmeans ? min(initialization.kmeansImages ?? trainImages, trainImages) : min(initialization.poolBatch, trainImages)
+        let gathered = min(initialization.kmeansImages ?? trainImages, trainImages)
+        let images = s == .kmeans ? gathered : min(initialization.poolBatch, gathered)
         let tokens = images * c.numPatches
         try OptionCheck.require(prompts.count <= tokens, "prompts", prompts.count,
                                 "\(s.rawValue) draws prompts from \(tokens) tokens (\(images) images × \(c.numPatches) patches); use at most \(tokens)")

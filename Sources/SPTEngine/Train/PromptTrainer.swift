@@ -109,7 +109,7 @@ public final class PromptTrainer {
         var rng = RNG(seed: 0)
         evalBatcher.fill(probe.ptr, from: task.train, indices: Array(0..<probe.shape[0])[...], rng: &rng)
         let layerCount = max(1, options.prompts.layers(depth: c.depth))
-        let train = task.train
+        let train = options.initialization.gatheredImages(task.train)
         candidateSource = candidates ?? { report in
             try Candidates.gather(backbone: backbone, data: train, layerCount: layerCount) { report(.gathering(done: $0, total: $1)) }
         }
