@@ -4,7 +4,8 @@ import SPTEngine
 import SPTRuns
 
 @Suite struct PromptTrainerTests {
-    func fixture(strategy: InitStrategy, deep: Bool = false, writer: RunLogWriter? = nil) throws -> (PromptTrainer, Backbone, () -> [RunRecord]) {
+    func fixture(strategy: InitStrategy, deep: Bool = false, writer: RunLogWriter? = nil, kmeansImages: Int? = nil,
+                 progress: @escaping (TrainerPhase) -> Void = { _ in }) throws -> (PromptTrainer, Backbone, () -> [RunRecord]) {
         let c = ViTConfig(imageSize: 8, patchSize: 2, channels: 1, dim: 8, depth: 2, heads: 2, mlpDim: 16)
         let bb = Synthetic.backbone(c, seed: 1), ds = Synthetic.images(150, classes: 3, seed: 9)
         let task = TaskData(source: DataSplits(train: ds, test: ds.subset(Array(0..<20))), protocol: .tune, trainSize: 100, valSize: 20)
@@ -13,10 +14,21 @@ import SPTRuns
         o.initialization.poolBatch = 4
         o.prompts = PromptSpec(count: 3, deep: deep)
         o.epochs = 2; o.batch = 16; o.nmiEvery = 2; o.probeImages = 4
+        o.initialization.kmeansImages = kmeansImages
         var records: [RunRecord] = []
-        let t = try PromptTrainer(options: o, backbone: bb, task: task, runID: "r", sessionID: "s",
+        let t = try PromptTrainer(options: o, backbone: bb, task: task, runID: "r", sessionID: "s", progress: progress,
                                   log: RunLogSink(writer: writer) { records.append($0) })
         return (t, bb, { records })
+    }
+
+    /// Gathering, K-means and evaluation report their progress; --kmeans-images bounds gathering.
+    @Test func longPhasesReportProgressAndKMeansImagesBoundGathering() throws {
+        var phases: [TrainerPhase] = []
+        let (t, _, _) = try fixture(strategy: .kmeans, deep: true, kmeansImages: 24) { phases.append($0) }
+        #expect(phases.first == .gathering(done: 0, total: 24) && phases.contains(.gathering(done: 24, total: 24)))
+        #expect(phases.contains(.clustering(layer: 1, layers: 2)))
+        while !t.finished { try t.trainStep() }
+        #expect(phases.contains(.evaluating(split: "val", done: 20, total: 20)))
     }
 
     @Test func sameSeedGivesBitIdenticalLosses() throws {
