@@ -90,6 +90,9 @@ struct Bench: ParsableCommand {
             if let sk = k["sklearn_seconds"] {
                 say(String(format: "scikit-learn KMeans on the same matrices and seeds: %.3f s, inertia %.4g", sk, k["sklearn_inertia"] ?? 0))
             }
+            if let fs = k["faiss_seconds"] {
+                say(String(format: "faiss Kmeans (random init, 100 iterations, every token) on the same matrices: %.3f s, inertia %.4g", fs, k["faiss_inertia"] ?? 0))
+            }
         }
         if let f = report.frameMilliseconds { say(String(format: "dashboard frame (160×48, 5 runs × 100k points, render + diff): %.2f ms", f)) }
         if let r = report.runLogRead100kSeconds { say(String(format: "run log: 100k records read in %.3f s", r)) }
@@ -170,6 +173,13 @@ struct Bench: ParsableCommand {
                let o = run(py, [toolPath("kmeans_sklearn.py"), file, "--k", "10", "--threads", "\(threads)", "--seeds", "\(seeds)"]),
                let obj = try? JSONSerialization.jsonObject(with: Data(o.utf8)) as? [String: Double] {
                 out["sklearn_seconds"] = obj["seconds"]; out["sklearn_inertia"] = obj["inertia"]
+                // faiss, the reference for fast K-means, on the same matrices (when importable).
+                if let f = run(py, [toolPath("kmeans_faiss.py"), file, "--k", "10", "--threads", "\(threads)", "--seeds", "\(seeds)"]),
+                   let fo = try? JSONSerialization.jsonObject(with: Data(f.utf8)) as? [String: Double] {
+                    out["faiss_seconds"] = fo["seconds"]; out["faiss_inertia"] = fo["inertia"]
+                } else {
+                    warn("(faiss comparison skipped: \(py) cannot import faiss)")
+                }
             } else {
                 warn("(scikit-learn comparison failed: \(py) needs numpy, scikit-learn and safetensors)")
             }
