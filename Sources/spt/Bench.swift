@@ -17,7 +17,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Seconds per measurement.") var seconds = 3.0
     @Option(help: "Python with torch for the comparison (default: python3 if it imports torch).") var python: String?
     @Flag(help: "Skip the PyTorch comparison.") var noTorch = false
-    @Option(help: "Backbone for the K-means timing.") var kmeansBackbone = "mae-tiny"
+    @Option(help: "Backbone for the K-means timing (a name or file).") var kmeansBackbone = "mae-tiny"
+    @Option(help: "Task whose 1000 final-protocol training images the K-means timing gathers.") var kmeansTask = "fashion-mnist"
+    @Option(help: "Seeds the K-means timing averages over (every side the same).") var kmeansSeeds = 10
     @Option(help: "Comma-separated parts to run: engine, kmeans, dashboard, runlog (default: all).")
     var only = Part.allCases.map(\.rawValue).joined(separator: ",")
     @Flag(help: "Print JSON.") var json = false
@@ -40,6 +42,7 @@ struct Bench: ParsableCommand {
         if let batch { try OptionCheck.positive("batch", batch) }
         try OptionCheck.require(OptionCheck.prompts.contains(prompts), "prompts", prompts, "must be in \(OptionCheck.prompts)")
         try OptionCheck.require(seconds.isFinite && seconds > 0, "seconds", seconds, "must be a positive number")
+        try OptionCheck.positive("kmeans-seeds", kmeansSeeds)
     }
 
     func run() throws {
@@ -85,7 +88,7 @@ struct Bench: ParsableCommand {
         }
         if let n = report.nmiOverheadFraction { say(String(format: "NMI every 5 steps (32-image probe): %.1f%% of training time", n * 100)) }
         if let k = report.kmeans {
-            say(String(format: "K-means, deep prompts (%.0f layers × %.0f tokens, 10 centroids; mean of %.0f seeds): %.3f s clustering (+%.2f s gathering), %.0f iterations, inertia %.4g",
+            say(String(format: "K-means, deep prompts (%.0f layers × %.0f tokens, 10 centroids; mean of %.0f seeds): %.3f s clustering (+%.2f s gathering), %.0f iterations in all layers, inertia %.4g",
                        k["layers"] ?? 0, k["tokens"] ?? 0, k["seeds"] ?? 0, k["seconds"] ?? 0, k["gather_seconds"] ?? 0, k["iterations"] ?? 0, k["inertia"] ?? 0))
             if let sk = k["sklearn_seconds"] {
                 say(String(format: "scikit-learn KMeans on the same matrices and seeds: %.3f s, inertia %.4g", sk, k["sklearn_inertia"] ?? 0))
@@ -143,47 +146,41 @@ struct Bench: ParsableCommand {
         return probeSeconds / (5 * Double(batch) / step.imagesPerSecond)
     }
 
+    /// Token gathering for a deep run and K-means on every layer's tokens, then scikit-learn and
+    /// faiss on the same matrices and seeds. Layer by layer: at ViT-B scale all layers together
+    /// are 7.2 GB as Float.
     private func kmeansTiming() -> [String: Double]? {
-        guard let b = try? Backbone.load(kmeansBackbone), let data = try? TaskCatalog.load("fashion-mnist", imageSize: b.config.imageSize) else {
-            warn("(K-means timing skipped: backbone \(kmeansBackbone) or fashion-mnist unavailable)"); return nil
+        guard let b = try? Backbone.load(kmeansBackbone), let data = try? TaskCatalog.load(kmeansTask, imageSize: b.config.imageSize) else {
+            warn("(K-means timing skipped: backbone \(kmeansBackbone) or task \(kmeansTask) unavailable)"); return nil
         }
         let task = TaskData(source: data, protocol: .final)
         guard let cand = try? Candidates.gather(backbone: b, data: task.train, layerCount: b.config.depth) else { return nil }
-        let layers = (0..<cand.layerCount).map { cand.layer($0) }
-        // one seed's inertia varies by about ±1%, so both sides average over the same number of seeds
-        let seeds = 10
-        var seconds = 0.0, inertia = 0.0, iterations = 0
-        for s in 0..<seeds {
-            for l in 0..<cand.layerCount {
+        let seeds = kmeansSeeds, N = cand.images * cand.tokensPerImage
+        var out: [String: Double] = ["layers": Double(cand.layerCount), "tokens": Double(N), "seconds": 0, "gather_seconds": cand.seconds,
+                                     "inertia": 0, "iterations": 0, "seeds": Double(seeds)]
+        let py = pythonWithTorch() ?? python
+        let file = NSTemporaryDirectory() + "spt-kmeans-layer-\(getpid()).safetensors"
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        for l in 0..<cand.layerCount {
+            let tokens = cand.layer(l)
+            // one seed's inertia varies by about ±1%, so every side averages over the same seeds
+            for s in 0..<seeds {
                 let t = Date()
-                let r = layers[l].withUnsafeBufferPointer {
-                    kmeans(UnsafeMutablePointer(mutating: $0.baseAddress!), N: cand.images * cand.tokensPerImage, D: cand.dim, K: 10, seed: UInt64(1000 * s + l))
+                let r = tokens.withUnsafeBufferPointer {
+                    kmeans(UnsafeMutablePointer(mutating: $0.baseAddress!), N: N, D: cand.dim, K: 10, seed: UInt64(1000 * s + l))
                 }
-                seconds += Date().timeIntervalSince(t) / Double(seeds)
-                inertia += r.inertia / Double(seeds); iterations += r.iterations
+                out["seconds"]! += Date().timeIntervalSince(t) / Double(seeds)
+                out["inertia"]! += r.inertia / Double(seeds); out["iterations"]! += Double(r.iterations) / Double(seeds)
             }
-        }
-        var out: [String: Double] = ["layers": Double(cand.layerCount), "tokens": Double(cand.images * cand.tokensPerImage),
-                                     "seconds": seconds, "gather_seconds": cand.seconds, "inertia": inertia,
-                                     "iterations": Double(iterations) / Double(seeds), "seeds": Double(seeds)]
-        if let py = pythonWithTorch() ?? python {
-            let file = NSTemporaryDirectory() + "spt-kmeans-tokens.safetensors"
-            let tensors = layers.enumerated().map { (name: "layer\($0.offset)", shape: [cand.images * cand.tokensPerImage, cand.dim], values: $0.element) }
-            if (try? SafeTensors.write(path: file, tensors: tensors)) != nil,
-               let o = run(py, [toolPath("kmeans_sklearn.py"), file, "--k", "10", "--threads", "\(threads)", "--seeds", "\(seeds)"]),
-               let obj = try? JSONSerialization.jsonObject(with: Data(o.utf8)) as? [String: Double] {
-                out["sklearn_seconds"] = obj["seconds"]; out["sklearn_inertia"] = obj["inertia"]
-                // faiss, the reference for fast K-means, on the same matrices (when importable).
-                if let f = run(py, [toolPath("kmeans_faiss.py"), file, "--k", "10", "--threads", "\(threads)", "--seeds", "\(seeds)"]),
-                   let fo = try? JSONSerialization.jsonObject(with: Data(f.utf8)) as? [String: Double] {
-                    out["faiss_seconds"] = fo["seconds"]; out["faiss_inertia"] = fo["inertia"]
-                } else {
-                    warn("(faiss comparison skipped: \(py) cannot import faiss)")
+            guard let py, (try? SafeTensors.write(path: file, tensors: [("layer\(l)", [N, cand.dim], tokens)])) != nil else { continue }
+            for (name, script) in [("sklearn", "kmeans_sklearn.py"), ("faiss", "kmeans_faiss.py")] {
+                guard let o = run(py, [toolPath(script), file, "--k", "10", "--threads", "\(threads)", "--seeds", "\(seeds)"]),
+                      let obj = try? JSONSerialization.jsonObject(with: Data(o.utf8)) as? [String: Double] else {
+                    warn("(\(name) comparison failed on layer \(l): \(py) needs numpy, scikit-learn, faiss-cpu and safetensors)"); continue
                 }
-            } else {
-                warn("(scikit-learn comparison failed: \(py) needs numpy, scikit-learn and safetensors)")
+                out["\(name)_seconds", default: 0] += obj["seconds"] ?? .nan
+                out["\(name)_inertia", default: 0] += obj["inertia"] ?? .nan
             }
-            try? FileManager.default.removeItem(atPath: file)
         }
         return out
     }
