@@ -35,6 +35,18 @@ import SPTRuns
         }
     }
 
+    /// Found by `make fuzz`: a high surrogate escape followed by another high surrogate escape
+    /// underflowed the pair arithmetic and trapped. Now: replacement characters, no crash.
+    @Test func unpairedSurrogateEscapesDecode() throws {
+        let crash = try Data(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Fuzz/runlog/seeds/regression-unpaired-surrogate"))
+        for line in crash.split(separator: 0x0A) { _ = try? line.withUnsafeBytes { try RunRecord.decode(line: $0) } }
+        let text = #"{"kind":"event","step":1,"time":0,"event":"x\udbac\udbacy\ud83d\ude00"}"#
+        let r = try Data(text.utf8).withUnsafeBytes { try RunRecord.decode(line: $0) }
+        guard case .event(let e) = r else { Issue.record("not an event: \(String(describing: r))"); return }
+        #expect(e.event == "x\u{FFFD}\u{FFFD}y😀")
+    }
+
     @Test func fuzzedInputNeverCrashesAndEveryBadLineIsReported() throws {
         var rng = SystemRandomNumberGenerator()
         let good = try sampleRecords().map { try $0.encodedLine() }

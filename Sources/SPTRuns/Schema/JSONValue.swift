@@ -157,7 +157,14 @@ private struct Parser {
                     if (0xD800..<0xDC00).contains(scalar), i + 2 < b.count, b[i + 1] == UInt8(ascii: "\\"), b[i + 2] == UInt8(ascii: "u") {
                         i += 2
                         let low = try hex4()
-                        scalar = 0x10000 + (scalar - 0xD800) << 10 + (low - 0xDC00)
+                        if (0xDC00..<0xE000).contains(low) {
+                            scalar = 0x10000 + (scalar - 0xD800) << 10 + (low - 0xDC00)
+                        } else {
+                            // An unpaired high surrogate (found by fuzzing: it underflowed here):
+                            // a replacement character, then the second escape on its own.
+                            out.append(contentsOf: Array("\u{FFFD}".utf8))
+                            scalar = low
+                        }
                     }
                     out.append(contentsOf: Array(String(Unicode.Scalar(scalar) ?? "\u{FFFD}").utf8))
                 default: throw fail("invalid escape")
