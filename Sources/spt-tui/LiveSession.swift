@@ -105,6 +105,7 @@ final class LiveSession: @unchecked Sendable {
     }
 
     private func handle(_ e: Effect) {
+        guard backbone != nil else { outbox.post(.status("nothing can run: the backbone or task did not load")); return }
         switch e {
         case .addRun(let name):
             guard let s = InitStrategy(rawValue: name) else { return }

@@ -75,8 +75,7 @@ struct SPTTUI: ParsableCommand {
                 let bb = try Backbone.load(backbone)
                 return (bb, TaskData(source: try TaskCatalog.load(task, imageSize: bb.config.imageSize), protocol: .tune, seed: seed))
             }, session: RunDirectory.newSessionID(), runsDir: runsDir, base: baseOptions())
-            let name = Backbone.builtinNames.contains(backbone) ? backbone : ((backbone as NSString).lastPathComponent as NSString).deletingPathExtension
-            app = App(mode: .live, task: task, backbone: name, exportPaths: [live.sessionDirectory])
+            app = App(mode: .live, task: task, backbone: Backbone.displayName(backbone), exportPaths: [live.sessionDirectory])
             app.live = live
             live.start(strategies: strategies)
         }

@@ -25,15 +25,14 @@ func warn(_ line: String) {
 /// Prints a trainer's long phases (gathering, K-means, evaluation) as progress lines: at most one
 /// a second and the last of each phase, with the time spent and an estimate of the time left.
 final class PhaseReporter: @unchecked Sendable {
-    private var clock = PhaseClock(), current: TrainerPhase?
+    private var clock = PhaseClock()
     private var lastPrint = Date.distantPast
     private let emit: (String) -> Void
     init(_ emit: @escaping (String) -> Void) { self.emit = emit }
 
     func report(_ p: TrainerPhase) {
         let now = Date(), text = clock.text(p, now: now)
-        if current.map({ !$0.sameKind(as: p) }) ?? true { lastPrint = .distantPast }
-        current = p
+        if clock.phaseChanged { lastPrint = .distantPast }
         guard now.timeIntervalSince(lastPrint) >= 1 || p.fraction >= 1 else { return }
         lastPrint = now
         emit("\(ProgressBar.render(fraction: p.fraction, width: 20)) \(text)")

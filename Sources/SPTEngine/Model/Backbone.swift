@@ -21,6 +21,11 @@ public struct Backbone: @unchecked Sendable {
     /// Names `--backbone` accepts besides a file path.
     public static var builtinNames: [String] { ["mae-tiny", "sup-tiny", "random-tiny"] }
 
+    /// What a backbone is called on screen and in logs: a built-in's name, a file's stem.
+    public static func displayName(_ nameOrPath: String) -> String {
+        builtinNames.contains(nameOrPath) ? nameOrPath : ((nameOrPath as NSString).lastPathComponent as NSString).deletingPathExtension
+    }
+
     /// The shipped file of a built-in name, if this build has it.
     public static func shippedPath(_ name: String) -> String? {
         Bundle.module.url(forResource: name, withExtension: "safetensors", subdirectory: "Backbones")?.path
@@ -73,7 +78,7 @@ public struct Backbone: @unchecked Sendable {
             throw EngineError.checkpoint(file: path, message: "normalization: \(problem)")
         }
         let pooling = f.metadata["pooling"].flatMap(Pooling.init(rawValue:)) ?? (pretrain.map { $0.method == .mae ? .mean : .cls } ?? .cls)
-        let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        let name = displayName(path)
         return Backbone(name: name, path: path, config: config, params: params, norm: norm, pooling: pooling,
                         metadata: f.metadata, hash: try fileHash(path))
     }

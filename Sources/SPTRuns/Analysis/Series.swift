@@ -61,18 +61,6 @@ extension RunRecord {
 }
 
 extension RunLog {
-    /// The metrics this log holds, in a stable order.
-    public var metrics: [Metric] {
-        var out: [Metric] = [], seen = Set<Metric>()
-        for r in records { for (m, _) in r.points where seen.insert(m).inserted { out.append(m) } }
-        return out
-    }
-
-    /// The points of one metric, in log order.
-    public func series(_ metric: Metric) -> [SeriesPoint] {
-        records.flatMap { r in r.points.lazy.filter { $0.metric == metric }.map(\.point) }
-    }
-
     /// A short label for the run: its id from the header, else the file name.
     public var runName: String { header?.run ?? ((path as NSString).lastPathComponent as String) }
 }

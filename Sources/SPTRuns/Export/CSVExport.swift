@@ -54,11 +54,7 @@ public enum CSVExport {
             issues += head.issues.map { "\(f): \($0)" }
             sources.append(LogSource(path: f, header: head.header) {
                 let reader = RunLogReader(path: f, keepsRecords: false)
-                return {
-                    let before = reader.offset
-                    let records = try reader.poll(maxBytes: 1 << 20)
-                    return reader.offset == before ? nil : records
-                }
+                return { try reader.nextChunk(maxBytes: 1 << 20) }
             })
         }
         try SafeOutput.write(to: out) { emit in try write(sources, layout: layout, smoothing: smoothing, emit) }

@@ -44,14 +44,17 @@ public final class RunLogReader {
     @discardableResult
     public static func stream(_ path: String, chunk: Int = 1 << 20, _ body: (RunRecord) throws -> Void) throws -> RunLog {
         let r = RunLogReader(path: path, keepsRecords: false)
-        while true {
-            let before = r.offset
-            for rec in try r.poll(maxBytes: chunk) { try body(rec) }
-            if r.offset == before { break }
-        }
+        while let records = try r.nextChunk(maxBytes: chunk) { try records.forEach(body) }
         r.finish()
         try r.validate()
         return r.log
+    }
+
+    /// The records of the next `maxBytes` of a file read to its end, nil once nothing is left.
+    public func nextChunk(maxBytes: Int) throws -> [RunRecord]? {
+        let before = offset
+        let records = try poll(maxBytes: maxBytes)
+        return offset == before ? nil : records
     }
 
     /// What happened to a followed file since the last poll.
