@@ -16,7 +16,7 @@ test: setup
 
 # The PyTorch and scikit-learn comparisons run in a virtual environment the script creates once.
 bench: build
-	py=$$(bash tools/bench/setup-python.sh) && \
+	py=$$(bash tools/setup-python.sh) && \
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .build/release/spt bench --python "$$py" $(ARGS)
 
 # libFuzzer on the readers of users' files, FUZZ_SECONDS each (tools/fuzz.sh).

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the project needs, only those that are missing; arguments name
-# further packages (tools/bench/setup-python.sh adds python3-venv).
+# further packages (tools/setup-python.sh adds python3-venv).
 # Run as root (or with sudo available). Safe to run repeatedly.
 set -euo pipefail
 packages=(pkg-config libncurses-dev libopenblas-dev zlib1g-dev libpng-dev dataset-fashion-mnist tmux "$@")
