@@ -35,8 +35,11 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
 
+        // libjpeg-turbo's decoder behind a C function: its errors longjmp, which Swift cannot.
+        .target(name: "CJpeg", linkerSettings: [.linkedLibrary("jpeg")]),
+
         // Readers of files users bring, compiled with bounds and overflow checks (never -Ounchecked).
-        .target(name: "SPTFormats", dependencies: ["CZlib", "CPng"]),
+        .target(name: "SPTFormats", dependencies: ["CZlib", "CPng", "CJpeg"]),
         .target(name: "SPTEngine", dependencies: ["COpenBLAS", "SPTFormats", "SPTRuns"],
                 resources: [.copy("Backbones")], swiftSettings: engineSettings),
         .target(name: "SPTRuns"),
@@ -65,7 +68,7 @@ let package = Package(
 // fuzz` (tools/fuzz.sh) builds them with -sanitize=fuzzer,address in a build folder of their own.
 if ProcessInfo.processInfo.environment["SPT_FUZZ"] != nil {
     package.targets.append(.target(name: "FuzzDriver", path: "Fuzz/Driver"))
-    for (name, module) in [("safetensors", "SPTFormats"), ("idx", "SPTFormats"), ("cifar", "SPTFormats"), ("png", "SPTFormats"), ("runlog", "SPTRuns")] {
+    for (name, module) in [("safetensors", "SPTFormats"), ("idx", "SPTFormats"), ("cifar", "SPTFormats"), ("png", "SPTFormats"), ("jpeg", "SPTFormats"), ("runlog", "SPTRuns")] {
         package.targets.append(.executableTarget(name: "fuzz-\(name)", dependencies: ["FuzzDriver", .target(name: module)], path: "Fuzz/\(name)",
                                                  exclude: ["seeds"]))
     }

@@ -2,9 +2,9 @@ import FuzzDriver
 import Foundation
 import SPTFormats
 
-// libFuzzer test: any bytes as a PNG image.
+// libFuzzer test: any bytes as an image (PNG signature first).
 exit(spt_fuzz_main(CommandLine.argc, CommandLine.unsafeArgv) { data, size in
     guard let data else { return 0 }
-    _ = try? ImageFolderReader.decode(data: Data(bytes: data, count: size), path: "fuzz")
+    _ = try? ImageDecoder.decode(data: Data(bytes: data, count: size), path: "fuzz")
     return 0
 })

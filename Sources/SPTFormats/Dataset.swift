@@ -33,6 +33,9 @@ public struct Dataset: Sendable {
 public struct DataSplits: Sendable {
     public var train: Dataset
     public var test: Dataset
+    /// A published train/val division of `train` (VTAB-1k's train800/val200, FGVC's train/val),
+    /// as indices into it; sources without one are split by seed.
+    public var given: (train: [Int], val: [Int])?
     public init(train: Dataset, test: Dataset) { self.train = train; self.test = test }
 }
 
@@ -48,6 +51,9 @@ extension DataSplits {
             if let bad = ds.labels.firstIndex(where: { $0 < 0 || Int($0) >= train.classes }) {
                 throw fail("label \(ds.labels[bad]) of image \(bad) is out of range 0..<\(train.classes)")
             }
+        }
+        if let given, let bad = (given.train + given.val).first(where: { $0 < 0 || $0 >= train.count }) {
+            throw EngineError.data(file: source, message: "train/val division names image \(bad) of \(train.count)")
         }
     }
 }

@@ -1,96 +1,154 @@
-import CPng
 import Foundation
 
-/// An image folder `root/{train,test}/<class>/*.png`, read with libpng's simplified API (gray,
-/// gray+alpha, RGB, RGBA and palette images all convert). Classes are the sorted folder names of
-/// train/. The data set is gray when every image is, RGB otherwise; images whose size differs
-/// from the first are resampled to it (bilinear).
+/// Image data sets as users have them, PNG or JPEG files in one of three layouts:
+/// - class folders: `root/{train,test}/<class>/*` (classes: the sorted folder names of train/);
+/// - VTAB-1k as distributed with the VPT/NOAH code bases: `train800.txt`, `val200.txt`,
+///   `train800val200.txt` and `test.txt` beside the images, lines of `path label`;
+/// - VPT's FGVC splits: `train.json`, `val.json`, `test.json` mapping image paths (relative to
+///   the root or to `root/images`) to class ids, numbered in sorted order.
+/// Each image is resized on its own by `ImagePreprocessing`. Published splits are kept as given:
+/// the tune protocol trains on train800 (train.json) and evaluates on val200 (val.json).
 public enum ImageFolderReader {
-    /// Decoded bytes one image may take (RGB): 89 megapixels, beyond any photograph in use.
-    public static let maxImageBytes = 1 << 28
+    public enum Layout: String, Sendable { case classFolders = "class folders", vtab1k = "VTAB-1k lists", fgvc = "FGVC JSON" }
 
-    public static func isImageFolder(_ dir: String) -> Bool {
+    public static func layout(_ dir: String) -> Layout? {
+        let fm = FileManager.default
         var isDir: ObjCBool = false
-        return FileManager.default.fileExists(atPath: dir + "/train", isDirectory: &isDir) && isDir.boolValue
+        if fm.fileExists(atPath: dir + "/train800val200.txt") { return .vtab1k }
+        if fm.fileExists(atPath: dir + "/train.json") { return .fgvc }
+        if fm.fileExists(atPath: dir + "/train", isDirectory: &isDir), isDir.boolValue { return .classFolders }
+        return nil
     }
 
-    public static func load(directory d: String, name: String) throws -> DataSplits {
+    typealias Item = (path: String, label: Int)
+
+    public static func load(directory d: String, name: String, preprocessing: ImagePreprocessing) throws -> DataSplits {
+        guard let layout = layout(d) else { throw EngineError.data(file: d, message: "not an image folder") }
+        var classNames: [String]
+        var train: [Item], test: [Item], tune: (train: [Int], val: [Int])?
+        switch layout {
+        case .classFolders:
+            (classNames, train, test) = try classFolders(d)
+        case .vtab1k:
+            let all = try list(d, "train800val200.txt"), t800 = try list(d, "train800.txt"), v200 = try list(d, "val200.txt")
+            test = try list(d, "test.txt")
+            train = all
+            let index = Dictionary(all.enumerated().map { ($1.path, $0) }, uniquingKeysWith: { a, _ in a })
+            func indices(_ items: [Item], _ file: String) throws -> [Int] {
+                try items.map { it in
+                    guard let i = index[it.path] else { throw EngineError.data(file: "\(d)/\(file)", message: "\(it.path) is not in train800val200.txt") }
+                    return i
+                }
+            }
+            tune = (try indices(t800, "train800.txt"), try indices(v200, "val200.txt"))
+            let k = (all + test).map(\.label).max()! + 1
+            classNames = (0..<k).map(String.init)
+        case .fgvc:
+            let tr = try json(d, "train.json"), va = try json(d, "val.json"), te = try json(d, "test.json")
+            let ids = Set(tr.map(\.label)).sorted(), cont = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
+            func relabel(_ items: [(path: String, label: Int)], _ file: String) throws -> [Item] {
+                try items.map { it in
+                    guard let k = cont[it.label] else { throw EngineError.data(file: "\(d)/\(file)", message: "\(it.path): class \(it.label) has no image in train.json") }
+                    return (it.path, k)
+                }
+            }
+            train = try relabel(tr, "train.json") + relabel(va, "val.json")
+            test = try relabel(te, "test.json")
+            tune = (Array(0..<tr.count), Array(tr.count..<(tr.count + va.count)))
+            classNames = ids.map(String.init)
+        }
+        let images = try decodeAll(train + test, preprocessing: preprocessing)
+        let C = images.allGray ? 1 : 3, S = preprocessing.size
+        func dataset(_ items: [Item], _ planes: ArraySlice<[Float]>) -> Dataset {
+            Dataset(name: name, images: planes.flatMap { C == 1 ? Array($0.prefix(S * S)) : $0 }, labels: items.map { Int32($0.label) },
+                    channels: C, height: S, width: S, classes: classNames.count, classNames: classNames)
+        }
+        var splits = DataSplits(train: dataset(train, images.planes[0..<train.count]), test: dataset(test, images.planes[train.count...]))
+        splits.given = tune
+        return splits
+    }
+
+    /// Decodes and preprocesses every image, on all cores; the first failure (in file order) is thrown.
+    private static func decodeAll(_ items: [Item], preprocessing: ImagePreprocessing) throws -> (planes: [[Float]], allGray: Bool) {
+        final class Results: @unchecked Sendable {
+            var slots: [Result<([Float], Bool), Error>?]
+            let lock = NSLock()
+            init(_ n: Int) { slots = Array(repeating: nil, count: n) }
+        }
+        let results = Results(items.count)
+        DispatchQueue.concurrentPerform(iterations: items.count) { i in
+            let r = Result { () throws -> ([Float], Bool) in
+                let img = try ImageDecoder.decode(items[i].path)
+                return (preprocessing.apply(img, channels: 3), img.gray)
+            }
+            results.lock.lock(); results.slots[i] = r; results.lock.unlock()
+        }
+        var planes: [[Float]] = [], gray = true
+        for r in results.slots { let (p, g) = try r!.get(); planes.append(p); gray = gray && g }
+        return (planes, gray)
+    }
+
+    private static func classFolders(_ d: String) throws -> ([String], [Item], [Item]) {
         let fm = FileManager.default
         let classes = try fm.contentsOfDirectory(atPath: d + "/train").filter { c in
             var isDir: ObjCBool = false
             return fm.fileExists(atPath: "\(d)/train/\(c)", isDirectory: &isDir) && isDir.boolValue
         }.sorted()
         guard !classes.isEmpty else { throw EngineError.data(file: d + "/train", message: "no class folders") }
-        func split(_ s: String) throws -> [(path: String, label: Int)] {
-            var out: [(String, Int)] = []
+        let extensions: Set<String> = ["png", "jpg", "jpeg"]
+        func split(_ s: String) throws -> [Item] {
+            var out: [Item] = []
             for (k, c) in classes.enumerated() {
                 let dir = "\(d)/\(s)/\(c)"
                 guard let files = try? fm.contentsOfDirectory(atPath: dir) else { continue }
-                out += files.filter { $0.lowercased().hasSuffix(".png") }.sorted().map { ("\(dir)/\($0)", k) }
+                out += files.filter { extensions.contains(($0 as NSString).pathExtension.lowercased()) }.sorted().map { ("\(dir)/\($0)", k) }
             }
-            guard !out.isEmpty else { throw EngineError.data(file: "\(d)/\(s)", message: "no .png images in class folders") }
+            guard !out.isEmpty else { throw EngineError.data(file: "\(d)/\(s)", message: "no .png or .jpg images in class folders") }
             return out
         }
-        let trainFiles = try split("train"), testFiles = try split("test")
-        var decoded: [(pixels: [UInt8], w: Int, h: Int, gray: Bool)] = []
-        for f in trainFiles + testFiles { decoded.append(try decode(f.path)) }
-        let W = decoded[0].w, H = decoded[0].h, gray = decoded.allSatisfy(\.gray), C = gray ? 1 : 3
-        func dataset(_ range: Range<Int>, _ files: [(path: String, label: Int)]) -> Dataset {
-            var images = [Float]()
-            images.reserveCapacity(range.count * C * H * W)
-            for i in range {
-                let img = decoded[i]
-                for c in 0..<C {
-                    for y in 0..<H {
-                        for x in 0..<W {
-                            // nearest source pixel by bilinear weights at the first image's size
-                            let fy = (Double(y) + 0.5) * Double(img.h) / Double(H) - 0.5, fx = (Double(x) + 0.5) * Double(img.w) / Double(W) - 0.5
-                            let y0 = max(0, min(img.h - 1, Int(fy.rounded(.down)))), x0 = max(0, min(img.w - 1, Int(fx.rounded(.down))))
-                            let y1 = min(img.h - 1, y0 + 1), x1 = min(img.w - 1, x0 + 1)
-                            let ty = max(0, fy - Double(y0)), tx = max(0, fx - Double(x0))
-                            func px(_ yy: Int, _ xx: Int) -> Double { Double(img.pixels[(yy * img.w + xx) * 3 + c]) }
-                            let v = (px(y0, x0) * (1 - tx) + px(y0, x1) * tx) * (1 - ty) + (px(y1, x0) * (1 - tx) + px(y1, x1) * tx) * ty
-                            images.append(Float(v / 255))
-                        }
-                    }
-                }
-            }
-            return Dataset(name: name, images: images, labels: files.map { Int32($0.label) }, channels: C, height: H, width: W,
-                           classes: classes.count, classNames: classes)
-        }
-        return DataSplits(train: dataset(0..<trainFiles.count, trainFiles),
-                          test: dataset(trainFiles.count..<(trainFiles.count + testFiles.count), testFiles))
+        return (classes, try split("train"), try split("test"))
     }
 
-    /// Decodes a PNG to 8-bit RGB (alpha composited on black) and says whether it is gray.
-    static func decode(_ path: String) throws -> (pixels: [UInt8], w: Int, h: Int, gray: Bool) {
-        try decode(data: Checked.contents(path), path: path)
+    /// A VTAB-1k list: one `path label` per line, paths relative to the root.
+    private static func list(_ d: String, _ file: String) throws -> [Item] {
+        let path = "\(d)/\(file)"
+        guard let text = String(data: try Checked.contents(path), encoding: .utf8) else {
+            throw EngineError.data(file: path, message: "not UTF-8 text")
+        }
+        var out: [Item] = []
+        for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let fields = line.split(whereSeparator: \.isWhitespace)
+            if fields.isEmpty { continue }
+            guard fields.count == 2, let label = Int(fields[1]), label >= 0, label < 1_000_000 else {
+                throw EngineError.data(file: path, message: "line \(n + 1): expected `path label` with a label from 0, got \"\(line.prefix(80))\"")
+            }
+            out.append((try inside(d, String(fields[0]), path, "line \(n + 1)"), label))
+        }
+        guard !out.isEmpty else { throw EngineError.data(file: path, message: "no images listed") }
+        return out
     }
 
-    /// The same from a file's bytes; `path` names them in errors.
-    public static func decode(data: Data, path: String) throws -> (pixels: [UInt8], w: Int, h: Int, gray: Bool) {
-        // libpng reads from this memory until the image is finished: one buffer, alive throughout.
-        try [UInt8](data).withUnsafeBytes { bytes in
-            var img = png_image()
-            img.version = UInt32(PNG_IMAGE_VERSION)
-            func fail(_ what: String) -> EngineError {
-                let msg = withUnsafeBytes(of: img.message) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-                png_image_free(&img)
-                return EngineError.data(file: path, message: "\(what): \(msg)")
-            }
-            guard png_image_begin_read_from_memory(&img, bytes.baseAddress, bytes.count) != 0 else { throw fail("not a readable PNG") }
-            let srcGray = img.format & UInt32(PNG_FORMAT_FLAG_COLOR) == 0
-            img.format = UInt32(PNG_FORMAT_RGB)
-            let w = Int(img.width), h = Int(img.height)
-            guard Checked.product([w, h, 3], limit: maxImageBytes) != nil else {
-                png_image_free(&img)
-                throw EngineError.data(file: path, message: "header claims \(w)×\(h) pixels, more than the \(maxImageBytes / 3 / 1_000_000)-megapixel limit")
-            }
-            var pixels = [UInt8](repeating: 0, count: w * h * 3)
-            var black = png_color(red: 0, green: 0, blue: 0)
-            let ok = pixels.withUnsafeMutableBytes { png_image_finish_read(&img, &black, $0.baseAddress, 0, nil) }
-            guard ok != 0 else { throw fail("corrupt PNG") }
-            return (pixels, w, h, srcGray)
+    /// An FGVC split file: a JSON object from image path to class id.
+    private static func json(_ d: String, _ file: String) throws -> [Item] {
+        let path = "\(d)/\(file)"
+        guard let obj = try? JSONSerialization.jsonObject(with: try Checked.contents(path)) as? [String: Any] else {
+            throw EngineError.data(file: path, message: "not a JSON object mapping image paths to class ids")
         }
+        guard !obj.isEmpty else { throw EngineError.data(file: path, message: "no images listed") }
+        let images = FileManager.default.fileExists(atPath: d + "/images") ? d + "/images" : d
+        return try obj.keys.sorted().map { key in
+            guard let n = obj[key] as? NSNumber, let id = Int(exactly: n.doubleValue), id >= 0, id < 1_000_000 else {
+                throw EngineError.data(file: path, message: "\(key): class id \(obj[key]!) is not an integer from 0")
+            }
+            return (try inside(images, key, path, key), id)
+        }
+    }
+
+    /// `root/rel`, refusing paths that leave the root (`..`, absolute paths).
+    private static func inside(_ root: String, _ rel: String, _ file: String, _ at: String) throws -> String {
+        guard !rel.hasPrefix("/"), !rel.split(separator: "/").contains("..") else {
+            throw EngineError.data(file: file, message: "\(at): \(rel) leaves the data folder")
+        }
+        return "\(root)/\(rel)"
     }
 }

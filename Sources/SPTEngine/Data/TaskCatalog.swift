@@ -16,15 +16,17 @@ public enum TaskCatalog {
               describe: "\($0.describe); \($0.classNames.count) classes, 2,000 train / 2,000 test")
     }
 
-    /// Loads a built-in task or a directory: CIFAR-10/100 binary batches, an image folder
-    /// (train/ and test/ with a folder per class) or MNIST-layout IDX files.
-    public static func load(_ nameOrPath: String, imageSize: Int) throws -> DataSplits {
-        let splits = try read(nameOrPath, imageSize: imageSize)
+    /// Loads a built-in task or a directory: CIFAR-10/100 binary batches, an image folder (class
+    /// folders, VTAB-1k lists or FGVC JSON; PNG or JPEG, each image preprocessed as given, by
+    /// default squashed to `imageSize`) or MNIST-layout IDX files.
+    public static func load(_ nameOrPath: String, imageSize: Int, preprocessing: ImagePreprocessing? = nil) throws -> DataSplits {
+        let splits = try read(nameOrPath, imageSize: imageSize,
+                              preprocessing: preprocessing ?? ImagePreprocessing(size: imageSize, mode: .squash))
         try splits.check(source: nameOrPath)
         return splits
     }
 
-    private static func read(_ nameOrPath: String, imageSize: Int) throws -> DataSplits {
+    private static func read(_ nameOrPath: String, imageSize: Int, preprocessing: ImagePreprocessing) throws -> DataSplits {
         switch nameOrPath {
         case "fashion-mnist": return try BuiltinData.fashionMNIST()
         case let n where StructuredTasks.Kind(rawValue: n) != nil:
@@ -36,7 +38,9 @@ public enum TaskCatalog {
             }
             let name = (nameOrPath as NSString).lastPathComponent
             if CIFARReader.isCIFAR(nameOrPath) { return try CIFARReader.load(directory: nameOrPath, name: name) }
-            if ImageFolderReader.isImageFolder(nameOrPath) { return try ImageFolderReader.load(directory: nameOrPath, name: name) }
+            if ImageFolderReader.layout(nameOrPath) != nil {
+                return try ImageFolderReader.load(directory: nameOrPath, name: name, preprocessing: preprocessing)
+            }
             return try IDXReader.load(directory: nameOrPath, name: name)
         }
     }

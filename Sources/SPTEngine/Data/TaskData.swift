@@ -15,13 +15,21 @@ public struct TaskData: Sendable {
     public let classes: Int
 
     public init(source: DataSplits, protocol p: EvalProtocol, seed: UInt64 = 0, trainSize: Int = 1000, valSize: Int = 200) {
+        name = source.train.name
+        classes = source.train.classes
+        if let given = source.given {
+            // A published division (VTAB-1k lists, FGVC JSON) is used as given.
+            switch p {
+            case .tune: (train, eval, evalSplit) = (source.train.subset(given.train), source.train.subset(given.val), "val")
+            case .final: (train, eval, evalSplit) = (source.train, source.test, "test")
+            }
+            return
+        }
         var order = Array(0..<source.train.count)
         var rng = RNG(seed: seed ^ 0x7AB1)
         for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, rng.int(i + 1)) }
         let picked = Array(order.prefix(min(trainSize, order.count)))
         let nVal = min(valSize, picked.count / 5)
-        name = source.train.name
-        classes = source.train.classes
         switch p {
         case .tune:
             train = source.train.subset(Array(picked.dropLast(nVal)))

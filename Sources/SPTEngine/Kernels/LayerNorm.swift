@@ -1,12 +1,12 @@
 import Foundation
 
-// LayerNorm over the last dimension C of N rows, eps 1e-6 (timm ViT).
+// LayerNorm over the last dimension C of N rows, eps 1e-6 (timm ViT) unless given (CLIP: 1e-5).
 // out, inp: [N, C]; weight, bias: [C]; mean, rstd: [N] (saved for backward).
 
 public let layerNormEps: Float = 1e-6
 
 public func layerNormForward(_ out: FPtr, _ mean: FPtr, _ rstd: FPtr,
-                             _ inp: FPtr, _ weight: FPtr, _ bias: FPtr, N: Int, C: Int) {
+                             _ inp: FPtr, _ weight: FPtr, _ bias: FPtr, N: Int, C: Int, eps: Float = layerNormEps) {
     Parallel.chunks(N, minChunk: 32) { _, rows in
         for r in rows {
             let x = inp + r * C, y = out + r * C
@@ -21,7 +21,7 @@ public func layerNormForward(_ out: FPtr, _ mean: FPtr, _ rstd: FPtr,
                 v8 += d * d
             }
             let v = v8.sum() / Float(C)
-            let s = 1 / (v + layerNormEps).squareRoot()
+            let s = 1 / (v + eps).squareRoot()
             for i in 0..<C { y[i] = (x[i] - m) * s * weight[i] + bias[i] }
             mean[r] = m
             rstd[r] = s

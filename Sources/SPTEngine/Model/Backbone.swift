@@ -1,21 +1,30 @@
 import Foundation
 
-/// A pretrained backbone with what is needed to use it: architecture, input normalization,
-/// the pooling its pretraining suits, provenance, and a content hash for run logs.
+/// A pretrained backbone with what is needed to use it: architecture, input preprocessing and
+/// normalization, the pooling its pretraining suits, provenance, and a content hash for run logs.
 public struct Backbone: @unchecked Sendable {
     public let name: String
     public let path: String?
     public let config: ViTConfig
     public let params: ParameterSet
-    public let norm: Normalization
+    public var norm: Normalization
     public let pooling: Pooling
     public let metadata: [String: String]
     public let hash: String
+    /// How image files become this backbone's input (image folders only).
+    public var preprocessing: ImagePreprocessing
+    /// The checkpoint's own classifier (timm checkpoints with a head), [K, D] and [K].
+    public var head: (weight: [Float], bias: [Float])?
+    /// What loading read, folded, ignored and assumed (timm checkpoints; `spt info`).
+    public var loadReport: [String] = []
+    /// Family and origin, for `spt info`.
+    public var family = "spt"
 
     public init(name: String, path: String?, config: ViTConfig, params: ParameterSet, norm: Normalization,
-                pooling: Pooling, metadata: [String: String], hash: String) {
+                pooling: Pooling, metadata: [String: String], hash: String, preprocessing: ImagePreprocessing? = nil) {
         self.name = name; self.path = path; self.config = config; self.params = params; self.norm = norm
         self.pooling = pooling; self.metadata = metadata; self.hash = hash
+        self.preprocessing = preprocessing ?? ImagePreprocessing(size: config.imageSize, mode: .squash)
     }
 
     /// Names `--backbone` accepts besides a file path.
@@ -32,23 +41,28 @@ public struct Backbone: @unchecked Sendable {
     }
 
     /// Loads a built-in by name (`random-tiny` is a seeded random initialization, the baseline that
-    /// shows what pretraining bought) or a safetensors file with timm names.
-    public static func load(_ nameOrPath: String) throws -> Backbone {
+    /// shows what pretraining bought), a file this project wrote, or a timm checkpoint (a
+    /// `.safetensors` file, with a `config.json` beside it when there is one, or a hub folder).
+    /// `imageSize` runs a timm backbone at another resolution (position embeddings resampled).
+    public static func load(_ nameOrPath: String, imageSize: Int? = nil) throws -> Backbone {
         if nameOrPath == "random-tiny" {
             let c = ViTConfig.tiny
             return Backbone(name: "random-tiny", path: nil, config: c, params: c.initBackbone(seed: 0),
                             norm: .fashionMNIST, pooling: .mean, metadata: ["method": "random-init", "seed": "0"],
                             hash: "random-tiny-seed0")
         }
-        let path: String
+        let path: String, configPath: String?
         if FileManager.default.fileExists(atPath: nameOrPath) {
-            path = nameOrPath
+            (path, configPath) = TimmCheckpoint.locate(nameOrPath)
         } else if let p = shippedPath(nameOrPath) {
-            path = p
+            (path, configPath) = (p, nil)
         } else {
             throw EngineError.invalidArgument("backbone \(nameOrPath): no such file, and not a built-in (\(builtinNames.joined(separator: ", ")))")
         }
         let f = try SafeTensors(path: path)
+        if f.metadata["config"] == nil && f.metadata["options"] == nil {
+            return try loadTimm(f, configPath: configPath, name: displayName(nameOrPath), imageSize: imageSize)
+        }
         let config: ViTConfig
         // A pretraining state file (spt pretrain's resumable checkpoint) is a backbone too.
         let pretrain = f.metadata["options"].flatMap { try? JSONDecoder().decode(PretrainOptions.self, from: Data($0.utf8)) }
@@ -60,9 +74,12 @@ public struct Backbone: @unchecked Sendable {
             }
             config = c
         } else {
-            config = try inferConfig(f)
+            preconditionFailure("files without metadata load as timm checkpoints")
         }
         do { try config.validate() } catch { throw EngineError.checkpoint(file: path, message: "\(error)") }
+        if let imageSize, imageSize != config.imageSize {
+            throw EngineError.invalidArgument("--image-size \(imageSize): this project's own backbones run at the size they were trained at (\(config.imageSize))")
+        }
         try f.check(config.backboneLayout)
         let params = ParameterSet(config.backboneLayout)
         try f.load(into: params)
@@ -83,26 +100,29 @@ public struct Backbone: @unchecked Sendable {
                         metadata: f.metadata, hash: try fileHash(path))
     }
 
-    /// Architecture of a timm ViT file without our metadata, from its tensor shapes.
-    static func inferConfig(_ f: SafeTensors) throws -> ViTConfig {
-        func shape(_ n: String) throws -> [Int] {
-            guard let e = f.entries[n] else { throw EngineError.checkpoint(file: f.path, message: "missing tensor \(n) (needed to infer the architecture)") }
-            return e.shape
+    /// A timm checkpoint: architecture from config.json and tensors, preprocessing from
+    /// `pretrained_cfg`, head kept for `spt embed`'s logits.
+    static func loadTimm(_ f: SafeTensors, configPath: String?, name: String, imageSize: Int?) throws -> Backbone {
+        var ckpt = try TimmCheckpoint(file: f, configPath: configPath)
+        var (config, pooling, native) = try ckpt.config()
+        config.imageSize = imageSize ?? ckpt.defaultImageSize(native: native)
+        do { try config.validate() } catch { throw EngineError.checkpoint(file: f.path, message: "\(error)") }
+        let params = try ckpt.load(config, nativeSize: native)
+        if config.imageSize != native {
+            ckpt.report.folded.append("pos_embed: \(native / config.patchSize)² grid resampled to \(config.gridSize)² (bicubic, antialiased)")
         }
-        func fail(_ m: String) -> EngineError { .checkpoint(file: f.path, message: m + " (while inferring the architecture)") }
-        let pe = try shape("patch_embed.proj.weight"), pos = try shape("pos_embed"), fc1 = try shape("blocks.0.mlp.fc1.weight")
-        guard pe.count == 4, pe[2] == pe[3], pe[2] > 0 else { throw fail("patch_embed.proj.weight has shape \(pe), expected [dim, channels, patch, patch]") }
-        guard pos.count == 3, pos[0] == 1, pos[2] == pe[0] else { throw fail("pos_embed has shape \(pos), expected [1, tokens, \(pe[0])]") }
-        guard fc1.count == 2, fc1[1] == pe[0] else { throw fail("blocks.0.mlp.fc1.weight has shape \(fc1), expected [mlp, \(pe[0])]") }
-        let depth = f.entries.keys.filter { $0.hasPrefix("blocks.") && $0.hasSuffix(".norm1.weight") }.count
-        let grid = Int(Double(max(0, pos[1] - 1)).squareRoot())
-        guard grid > 0, grid * grid == pos[1] - 1 else {
-            throw fail("pos_embed has \(pos[1]) tokens, not a class token plus a square grid of patches")
+        let (pre, norm) = try ckpt.preprocessing(size: config.imageSize)
+        if let problem = norm.problem(channels: config.channels) {
+            throw EngineError.checkpoint(file: configPath ?? f.path, message: "normalization: \(problem)")
         }
-        let dim = pe[0]
-        // timm's ViT heads are not in the weights; the common 64-dim head is assumed.
-        return ViTConfig(imageSize: grid * pe[2], patchSize: pe[2], channels: pe[1], dim: dim, depth: depth,
-                         heads: max(1, dim / 64), mlpDim: fc1[0])
+        var b = Backbone(name: name, path: f.path, config: config, params: params, norm: norm, pooling: pooling,
+                         metadata: f.metadata, hash: try fileHash(f.path), preprocessing: pre)
+        b.head = try ckpt.head(dim: config.dim)
+        b.family = "timm" + (ckpt.report.architecture.map { " \($0)" } ?? "") + (configPath == nil ? " (no config.json)" : "")
+        let r = ckpt.report
+        b.loadReport = r.assumed.map { "assumed  \($0)" } + r.folded.map { "folded   \($0)" }
+            + r.ignored.map { "ignored  \($0.name): \($0.why)" } + ["used     \(r.used.count) tensors"]
+        return b
     }
 
     /// FNV-1a 64 of the file's bytes, hex.

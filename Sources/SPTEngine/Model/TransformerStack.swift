@@ -61,6 +61,8 @@ public final class BlockActivations {
 public final class TransformerStack {
     public let depth, dim, heads, mlp, B, T: Int
     public let saves: SavedActivations
+    /// LayerNorm epsilon (timm's ViT 1e-6, CLIP 1e-5).
+    public let eps: Float
     /// Per block; under `.none` every entry is the same object.
     public let acts: [BlockActivations]
     /// Output of the last block, [B, T, D].
@@ -70,8 +72,8 @@ public final class TransformerStack {
     /// Floats this stack allocated (each shared buffer counted once).
     public let allocatedFloats: Int
 
-    public init(depth: Int, dim: Int, heads: Int, mlp: Int, B: Int, T: Int, saves: SavedActivations = .all) {
-        self.depth = depth; self.dim = dim; self.heads = heads; self.mlp = mlp; self.B = B; self.T = T; self.saves = saves
+    public init(depth: Int, dim: Int, heads: Int, mlp: Int, B: Int, T: Int, saves: SavedActivations = .all, eps: Float = layerNormEps) {
+        self.eps = eps; self.depth = depth; self.dim = dim; self.heads = heads; self.mlp = mlp; self.B = B; self.T = T; self.saves = saves
         let rows = B * T
         func block(_ shared: BlockActivations? = nil) -> BlockActivations {
             BlockActivations(rows: rows, B: B, T: T, D: dim, H: heads, mlp: mlp, shared: shared)
@@ -125,12 +127,12 @@ public final class TransformerStack {
             if i > 0 { beforeBlock(i, a.xin.ptr) }
             // Under `.none` the next block's input is this block's own: written last, in place.
             let out = i + 1 < depth ? acts[i + 1].xin.ptr : output.ptr
-            layerNormForward(a.ln1.ptr, a.ln1Mean.ptr, a.ln1Rstd.ptr, a.xin.ptr, w.ln1w, w.ln1b, N: M, C: D)
+            layerNormForward(a.ln1.ptr, a.ln1Mean.ptr, a.ln1Rstd.ptr, a.xin.ptr, w.ln1w, w.ln1b, N: M, C: D, eps: eps)
             matmulForward(a.qkv.ptr, a.ln1.ptr, w.qkvw, w.qkvb, M: M, K: D, N: 3 * D)
             observe?(i, a)
             attentionForward(a.atty.ptr, a.att.ptr, a.qkv.ptr, B: Bn, T: T, D: D, H: heads)
             matmulForward(a.xmid.ptr, a.atty.ptr, w.projw, w.projb, M: M, K: D, N: D, residual: a.xin.ptr)
-            layerNormForward(a.ln2.ptr, a.ln2Mean.ptr, a.ln2Rstd.ptr, a.xmid.ptr, w.ln2w, w.ln2b, N: M, C: D)
+            layerNormForward(a.ln2.ptr, a.ln2Mean.ptr, a.ln2Rstd.ptr, a.xmid.ptr, w.ln2w, w.ln2b, N: M, C: D, eps: eps)
             matmulForward(a.fch.ptr, a.ln2.ptr, w.fc1w, w.fc1b, M: M, K: D, N: mlp)
             geluForward(a.fcg.ptr, a.fch.ptr, N: M * mlp)
             matmulForward(out, a.fcg.ptr, w.fc2w, w.fc2b, M: M, K: mlp, N: D, residual: a.xmid.ptr)

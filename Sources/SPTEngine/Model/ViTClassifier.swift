@@ -1,7 +1,8 @@
 import Foundation
 
-/// What the classifier's head reads: the CLS token (supervised backbones) or the mean of all
-/// non-CLS tokens (MAE-style backbones); either way followed by the final LayerNorm.
+/// What the classifier's head reads: the class token (timm `token`) or the mean of every token
+/// after the class and register tokens, prompts included (timm `avg`). The final LayerNorm
+/// comes before or after pooling as the backbone's `headNorm` says.
 public enum Pooling: String, Codable, Sendable, CaseIterable { case cls, mean }
 
 /// What training updates: prompts + head (VPT/SPT), the head alone, or everything.
@@ -85,8 +86,8 @@ public final class ViTClassifier {
     public func forward(images: FPtr, B: Int, labels: [Int32]? = nil, training: Bool = false,
                         withPrompts: Bool = true, inference: Bool = false,
                         observe: ((Int, BlockActivations) -> Void)? = nil, rng: inout RNG) -> Float? {
-        let c = config, D = c.dim, m = c.numPatches
-        let Np = withPrompts ? prompts.count : 0, T = 1 + Np + m
+        let c = config, D = c.dim, m = c.numPatches, P = c.prefixTokens
+        let Np = withPrompts ? prompts.count : 0, T = c.tokens(prompts: Np)
         let masks = training && prompts.dropout > 0 ? prompts.layers(depth: c.depth) * B * prompts.count * D : 0
         let ws = inference ? workspaces.inference(config: c, classes: numClasses, B: B, T: T)
             : workspaces.training(config: c, classes: numClasses, B: B, T: T, masks: masks, saves: Self.saves(mode))
@@ -94,14 +95,11 @@ public final class ViTClassifier {
         patchify(ws.patches.ptr, images, B: B, C: c.channels, Hh: c.imageSize, W: c.imageSize, p: c.patchSize)
         matmulForward(ws.emb.ptr, ws.patches.ptr, backbone.ptr("patch_embed.proj.weight"),
                       backbone.ptr("patch_embed.proj.bias"), M: B * m, K: c.patchDim, N: D)
-        let x0 = ws.stack.acts[0].xin.ptr, cls = backbone.ptr("cls_token"), pos = backbone.ptr("pos_embed")
-        for b in 0..<B {
-            let seq = x0 + b * T * D
-            for d in 0..<D { seq[d] = cls[d] + pos[d] }
-            for j in 0..<m {
-                let dst = seq + (1 + Np + j) * D, e = ws.emb.ptr + (b * m + j) * D, p = pos + (1 + j) * D
-                for d in 0..<D { dst[d] = e[d] + p[d] }
-            }
+        let x0 = ws.stack.acts[0].xin.ptr
+        embed(into: c.normPre ? ws.preNorm!.ptr : x0, ws: ws, B: B, T: T, Np: Np)
+        if let pre = ws.preNorm {
+            layerNormForward(x0, ws.preMean!.ptr, ws.preRstd!.ptr, pre.ptr, backbone.ptr("norm_pre.weight"),
+                             backbone.ptr("norm_pre.bias"), N: B * T, C: D, eps: c.layerNormEps)
         }
         if Np > 0 {
             let useDropout = training && prompts.dropout > 0
@@ -113,9 +111,17 @@ public final class ViTClassifier {
         } else {
             ws.stack.forward(blocks, n: B, observe: observe)
         }
-        pool(ws, B: B, T: T)
-        layerNormForward(ws.lnf.ptr, ws.lnfMean.ptr, ws.lnfRstd.ptr, ws.feat.ptr,
-                         backbone.ptr("norm.weight"), backbone.ptr("norm.bias"), N: B, C: D)
+        if normsTokens {
+            // timm's avg pooling without fc_norm: the mean of LayerNorm-ed tokens.
+            let xL = ws.stack.output.ptr, n = ws.tokenNorm!
+            layerNormForward(n.ptr, ws.tokenMean!.ptr, ws.tokenRstd!.ptr, xL, backbone.ptr("norm.weight"),
+                             backbone.ptr("norm.bias"), N: B * T, C: D, eps: c.layerNormEps)
+            meanPool(ws.lnf.ptr, n.ptr, B: B, T: T, from: P)
+        } else {
+            pool(ws, B: B, T: T)
+            layerNormForward(ws.lnf.ptr, ws.lnfMean.ptr, ws.lnfRstd.ptr, ws.feat.ptr,
+                             backbone.ptr("norm.weight"), backbone.ptr("norm.bias"), N: B, C: D, eps: c.layerNormEps)
+        }
         matmulForward(ws.logits.ptr, ws.lnf.ptr, task.ptr("head.weight"), task.ptr("head.bias"), M: B, K: D, N: numClasses)
         guard let labels else { return nil }
         return crossEntropyForward(ws.probs.ptr, ws.logits.ptr, labels, B: B, K: numClasses)
@@ -123,6 +129,8 @@ public final class ViTClassifier {
 
     /// Head inputs of the last forward (pooled tokens after the final LayerNorm), [B, D].
     public var features: Buffer { last!.ws.lnf }
+    /// Every token after the last block (before the final LayerNorm) of the last forward, [B, T, D].
+    public var tokens: Buffer { last!.ws.stack.output }
     /// Logits of the last forward, [B, K].
     public var logits: Buffer { last!.ws.logits }
     /// Patch embeddings before the position embedding, [B, m, D], of the last forward.
@@ -134,7 +142,7 @@ public final class ViTClassifier {
     /// full mode). `inputGrad` ([B, C, H, W]), when given, receives the image gradient.
     public func backward(labels: [Int32], inputGrad: FPtr? = nil) {
         guard let (ws, withPrompts, training) = last, let g = ws.grads else { preconditionFailure("backward needs a training forward") }
-        let c = config, D = c.dim, m = c.numPatches, B = ws.B, T = ws.T
+        let c = config, D = c.dim, m = c.numPatches, B = ws.B, T = ws.T, P = c.prefixTokens
         let Np = withPrompts ? prompts.count : 0
         g.dlogits.zero()
         crossEntropyBackward(dlogits: g.dlogits.ptr, ws.probs.ptr, labels, B: B, K: numClasses)
@@ -143,19 +151,21 @@ public final class ViTClassifier {
                        g.dlogits.ptr, ws.lnf.ptr, task.ptr("head.weight"), M: B, K: D, N: numClasses)
         if mode == .linear && inputGrad == nil { return }
         let bg = backboneGrads
-        g.dfeat.zero()
-        layerNormBackward(dinp: g.dfeat.ptr, dweight: bg?.ptr("norm.weight"), dbias: bg?.ptr("norm.bias"),
-                          g.dlnf.ptr, ws.feat.ptr, backbone.ptr("norm.weight"), ws.lnfMean.ptr, ws.lnfRstd.ptr, N: B, C: D)
         let dxL = g.dout.ptr
         g.dout.zero()
-        for b in 0..<B {
-            let g = g.dfeat.ptr + b * D
+        if normsTokens {
+            let dn = g.dtokens!.ptr
+            g.dtokens!.zero()
+            spreadMean(dn, g.dlnf.ptr, B: B, T: T, from: P)
+            layerNormBackward(dinp: dxL, dweight: bg?.ptr("norm.weight"), dbias: bg?.ptr("norm.bias"), dn, ws.stack.output.ptr,
+                              backbone.ptr("norm.weight"), ws.tokenMean!.ptr, ws.tokenRstd!.ptr, N: B * T, C: D)
+        } else {
+            g.dfeat.zero()
+            layerNormBackward(dinp: g.dfeat.ptr, dweight: bg?.ptr("norm.weight"), dbias: bg?.ptr("norm.bias"),
+                              g.dlnf.ptr, ws.feat.ptr, backbone.ptr("norm.weight"), ws.lnfMean.ptr, ws.lnfRstd.ptr, N: B, C: D)
             switch pooling {
-            case .cls:
-                (dxL + b * T * D).update(from: g, count: D)
-            case .mean:
-                let s = 1 / Float(T - 1)
-                for t in 1..<T { let dst = dxL + (b * T + t) * D; for d in 0..<D { dst[d] = g[d] * s } }
+            case .cls: for b in 0..<B { (dxL + b * T * D).update(from: g.dfeat.ptr + b * D, count: D) }
+            case .mean: spreadMean(dxL, g.dfeat.ptr, B: B, T: T, from: P)
             }
         }
         let dropout = training && prompts.dropout > 0
@@ -163,24 +173,23 @@ public final class ViTClassifier {
             guard Np > 0, prompts.deep || i == 0 else { return }
             accumulatePromptGrad(layer: prompts.deep ? i : 0, from: dxin, ws: ws, B: B, T: T, dropout: dropout)
             if prompts.deep && i > 0 {
-                for b in 0..<B { (dxin + (b * T + 1) * D).update(repeating: 0, count: Np * D) }
+                for b in 0..<B { (dxin + (b * T + P) * D).update(repeating: 0, count: Np * D) }
             }
         }.ptr
         guard bg != nil || inputGrad != nil else { return }
+        var dseq = dx0
+        if let pre = ws.preNorm, let dpre = g.dpreNorm {
+            // Prompt rows were replaced after norm_pre: no gradient flows from them into it.
+            if Np > 0 { for b in 0..<B { (dx0 + (b * T + P) * D).update(repeating: 0, count: Np * D) } }
+            dpre.zero()
+            layerNormBackward(dinp: dpre.ptr, dweight: bg?.ptr("norm_pre.weight"), dbias: bg?.ptr("norm_pre.bias"), dx0, pre.ptr,
+                              backbone.ptr("norm_pre.weight"), ws.preMean!.ptr, ws.preRstd!.ptr, N: B * T, C: D)
+            dseq = dpre.ptr
+        }
         for b in 0..<B {
-            (g.demb.ptr + b * m * D).update(from: dx0 + (b * T + 1 + Np) * D, count: m * D)
+            (g.demb.ptr + b * m * D).update(from: dseq + (b * T + P + Np) * D, count: m * D)
         }
-        if let bg {
-            let dcls = bg.ptr("cls_token"), dpos = bg.ptr("pos_embed")
-            for b in 0..<B {
-                let seq = dx0 + b * T * D
-                for d in 0..<D { dcls[d] += seq[d]; dpos[d] += seq[d] }
-                for j in 0..<m {
-                    let g = seq + (1 + Np + j) * D, p = dpos + (1 + j) * D
-                    for d in 0..<D { p[d] += g[d] }
-                }
-            }
-        }
+        if let bg { embedBackward(bg, dseq, B: B, T: T, Np: Np) }
         if inputGrad != nil { g.dpatches.zero() }
         matmulBackward(dinp: inputGrad != nil ? g.dpatches.ptr : nil,
                        dweight: bg?.ptr("patch_embed.proj.weight"), dbias: bg?.ptr("patch_embed.proj.bias"),
@@ -197,19 +206,73 @@ public final class ViTClassifier {
 
     // MARK: helpers
 
+    /// Whether the final LayerNorm runs on every token before a mean (timm `avg` with `norm`).
+    private var normsTokens: Bool { pooling == .mean && config.headNorm == .tokens }
+
+    /// Patch embeddings plus position embeddings, after the class and register tokens (with their
+    /// own position rows unless `no_embed_class`), into [B, T, D]; prompt rows are left zero.
+    private func embed(into x: FPtr, ws: Workspace, B: Int, T: Int, Np: Int) {
+        let c = config, D = c.dim, m = c.numPatches, P = c.prefixTokens
+        let pos = backbone.ptr("pos_embed"), patchPos = pos + (c.posEmbedPrefix ? P : 0) * D
+        let prefix = FPtr.allocate(capacity: max(1, P * D))
+        defer { prefix.deallocate() }
+        if c.classToken { prefix.update(from: backbone.ptr("cls_token"), count: D) }
+        if c.registers > 0 { (prefix + (c.classToken ? D : 0)).update(from: backbone.ptr("reg_token"), count: c.registers * D) }
+        if c.posEmbedPrefix { for i in 0..<(P * D) { prefix[i] += pos[i] } }
+        for b in 0..<B {
+            let seq = x + b * T * D
+            seq.update(from: prefix, count: P * D)
+            (seq + P * D).update(repeating: 0, count: Np * D)
+            for j in 0..<m {
+                let dst = seq + (P + Np + j) * D, e = ws.emb.ptr + (b * m + j) * D, p = patchPos + j * D
+                for d in 0..<D { dst[d] = e[d] + p[d] }
+            }
+        }
+    }
+
+    /// Accumulates the embedding's gradient (class, register and position tokens) from `dseq`.
+    private func embedBackward(_ bg: ParameterSet, _ dseq: FPtr, B: Int, T: Int, Np: Int) {
+        let c = config, D = c.dim, m = c.numPatches, P = c.prefixTokens
+        let dpos = bg.ptr("pos_embed"), dpatchPos = dpos + (c.posEmbedPrefix ? P : 0) * D
+        for b in 0..<B {
+            let seq = dseq + b * T * D
+            if c.classToken { let d = bg.ptr("cls_token"); for i in 0..<D { d[i] += seq[i] } }
+            if c.registers > 0 {
+                let d = bg.ptr("reg_token"), src = seq + (c.classToken ? D : 0)
+                for i in 0..<(c.registers * D) { d[i] += src[i] }
+            }
+            if c.posEmbedPrefix { for i in 0..<(P * D) { dpos[i] += seq[i] } }
+            for j in 0..<m {
+                let g = seq + (P + Np + j) * D, p = dpatchPos + j * D
+                for d in 0..<D { p[d] += g[d] }
+            }
+        }
+    }
+
     private func pool(_ ws: Workspace, B: Int, T: Int) {
         let D = config.dim, xL = ws.stack.output.ptr
+        switch pooling {
+        case .cls: for b in 0..<B { (ws.feat.ptr + b * D).update(from: xL + b * T * D, count: D) }
+        case .mean: meanPool(ws.feat.ptr, xL, B: B, T: T, from: config.prefixTokens)
+        }
+    }
+
+    /// out[b] = mean of x[b, from..<T].
+    private func meanPool(_ out: FPtr, _ x: FPtr, B: Int, T: Int, from: Int) {
+        let D = config.dim, s = 1 / Float(T - from)
         for b in 0..<B {
-            let f = ws.feat.ptr + b * D
-            switch pooling {
-            case .cls:
-                f.update(from: xL + b * T * D, count: D)
-            case .mean:
-                f.update(repeating: 0, count: D)
-                for t in 1..<T { let x = xL + (b * T + t) * D; for d in 0..<D { f[d] += x[d] } }
-                let s = 1 / Float(T - 1)
-                for d in 0..<D { f[d] *= s }
-            }
+            let f = out + b * D
+            f.update(repeating: 0, count: D)
+            for t in from..<T { let r = x + (b * T + t) * D; for d in 0..<D { f[d] += r[d] } }
+            for d in 0..<D { f[d] *= s }
+        }
+    }
+
+    /// The gradient of `meanPool`: g[b] / (T − from) into rows from..<T of `dx` (others untouched).
+    private func spreadMean(_ dx: FPtr, _ g: FPtr, B: Int, T: Int, from: Int) {
+        let D = config.dim, s = 1 / Float(T - from)
+        for b in 0..<B {
+            for t in from..<T { let dst = dx + (b * T + t) * D, src = g + b * D; for d in 0..<D { dst[d] = src[d] * s } }
         }
     }
 
@@ -221,7 +284,7 @@ public final class ViTClassifier {
     private func insertPrompts(layer: Int, into x: FPtr, ws: Workspace, B: Int, T: Int, dropout: Bool) {
         let D = config.dim, Np = prompts.count, P = task.ptr("prompt_embeddings") + layer * Np * D
         for b in 0..<B {
-            let dst = x + (b * T + 1) * D
+            let dst = x + (b * T + config.prefixTokens) * D
             if dropout {
                 let mk = ws.grads!.masks.ptr + (layer * B + b) * Np * D
                 for i in 0..<(Np * D) { dst[i] = P[i] * mk[i] }
@@ -235,7 +298,7 @@ public final class ViTClassifier {
         let D = config.dim, Np = prompts.count
         let dP = taskGrads.ptr("prompt_embeddings") + layer * Np * D
         for b in 0..<B {
-            let src = dx + (b * T + 1) * D
+            let src = dx + (b * T + config.prefixTokens) * D
             if dropout {
                 let mk = ws.grads!.masks.ptr + (layer * B + b) * Np * D
                 for i in 0..<(Np * D) { dP[i] += src[i] * mk[i] }
@@ -296,37 +359,50 @@ final class Workspace {
     let B, T: Int
     let stack: TransformerStack
     let patches, emb, feat, lnf, lnfMean, lnfRstd, logits, probs: Buffer
+    /// Embedded tokens before `norm_pre`, with its statistics (backbones that have one).
+    let preNorm, preMean, preRstd: Buffer?
+    /// Every token after the final LayerNorm, with its statistics (`HeadNorm.tokens` backbones).
+    let tokenNorm, tokenMean, tokenRstd: Buffer?
     /// Gradient buffers, absent in inference workspaces.
     let grads: Gradients?
     let floats: Int
 
     final class Gradients {
         let dpatches, demb, dlogits, dlnf, dfeat, dout, masks: Buffer
+        let dpreNorm, dtokens: Buffer?
         init(c: ViTConfig, K: Int, B: Int, T: Int, masks: Int) {
             let D = c.dim, m = c.numPatches
             dpatches = Buffer([B * m, c.patchDim]); demb = Buffer([B * m, D]); dlogits = Buffer([B, K])
             dlnf = Buffer([B, D]); dfeat = Buffer([B, D]); dout = Buffer([B * T, D]); self.masks = Buffer([max(1, masks)])
+            dpreNorm = c.normPre ? Buffer([B * T, D]) : nil
+            dtokens = c.headNorm == .tokens ? Buffer([B * T, D]) : nil
         }
-        var floats: Int { [dpatches, demb, dlogits, dlnf, dfeat, dout, masks].map(\.count).reduce(0, +) }
+        var floats: Int { ([dpatches, demb, dlogits, dlnf, dfeat, dout, masks] + [dpreNorm, dtokens].compactMap { $0 }).map(\.count).reduce(0, +) }
     }
 
     init(config c: ViTConfig, numClasses K: Int, B: Int, T: Int, saves: SavedActivations, gradients: Bool, masks: Int) {
         self.B = B; self.T = T
         let D = c.dim, m = c.numPatches
-        stack = TransformerStack(depth: c.depth, dim: D, heads: c.heads, mlp: c.mlpDim, B: B, T: T, saves: saves)
+        stack = TransformerStack(depth: c.depth, dim: D, heads: c.heads, mlp: c.mlpDim, B: B, T: T, saves: saves, eps: c.layerNormEps)
         patches = Buffer([B * m, c.patchDim]); emb = Buffer([B * m, D])
         feat = Buffer([B, D]); lnf = Buffer([B, D]); lnfMean = Buffer([B]); lnfRstd = Buffer([B])
         logits = Buffer([B, K]); probs = Buffer([B, K])
+        preNorm = c.normPre ? Buffer([B * T, D]) : nil; preMean = c.normPre ? Buffer([B * T]) : nil; preRstd = c.normPre ? Buffer([B * T]) : nil
+        let tokens = c.headNorm == .tokens
+        tokenNorm = tokens ? Buffer([B * T, D]) : nil; tokenMean = tokens ? Buffer([B * T]) : nil; tokenRstd = tokens ? Buffer([B * T]) : nil
         grads = gradients ? Gradients(c: c, K: K, B: B, T: T, masks: masks) : nil
-        floats = stack.allocatedFloats + [patches, emb, feat, lnf, lnfMean, lnfRstd, logits, probs].map(\.count).reduce(0, +) + (grads?.floats ?? 0)
+        let optional = [preNorm, preMean, preRstd, tokenNorm, tokenMean, tokenRstd].compactMap { $0 }
+        floats = stack.allocatedFloats + ([patches, emb, feat, lnf, lnfMean, lnfRstd, logits, probs] + optional).map(\.count).reduce(0, +)
+            + (grads?.floats ?? 0)
     }
 
     /// Floats a workspace of this shape allocates (memory planning), classes aside.
     static func floats(config c: ViTConfig, B: Int, T: Int, saves: SavedActivations, gradients: Bool) -> Int {
         let D = c.dim, m = c.numPatches
         let stack = TransformerStack.floats(depth: c.depth, dim: D, heads: c.heads, mlp: c.mlpDim, B: B, T: T, saves: saves)
-        let io = B * m * (c.patchDim + D) + 4 * B * D
-        let grads = gradients ? B * m * (c.patchDim + D) + 2 * B * D + B * T * D : 0
+        let extraRows = (c.normPre ? 1 : 0) + (c.headNorm == .tokens ? 1 : 0)
+        let io = B * m * (c.patchDim + D) + 4 * B * D + extraRows * B * T * (D + 2)
+        let grads = gradients ? B * m * (c.patchDim + D) + 2 * B * D + B * T * D + extraRows * B * T * D : 0
         return stack + io + grads
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 
 /// Candidate tokens per layer from a prompt-free pass of the frozen backbone: layer 0 holds the
 /// patch embeddings before the position embedding; layer i ≥ 1 the output of block i−1 without
-/// CLS. Each layer is [images · m, D], image-major.
+/// the class and register tokens. Each layer is [images · m, D], image-major.
 ///
 /// Small sets stay in memory. When all layers together would exceed `memoryBudget` (a deep run
 /// on a ViT-B: 12 layers × 1000 images × 196 × 768 floats = 7.2 GB), each layer goes to a
@@ -73,7 +73,7 @@ public final class Candidates: @unchecked Sendable {
         let model = ViTClassifier(config: backbone.config, backbone: backbone.params, numClasses: data.classes,
                                   prompts: PromptSpec(count: 0), pooling: backbone.pooling, mode: .linear)
         let batcher = Batcher(channels: backbone.config.channels, size: backbone.config.imageSize, norm: backbone.norm)
-        let c = model.config, m = c.numPatches, D = c.dim, T = 1 + m, N = data.count
+        let c = model.config, m = c.numPatches, D = c.dim, T = c.tokens(), N = data.count
         let batch = batch ?? Workspaces.inferenceBatch(c, T: T)
         let toDisk = bytes(images: N, tokensPerImage: m, dim: D, layers: layerCount) > memoryBudget
         var layers = toDisk ? [] : (0..<layerCount).map { _ in [Float](repeating: 0, count: N * m * D) }
@@ -102,7 +102,7 @@ public final class Candidates: @unchecked Sendable {
             // Block l's input is block l−1's output: taken as the inference pass reaches it.
             model.forward(images: input.ptr, B: n, withPrompts: false, inference: true, observe: { l, a in
                 guard l >= 1, l < layerCount else { return }
-                store(l, a.xin.ptr, first: first, n: n, stride: T * D, offset: D)
+                store(l, a.xin.ptr, first: first, n: n, stride: T * D, offset: c.prefixTokens * D)
             }, rng: &rng)
             store(0, model.patchEmbeddings.ptr, first: first, n: n, stride: m * D, offset: 0)
             if let failure { files.forEach { close($0) }; throw failure }

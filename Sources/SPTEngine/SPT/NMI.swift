@@ -51,10 +51,10 @@ public enum NMI {
         return values
     }
 
-    /// One block's NMI from its input tokens (and q, k, v). Block i's input holds the prompts at
-    /// positions 1…Np, patches after them.
+    /// One block's NMI from its input tokens (and q, k, v). Block i's input holds the prompts
+    /// after the class and register tokens, patches after them.
     static func block(_ a: BlockActivations, model: ViTClassifier, B: Int, mode: Mode, normalization: Normalization) -> Double {
-        let c = model.config, Np = model.prompts.count, m = c.numPatches, D = c.dim, T = 1 + Np + m
+        let c = model.config, Np = model.prompts.count, m = c.numPatches, D = c.dim, T = c.tokens(prompts: Np), P = c.prefixTokens
         var total = 0.0
         for b in 0..<B {
             var s = [Double](repeating: 0, count: Np * m)
@@ -62,9 +62,9 @@ public enum NMI {
             case .tokens:
                 let x = a.xin.ptr + b * T * D, scale = 1 / Double(D).squareRoot()
                 for k in 0..<Np {
-                    let p = x + (1 + k) * D
+                    let p = x + (P + k) * D
                     for j in 0..<m {
-                        let e = x + (1 + Np + j) * D
+                        let e = x + (P + Np + j) * D
                         var dot: Float = 0
                         for d in 0..<D { dot += p[d] * e[d] }
                         s[k * m + j] = Double(dot) * scale
@@ -76,7 +76,7 @@ public enum NMI {
                     for j in 0..<m {
                         var acc = 0.0
                         for h in 0..<H {
-                            let qk = q + (1 + k) * 3 * D + h * dh, kj = q + (1 + Np + j) * 3 * D + D + h * dh
+                            let qk = q + (P + k) * 3 * D + h * dh, kj = q + (P + Np + j) * 3 * D + D + h * dh
                             var dot: Float = 0
                             for d in 0..<dh { dot += qk[d] * kj[d] }
                             acc += Double(dot)

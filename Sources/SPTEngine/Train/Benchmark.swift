@@ -81,7 +81,7 @@ public enum Benchmark {
             let gf = flopsPerImage * Double(B) / t / 1e9
             out.append(Step(name: name, imagesPerSecond: Double(B) / t, gflops: gf, fractionOfPeak: gf / peak, peakRSSBytes: peakRSS()))
         }
-        let F = forwardFLOPs(c, tokens: 1 + Np + c.numPatches)
+        let F = forwardFLOPs(c, tokens: c.tokens(prompts: Np))
         var cases: [(String, PromptSpec, TuningMode)] = [("forward", PromptSpec(count: Np), .prompt),
                                                          ("vpt-shallow step", PromptSpec(count: Np), .prompt),
                                                          ("vpt-deep step", PromptSpec(count: Np, deep: true), .prompt),
@@ -105,7 +105,7 @@ public enum Benchmark {
                 m.backward(labels: labels)
                 opt.step(lr: 1e-4)
             }
-            let Tm = 1 + spec.count + c.numPatches
+            let Tm = c.tokens(prompts: spec.count)
             let Fm = forwardFLOPs(c, tokens: Tm), Am = attentionFLOPs(c, tokens: Tm)
             // prompt tuning: forward + input gradients (attention backward is twice its forward);
             // full fine-tuning adds the weight gradients: another forward's worth of matmuls;

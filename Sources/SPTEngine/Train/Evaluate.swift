@@ -3,7 +3,7 @@
 public func evaluate(_ model: ViTClassifier, on data: Dataset, batcher: Batcher, batch: Int? = nil,
                      withPrompts: Bool = true, progress: (Int, Int) -> Void = { _, _ in }) -> (loss: Double, accuracy: Double) {
     let c = model.config
-    let batch = batch ?? Workspaces.inferenceBatch(c, T: 1 + (withPrompts ? model.prompts.count : 0) + c.numPatches)
+    let batch = batch ?? Workspaces.inferenceBatch(c, T: c.tokens(prompts: withPrompts ? model.prompts.count : 0))
     let input = Buffer([batch, c.channels, c.imageSize, c.imageSize])
     var correct = 0, loss = 0.0, rng = RNG(seed: 0)
     var i = 0

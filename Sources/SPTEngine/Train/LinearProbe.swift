@@ -15,7 +15,7 @@ public enum LinearProbe {
 
     /// Features of every image of `data`, [N, D].
     public static func features(_ backbone: Backbone, _ data: Dataset, pooling: Pooling) -> [Float] {
-        let c = backbone.config, batch = Workspaces.inferenceBatch(c, T: 1 + c.numPatches)
+        let c = backbone.config, batch = Workspaces.inferenceBatch(c, T: c.tokens())
         let model = ViTClassifier(config: c, backbone: backbone.params, numClasses: max(2, data.classes),
                                   prompts: PromptSpec(count: 0), pooling: pooling, mode: .linear)
         let batcher = Batcher(channels: c.channels, size: c.imageSize, norm: backbone.norm)

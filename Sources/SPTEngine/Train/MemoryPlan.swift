@@ -16,7 +16,7 @@ public struct MemoryPlan: Sendable, CustomStringConvertible {
         let weights = c.backboneLayout.count
         let task = ViTClassifier.taskLayout(config: c, numClasses: classes, prompts: o.prompts).count
         let saves = ViTClassifier.saves(o.mode)
-        let Tp = 1 + Np + m, T0 = 1 + m
+        let Tp = c.tokens(prompts: Np), T0 = c.tokens()
         let training = Workspaces.floats(c, B: o.batch, T: Tp, saves: saves, gradients: true)
         // Gathering's pass (no prompts) ends before training starts; evaluation's runs beside it.
         let inference = max(Workspaces.floats(c, B: Workspaces.inferenceBatch(c, T: Tp), T: Tp, saves: .none, gradients: false),

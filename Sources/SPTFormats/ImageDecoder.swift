@@ -1,0 +1,92 @@
+import CJpeg
+import CPng
+import Foundation
+
+/// An 8-bit RGB image, row-major, three bytes per pixel.
+public struct RGBImage: Sendable {
+    public var pixels: [UInt8]
+    public var width: Int
+    public var height: Int
+    /// Whether the file stored one channel (its RGB is that channel repeated).
+    public var gray: Bool
+    public init(pixels: [UInt8], width: Int, height: Int, gray: Bool) {
+        self.pixels = pixels; self.width = width; self.height = height; self.gray = gray
+    }
+}
+
+/// PNG (libpng's simplified API: gray, gray+alpha, RGB, RGBA, palette; alpha composited on
+/// black) and JPEG (libjpeg-turbo: baseline, progressive, gray, CMYK), told apart by their
+/// signatures, not their names. Colour conversions follow Pillow's, which timm's transforms use.
+public enum ImageDecoder {
+    /// Decoded bytes one image may take (RGB): 89 megapixels, beyond any photograph in use.
+    public static let maxImageBytes = 1 << 28
+
+    public static func decode(_ path: String) throws -> RGBImage {
+        try decode(data: Checked.contents(path), path: path)
+    }
+
+    /// The same from a file's bytes; `path` names them in errors.
+    public static func decode(data: Data, path: String) throws -> RGBImage {
+        if data.starts(with: [0x89, 0x50, 0x4E, 0x47]) { return try png(data, path: path) }
+        if data.starts(with: [0xFF, 0xD8]) { return try jpeg(data, path: path) }
+        let what = data.isEmpty ? "empty file" : "neither a PNG nor a JPEG (first bytes \(data.prefix(4).map { String(format: "%02x", $0) }.joined(separator: " ")))"
+        throw EngineError.data(file: path, message: what)
+    }
+
+    static func png(_ data: Data, path: String) throws -> RGBImage {
+        // libpng reads from this memory until the image is finished: one buffer, alive throughout.
+        try [UInt8](data).withUnsafeBytes { bytes in
+            var img = png_image()
+            img.version = UInt32(PNG_IMAGE_VERSION)
+            func fail(_ what: String) -> EngineError {
+                let msg = withUnsafeBytes(of: img.message) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+                png_image_free(&img)
+                return EngineError.data(file: path, message: "\(what): \(msg)")
+            }
+            guard png_image_begin_read_from_memory(&img, bytes.baseAddress, bytes.count) != 0 else { throw fail("not a readable PNG") }
+            let srcGray = img.format & UInt32(PNG_FORMAT_FLAG_COLOR) == 0
+            img.format = UInt32(PNG_FORMAT_RGB)
+            let w = Int(img.width), h = Int(img.height)
+            guard Checked.product([w, h, 3], limit: maxImageBytes) != nil else {
+                png_image_free(&img)
+                throw EngineError.data(file: path, message: "header claims \(w)×\(h) pixels, more than the \(maxImageBytes / 3 / 1_000_000)-megapixel limit")
+            }
+            var pixels = [UInt8](repeating: 0, count: w * h * 3)
+            var black = png_color(red: 0, green: 0, blue: 0)
+            let ok = pixels.withUnsafeMutableBytes { png_image_finish_read(&img, &black, $0.baseAddress, 0, nil) }
+            guard ok != 0 else { throw fail("corrupt PNG") }
+            return RGBImage(pixels: pixels, width: w, height: h, gray: srcGray)
+        }
+    }
+
+    static func jpeg(_ data: Data, path: String) throws -> RGBImage {
+        var out: UnsafeMutablePointer<UInt8>?
+        var w: Int32 = 0, h: Int32 = 0, comps: Int32 = 0
+        var message = [CChar](repeating: 0, count: 256)
+        let rc = data.withUnsafeBytes { b in
+            spt_jpeg_decode(b.bindMemory(to: UInt8.self).baseAddress, b.count, maxImageBytes / 3 * 4, &out, &w, &h, &comps, &message, message.count)
+        }
+        guard rc == 0, let out else {
+            throw EngineError.data(file: path, message: "not a readable JPEG: \(String(cString: message))")
+        }
+        defer { free(out) }
+        let n = Int(w) * Int(h), c = Int(comps)
+        guard Checked.product([n, 3], limit: maxImageBytes) != nil else {
+            throw EngineError.data(file: path, message: "\(w)×\(h) pixels, more than the \(maxImageBytes / 3 / 1_000_000)-megapixel limit")
+        }
+        var rgb = [UInt8](repeating: 0, count: n * 3)
+        switch c {
+        case 1: for i in 0..<n { rgb[3 * i] = out[i]; rgb[3 * i + 1] = out[i]; rgb[3 * i + 2] = out[i] }
+        case 3: rgb.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: out, count: n * 3) }
+        case 4:
+            // Stored inverted (Adobe's convention, which Pillow assumes); then Pillow's cmyk2rgb.
+            func muldiv255(_ a: Int, _ b: Int) -> Int { let t = a * b + 128; return ((t >> 8) + t) >> 8 }
+            for i in 0..<n {
+                let k = 255 - Int(out[4 * i + 3]), nk = 255 - k
+                for j in 0..<3 { rgb[3 * i + j] = UInt8(clamping: nk - muldiv255(255 - Int(out[4 * i + j]), nk)) }
+            }
+        default: throw EngineError.data(file: path, message: "JPEG with \(c) components")
+        }
+        return RGBImage(pixels: rgb, width: Int(w), height: Int(h), gray: c == 1)
+    }
+}
