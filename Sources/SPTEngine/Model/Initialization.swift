@@ -2,22 +2,25 @@ import Foundation
 
 extension ViTConfig {
     /// A freshly initialized backbone (MAE's recipe): Xavier-uniform linear and patch weights,
-    /// zero biases, unit LayerNorms, N(0, 0.02²) CLS token, fixed 2-D sin-cos position embedding.
+    /// zero biases, unit LayerNorms, N(0, 0.02²) class and register tokens, fixed 2-D sin-cos
+    /// position embedding (zero rows for the class and register tokens).
     public func initBackbone(seed: UInt64) -> ParameterSet {
         var rng = RNG(seed: seed)
         let set = ParameterSet(backboneLayout)
         for spec in set.layout.specs {
             let p = set.ptr(spec.name)
-            if spec.name.hasSuffix("norm1.weight") || spec.name.hasSuffix("norm2.weight") || spec.name == "norm.weight" {
+            if spec.name.hasSuffix("norm1.weight") || spec.name.hasSuffix("norm2.weight") || spec.name == "norm.weight" || spec.name == "norm_pre.weight" {
                 p.update(repeating: 1, count: spec.count)
             } else if spec.name.hasSuffix(".weight") {
                 let fanOut = spec.shape[0], fanIn = spec.count / fanOut
                 xavierUniform(p, count: spec.count, fanIn: fanIn, fanOut: fanOut, rng: &rng)
             }
         }
-        let cls = set.ptr("cls_token")
-        for i in 0..<dim { cls[i] = 0.02 * rng.normal() }
-        set.set("pos_embed", sinCosPositionEmbedding(dim: dim, grid: gridSize, cls: true))
+        for name in ["cls_token", "reg_token"] where set.layout.spec(name) != nil {
+            let p = set.ptr(name)
+            for i in 0..<set.layout.spec(name)!.count { p[i] = 0.02 * rng.normal() }
+        }
+        set.set("pos_embed", sinCosPositionEmbedding(dim: dim, grid: gridSize, prefixRows: posEmbedRows - numPatches))
         return set
     }
 }
@@ -28,14 +31,14 @@ public func xavierUniform(_ p: FPtr, count: Int, fanIn: Int, fanOut: Int, rng: i
     for i in 0..<count { p[i] = rng.uniform(-v, v) }
 }
 
-/// MAE's fixed 2-D sin-cos embedding, [(cls ? 1 : 0) + grid², dim]; the CLS row is zero.
-public func sinCosPositionEmbedding(dim: Int, grid: Int, cls: Bool) -> [Float] {
+/// MAE's fixed 2-D sin-cos embedding, [prefixRows + grid², dim]; the prefix (class) rows are zero.
+public func sinCosPositionEmbedding(dim: Int, grid: Int, prefixRows: Int = 1) -> [Float] {
     precondition(dim % 4 == 0, "sin-cos position embedding needs dim divisible by 4")
-    var out = [Float](repeating: 0, count: ((cls ? 1 : 0) + grid * grid) * dim)
+    var out = [Float](repeating: 0, count: (prefixRows + grid * grid) * dim)
     let quarter = dim / 4
     for gy in 0..<grid {
         for gx in 0..<grid {
-            let row = (cls ? 1 : 0) + gy * grid + gx
+            let row = prefixRows + gy * grid + gx
             // first half encodes the x (width) coordinate, second half y, as in MAE's code
             for (half, coord) in [(0, gx), (1, gy)] {
                 for i in 0..<quarter {

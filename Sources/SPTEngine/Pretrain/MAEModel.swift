@@ -55,7 +55,7 @@ public final class MAEModel {
         encBlockGrads = (0..<config.depth).map { BlockParams(bg, prefix: "blocks.\($0).") }
         decBlocks = (0..<mae.decoderDepth).map { BlockParams(dec, prefix: "decoder_blocks.\($0).") }
         decBlockGrads = (0..<mae.decoderDepth).map { BlockParams(dg, prefix: "decoder_blocks.\($0).") }
-        decoderPos = sinCosPositionEmbedding(dim: mae.decoderDim, grid: config.gridSize, cls: true)
+        decoderPos = sinCosPositionEmbedding(dim: mae.decoderDim, grid: config.gridSize)
     }
 
     public func zeroGrads() { backboneGrads.values.zero(); decoderGrads.values.zero() }
