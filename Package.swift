@@ -47,12 +47,15 @@ let package = Package(
         .target(name: "CTerminalRestore", dependencies: ["CNcurses"]),
         .target(name: "SPTTerminal", dependencies: ["CNcurses", "CTerminalRestore", "SPTDashboard"]),
 
+        // Flags both executables declare, parsed one way.
+        .target(name: "SPTCommandLine", dependencies: ["SPTEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
         .executableTarget(name: "spt", dependencies: [
-            "SPTEngine", "SPTRuns", "SPTDashboard", "SPTTerminal",
+            "SPTEngine", "SPTRuns", "SPTDashboard", "SPTTerminal", "SPTCommandLine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "spt-tui", dependencies: [
-            "SPTEngine", "SPTRuns", "SPTDashboard", "SPTTerminal",
+            "SPTEngine", "SPTRuns", "SPTDashboard", "SPTTerminal", "SPTCommandLine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

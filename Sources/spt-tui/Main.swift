@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import SPTDashboard
+import SPTCommandLine
 import SPTEngine
 import SPTRuns
 import SPTTerminal
@@ -14,7 +15,8 @@ struct SPTTUI: ParsableCommand {
         discussion: "Without --replay or --watch it starts a comparison session on the embedded default: one run per strategy.")
 
     @Option(help: "Task (built-in name or data directory).") var task = "fashion-mnist"
-    @Option(help: "Backbone (built-in name or .safetensors file); default mae-tiny.") var backbone = "mae-tiny"
+    @Option(help: "Backbone (built-in name, .safetensors file or hub folder); default mae-tiny.") var backbone = "mae-tiny"
+    @OptionGroup var input: InputFlags
     @Option(parsing: .upToNextOption, help: "Strategies, one run each.") var strategies: [InitStrategy] = InitStrategy.allCases
     @Option(help: "Prompt tokens per set.") var prompts = 10
     @Flag(help: "Deep prompts.") var deep = false
@@ -70,10 +72,10 @@ struct SPTTUI: ParsableCommand {
             app.watch = WatchSource(directory: watch)
         } else {
             Parallel.setThreads(threads)
-            let (backbone, task, seed) = (self.backbone, self.task, self.seed)
+            let (backbone, task, seed, input) = (self.backbone, self.task, self.seed, self.input)
             let live = LiveSession(load: {
-                let bb = try Backbone.load(backbone)
-                return (bb, TaskData(source: try TaskCatalog.load(task, imageSize: bb.config.imageSize), protocol: .tune, seed: seed))
+                let bb = try input.backbone(backbone)
+                return (bb, TaskData(source: try bb.loadTask(task), protocol: .tune, seed: seed))
             }, session: RunDirectory.newSessionID(), runsDir: runsDir, base: baseOptions())
             app = App(mode: .live, task: task, backbone: Backbone.displayName(backbone), exportPaths: [live.sessionDirectory])
             app.live = live

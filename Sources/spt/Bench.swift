@@ -150,7 +150,7 @@ struct Bench: ParsableCommand {
     /// faiss on the same matrices and seeds. Layer by layer: at ViT-B scale all layers together
     /// are 7.2 GB as Float.
     private func kmeansTiming() -> [String: Double]? {
-        guard let b = try? Backbone.load(kmeansBackbone), let data = try? TaskCatalog.load(kmeansTask, imageSize: b.config.imageSize) else {
+        guard let b = try? Backbone.load(kmeansBackbone), let data = try? b.loadTask(kmeansTask) else {
             warn("(K-means timing skipped: backbone \(kmeansBackbone) or task \(kmeansTask) unavailable)"); return nil
         }
         let task = TaskData(source: data, protocol: .final)

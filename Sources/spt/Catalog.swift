@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SPTCommandLine
 import SPTEngine
 
 struct Tasks: ParsableCommand {
@@ -62,7 +63,8 @@ struct Backbones: ParsableCommand {
 struct Probe: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Linear probe of a frozen backbone: softmax regression on its features, test accuracy.")
-    @Option(help: "Backbone name or file.") var backbone = "mae-tiny"
+    @Option(help: "Backbone name, file or hub folder.") var backbone = "mae-tiny"
+    @OptionGroup var input: InputFlags
     @Option(help: "Task name or directory.") var task = "fashion-mnist"
     @Option(help: "Training images (the first N of the training split; 0 = all).") var trainImages = 10_000
     @Option(help: "Head input: cls or mean (default: the backbone's).") var pooling: Pooling?
@@ -77,8 +79,8 @@ struct Probe: ParsableCommand {
 
     func run() throws {
         Parallel.setThreads(threads)
-        let b = try Backbone.load(backbone)
-        let d = try TaskCatalog.load(task, imageSize: b.config.imageSize)
+        let b = try input.backbone(backbone)
+        let d = try b.loadTask(task)
         let train = trainImages > 0 && trainImages < d.train.count ? d.train.subset(Array(0..<trainImages)) : d.train
         let r = LinearProbe.run(b, train: train, test: d.test, pooling: pooling, epochs: epochs)
         say(String(format: "%@ on %@: linear probe test accuracy %.2f%% (train %.2f%%; %d train / %d test images; features %.1fs)",

@@ -40,8 +40,8 @@ struct Compare: ParsableCommand {
 
     func run() throws {
         Parallel.setThreads(opts.threads)
-        let backbone = try Backbone.load(opts.backbone)
-        let source = try TaskCatalog.load(opts.task, imageSize: backbone.config.imageSize)
+        let backbone = try opts.input.backbone(opts.backbone)
+        let source = try backbone.loadTask(opts.task)
         let session = RunDirectory.newSessionID()
         let counts = promptCounts.isEmpty ? [opts.prompts] : promptCounts
         var rows: [Row] = []

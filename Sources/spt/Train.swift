@@ -1,12 +1,14 @@
 import ArgumentParser
 import Foundation
+import SPTCommandLine
 import SPTEngine
 import SPTRuns
 
 /// Options shared by `spt train` and `spt compare`.
 struct RunOptions: ParsableArguments {
     @Option(help: "Task: a built-in name (see `spt tasks`) or a data directory.") var task = "fashion-mnist"
-    @Option(help: "Backbone: a built-in name (see `spt backbones`) or a .safetensors file.") var backbone = "mae-tiny"
+    @Option(help: "Backbone: a built-in name (see `spt backbones`), a .safetensors file or a hub folder (model.safetensors + config.json).") var backbone = "mae-tiny"
+    @OptionGroup var input: InputFlags
     @Option(help: "Prompt tokens per set (0: linear probe).") var prompts = 10
     @Flag(help: "Deep prompts (a set before every block) instead of shallow.") var deep = false
     @Option(help: "Prompt dropout at every insertion.") var promptDropout: Float = 0
@@ -57,8 +59,8 @@ struct Train: ParsableCommand {
 
     func run() throws {
         Parallel.setThreads(opts.threads)
-        let backbone = try Backbone.load(opts.backbone)
-        let task = TaskData(source: try TaskCatalog.load(opts.task, imageSize: backbone.config.imageSize), protocol: opts.evalProtocol)
+        let backbone = try opts.input.backbone(opts.backbone)
+        let task = TaskData(source: try backbone.loadTask(opts.task), protocol: opts.evalProtocol)
         let options = opts.trainOptions(strategy: strategy, backbone: backbone)
         // Before anything is written: a run that will not fit is refused with a batch that does.
         let plan = try MemoryPlan.check(config: backbone.config, options: options, trainImages: task.train.count, classes: task.classes,

@@ -7,7 +7,8 @@ For each family, Tests/SPTEngineTests/Fixtures/timm/<family>/ gets the hub layou
 `expected.safetensors`: a normalized input batch and timm's `forward_features`, pre-logits
 (`forward_head(pre_logits=True)`) and logits where a head exists. `embed/` adds a 224² model and
 an image folder (PNG at 224², JPEG of other sizes: baseline, progressive, gray, CMYK) and the
-pre-logits timm gives under its eval transform built from the same config.json.
+pre-logits timm gives under its eval transform built from the same config.json (and, for the 224²
+PNGs, with crop_pct 1: no resampling at all).
 
 Run by hand (CI never needs Python):  $(bash tools/setup-python.sh) tools/timm/make_fixtures.py
 """
@@ -115,9 +116,12 @@ def embed_fixture():
     tf = create_transform(**resolve_data_config(cfg["pretrained_cfg"], model=model))
     files = sorted(p.relative_to(images).as_posix() for p in images.rglob("*.*"))
     x = torch.stack([tf(Image.open(images / f).convert("RGB")) for f in files])
-    out = outputs(model, x)
-    save_file({"pre_logits": out["pre_logits"]}, d / "expected.safetensors",
-              metadata={"files": json.dumps(files)})
+    # The 224² PNGs once more without resampling (crop_pct 1): the exact comparison.
+    exact = [f for f in files if f.endswith("224.png")]
+    tf1 = create_transform(**resolve_data_config({**cfg["pretrained_cfg"], "crop_pct": 1.0}, model=model))
+    x1 = torch.stack([tf1(Image.open(images / f).convert("RGB")) for f in exact])
+    save_file({"pre_logits": outputs(model, x)["pre_logits"], "pre_logits_exact": outputs(model, x1)["pre_logits"]},
+              d / "expected.safetensors", metadata={"files": json.dumps(files), "exact_files": json.dumps(exact)})
 
 
 def main():

@@ -32,7 +32,10 @@ public struct Backbone: @unchecked Sendable {
 
     /// What a backbone is called on screen and in logs: a built-in's name, a file's stem.
     public static func displayName(_ nameOrPath: String) -> String {
-        builtinNames.contains(nameOrPath) ? nameOrPath : ((nameOrPath as NSString).lastPathComponent as NSString).deletingPathExtension
+        if builtinNames.contains(nameOrPath) { return nameOrPath }
+        let stem = ((nameOrPath as NSString).lastPathComponent as NSString).deletingPathExtension
+        // A hub folder's weights are all called model.safetensors: the folder names them.
+        return stem == "model" ? ((nameOrPath as NSString).deletingLastPathComponent as NSString).lastPathComponent : stem
     }
 
     /// The shipped file of a built-in name, if this build has it.
@@ -131,5 +134,59 @@ public struct Backbone: @unchecked Sendable {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         d.withUnsafeBytes { for b in $0 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 } }
         return String(h, radix: 16)
+    }
+}
+
+/// What a user may change about how images reach a backbone: the resolution (timm checkpoints;
+/// position embeddings resampled), crop or squash, and the normalization statistics.
+public struct InputOverrides: Sendable, Equatable {
+    public var imageSize: Int?
+    public var resize: ImagePreprocessing.Mode?
+    public var mean: [Float]?
+    public var std: [Float]?
+    public init(imageSize: Int? = nil, resize: ImagePreprocessing.Mode? = nil, mean: [Float]? = nil, std: [Float]? = nil) {
+        self.imageSize = imageSize; self.resize = resize; self.mean = mean; self.std = std
+    }
+}
+
+extension Backbone {
+    /// Loads `nameOrPath` with the overrides applied and checked.
+    public static func load(_ nameOrPath: String, overrides o: InputOverrides) throws -> Backbone {
+        if let s = o.imageSize { try OptionCheck.require(s >= 8 && s <= 4096, "image-size", s, "must be 8…4096") }
+        var b = try load(nameOrPath, imageSize: o.imageSize)
+        if let r = o.resize { b.preprocessing.mode = r }
+        if o.mean != nil || o.std != nil {
+            let n = Normalization(mean: o.mean ?? b.norm.mean, std: o.std ?? b.norm.std)
+            if let problem = n.problem(channels: b.config.channels) { throw EngineError.invalidArgument("--mean/--std: \(problem)") }
+            b.norm = n
+        }
+        return b
+    }
+
+    /// A task's data as this backbone sees it: image folders preprocessed as it says.
+    public func loadTask(_ nameOrPath: String) throws -> DataSplits {
+        try TaskCatalog.load(nameOrPath, imageSize: config.imageSize, preprocessing: preprocessing)
+    }
+
+    /// What `spt info` prints: the architecture as understood, preprocessing, what loading did.
+    public var description: [String] {
+        let c = config
+        let tokens = [c.classToken ? "class token" : "no class token", c.registers > 0 ? "\(c.registers) registers" : nil,
+                      "\(c.numPatches) patches (\(c.gridSize)×\(c.gridSize))"].compactMap { $0 }
+        let headNorm = c.headNorm == .tokens ? "final LayerNorm on every token, then pooling" : "pooling, then the final LayerNorm"
+        var lines = [
+            "\(name): \(family)",
+            "  architecture  ViT, dim \(c.dim), depth \(c.depth), heads \(c.heads), mlp \(c.mlpDim), patch \(c.patchSize), input \(c.channels)×\(c.imageSize)²",
+            "  tokens        \(tokens.joined(separator: ", "))\(c.posEmbedPrefix ? "" : "; position rows for patches only (no_embed_class)")",
+            "  blocks        pre-norm\(c.normPre ? ", norm_pre before the first block" : ""), LayerNorm eps \(c.layerNormEps)",
+            "  head input    \(pooling == .cls ? "class token" : "mean of tokens after the class/register tokens"); \(headNorm)",
+            "  parameters    \(params.layout.count) (\(String(format: "%.2f", Double(params.layout.count) / 1e6)) M)\(head.map { "; own head for \($0.bias.count) classes (kept for spt embed)" } ?? "")",
+            "  preprocessing \(preprocessing.summary)",
+            "  normalization mean \(norm.mean), std \(norm.std)",
+        ]
+        lines += loadReport.map { "  \($0)" }
+        for k in metadata.keys.sorted() where !["config", "options"].contains(k) { lines.append("  metadata \(k): \(metadata[k]!.prefix(120))") }
+        if let path { lines.append("  file \(path) (hash \(hash))") }
+        return lines
     }
 }

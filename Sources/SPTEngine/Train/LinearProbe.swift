@@ -15,20 +15,7 @@ public enum LinearProbe {
 
     /// Features of every image of `data`, [N, D].
     public static func features(_ backbone: Backbone, _ data: Dataset, pooling: Pooling) -> [Float] {
-        let c = backbone.config, batch = Workspaces.inferenceBatch(c, T: c.tokens())
-        let model = ViTClassifier(config: c, backbone: backbone.params, numClasses: max(2, data.classes),
-                                  prompts: PromptSpec(count: 0), pooling: pooling, mode: .linear)
-        let batcher = Batcher(channels: c.channels, size: c.imageSize, norm: backbone.norm)
-        let input = Buffer([batch, c.channels, c.imageSize, c.imageSize])
-        var out = [Float](repeating: 0, count: data.count * c.dim), rng = RNG(seed: 0), i = 0
-        while i < data.count {
-            let n = min(batch, data.count - i)
-            batcher.fill(input.ptr, from: data, indices: Array(i..<(i + n))[...], rng: &rng)
-            model.forward(images: input.ptr, B: n, inference: true, rng: &rng)
-            out.withUnsafeMutableBufferPointer { ($0.baseAddress! + i * c.dim).update(from: model.features.ptr, count: n * c.dim) }
-            i += n
-        }
-        return out
+        Embedding.compute(backbone, data, pooling: pooling).features
     }
 
     public static func run(_ backbone: Backbone, train: Dataset, test: Dataset, pooling: Pooling? = nil,

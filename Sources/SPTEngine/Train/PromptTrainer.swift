@@ -72,7 +72,9 @@ public final class PromptTrainer {
                      "prompt_dropout": String(options.prompts.dropout), "warmup_epochs": String(options.warmupEpochs),
                      "pool_batch": String(options.initialization.poolBatch), "augment": String(options.augment),
                      "kmeans_images": options.initialization.kmeansImages.map(String.init) ?? "all",
-                     "blas_core": BLASCore.description])))
+                     "blas_core": BLASCore.description, "image_size": String(c.imageSize),
+                     "preprocessing": backbone.preprocessing.summary,
+                     "normalization": "mean \(backbone.norm.mean) std \(backbone.norm.std)"])))
         var hr = RNG(seed: options.seed ^ 0x4EAD)
         model.initHead(rng: &hr)
         try initializePrompts(options.initialization)

@@ -5,19 +5,21 @@ public enum TrainerPhase: Sendable, Equatable, CustomStringConvertible {
     case gathering(done: Int, total: Int)
     case clustering(layer: Int, layers: Int)
     case evaluating(split: String, done: Int, total: Int)
+    case embedding(done: Int, total: Int)
 
     public var description: String {
         switch self {
         case .gathering(let d, let t): "gathering tokens: \(d)/\(t) images"
         case .clustering(let l, let n): "K-means: layer \(l + 1)/\(n)"
         case .evaluating(let s, let d, let t): "evaluating on \(s): \(d)/\(t) images"
+        case .embedding(let d, let t): "embedding: \(d)/\(t) images"
         }
     }
 
     /// How far the phase is, in [0, 1].
     public var fraction: Double {
         switch self {
-        case .gathering(let d, let t), .evaluating(_, let d, let t): t > 0 ? Double(d) / Double(t) : 1
+        case .gathering(let d, let t), .evaluating(_, let d, let t), .embedding(let d, let t): t > 0 ? Double(d) / Double(t) : 1
         case .clustering(let l, let n): n > 0 ? Double(l) / Double(n) : 1
         }
     }
@@ -25,7 +27,7 @@ public enum TrainerPhase: Sendable, Equatable, CustomStringConvertible {
     /// Whether `other` is the same phase further on (an ETA carries over).
     public func sameKind(as other: TrainerPhase) -> Bool {
         switch (self, other) {
-        case (.gathering, .gathering), (.clustering, .clustering): true
+        case (.gathering, .gathering), (.clustering, .clustering), (.embedding, .embedding): true
         case (.evaluating(let a, _, _), .evaluating(let b, _, _)): a == b
         default: false
         }
