@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+import SPTEngine
+
+/// Image folders as published work distributes them (VTAB-1k lists, FGVC JSON), JPEG files and
+/// their failures, and per-image preprocessing.
+@Suite struct ImageFolderLayoutTests {
+    let formats = ImageFormatTests()
+    static let images = TimmConformanceTests.root + "/embed/images"
+    let jpeg = try! Data(contentsOf: URL(fileURLWithPath: images + "/a/baseline.jpg"))
+    let fm = FileManager.default
+
+    func write(_ path: String, _ text: String) throws {
+        try fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+    }
+
+    func copyJPEG(_ path: String) throws {
+        try fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try jpeg.write(to: URL(fileURLWithPath: path))
+    }
+
+    @Test func vtab1kListsAreUsedAsGiven() throws {
+        let d = formats.dir()
+        for i in 0..<6 { try copyJPEG("\(d)/images/\(i).jpg") }
+        try write("\(d)/train800.txt", "images/0.jpg 0\nimages/1.jpg 1\nimages/2.jpg 2\n")
+        try write("\(d)/val200.txt", "images/3.jpg 1\n")
+        try write("\(d)/train800val200.txt", "images/0.jpg 0\nimages/1.jpg 1\nimages/2.jpg 2\nimages/3.jpg 1\n")
+        try write("\(d)/test.txt", "images/4.jpg 0\nimages/5.jpg 2\n\n")
+        let s = try TaskCatalog.load(d, imageSize: 16)
+        #expect(s.train.count == 4 && s.test.count == 2 && s.train.classes == 3 && s.train.height == 16)
+        let tune = TaskData(source: s, protocol: .tune, seed: 7), final = TaskData(source: s, protocol: .final, seed: 7)
+        #expect(tune.train.labels == [0, 1, 2] && tune.eval.labels == [1] && tune.evalSplit == "val")
+        #expect(final.train.count == 4 && final.eval.labels == [0, 2] && final.evalSplit == "test")
+
+        try write("\(d)/test.txt", "images/4.jpg 0\nimages/5.jpg two\n")
+        #expect { try TaskCatalog.load(d, imageSize: 16) } throws: { "\($0)".contains("\(d)/test.txt") && "\($0)".contains("line 2") }
+        try write("\(d)/test.txt", "../outside.jpg 0\n")
+        #expect { try TaskCatalog.load(d, imageSize: 16) } throws: { "\($0)".contains("leaves the data folder") }
+        try write("\(d)/test.txt", "images/4.jpg 0\n")
+        try write("\(d)/val200.txt", "images/5.jpg 1\n")
+        #expect { try TaskCatalog.load(d, imageSize: 16) } throws: { "\($0)".contains("val200.txt") && "\($0)".contains("images/5.jpg is not in train800val200.txt") }
+    }
+
+    @Test func fgvcJSONSplitsMapClassIdsInSortedOrder() throws {
+        let d = formats.dir()
+        for n in ["b/1.jpg", "b/2.jpg", "c/3.jpg", "c/4.jpg", "b/5.jpg"] { try copyJPEG("\(d)/images/\(n)") }
+        try write("\(d)/train.json", #"{"b/1.jpg": 5, "c/3.jpg": 9}"#)
+        try write("\(d)/val.json", #"{"b/2.jpg": 5}"#)
+        try write("\(d)/test.json", #"{"c/4.jpg": 9, "b/5.jpg": 5}"#)
+        let s = try TaskCatalog.load(d, imageSize: 8)
+        #expect(s.train.classNames == ["5", "9"] && s.train.labels == [0, 1, 0] && s.test.labels == [0, 1])
+        let tune = TaskData(source: s, protocol: .tune)
+        #expect(tune.train.labels == [0, 1] && tune.eval.labels == [0])
+        try write("\(d)/test.json", #"{"c/4.jpg": 7}"#)
+        #expect { try TaskCatalog.load(d, imageSize: 8) } throws: { "\($0)".contains("test.json") && "\($0)".contains("class 7 has no image in train.json") }
+        try write("\(d)/test.json", #"{"c/4.jpg": 1.5}"#)
+        #expect { try TaskCatalog.load(d, imageSize: 8) } throws: { "\($0)".contains("test.json") && "\($0)".contains("not an integer") }
+    }
+
+    @Test func brokenJPEGsAreNamedWithTheirFile() throws {
+        for (name, bytes, says) in [("truncated.jpg", jpeg.prefix(jpeg.count / 2), "not a readable JPEG"),
+                                    ("garbage.jpg", Data([0xFF, 0xD8]) + Data(repeating: 0x41, count: 100), "not a readable JPEG"),
+                                    ("empty.jpg", Data(), "empty file"),
+                                    ("text.jpg", Data("hello".utf8), "neither a PNG nor a JPEG")] {
+            let d = formats.dir()
+            try copyJPEG("\(d)/train/a/ok.jpg")
+            try copyJPEG("\(d)/test/a/ok.jpg")
+            try bytes.write(to: URL(fileURLWithPath: "\(d)/train/a/\(name)"))
+            #expect(throws: (any Error).self) { try TaskCatalog.load(d, imageSize: 8) }
+            do { _ = try TaskCatalog.load(d, imageSize: 8) } catch {
+                #expect("\(error)".contains("\(d)/train/a/\(name)") && "\(error)".contains(says), "\(name): \(error)")
+            }
+        }
+    }
+
+    @Test func eachImageKeepsItsAspectThroughTheCrop() throws {
+        // A white 20×20 square centred in a black 40×20 image.
+        var pixels = [UInt8](repeating: 0, count: 40 * 20)
+        for y in 0..<20 { for x in 10..<30 { pixels[y * 40 + x] = 255 } }
+        let d = formats.dir()
+        formats.writePNG("\(d)/wide.png", w: 40, h: 20, format: formats.gray, pixels: pixels)
+        let img = try ImageDecoder.decode("\(d)/wide.png")
+        let crop = ImagePreprocessing(size: 16, mode: .crop, cropPct: 1).apply(img, channels: 1)
+        let squash = ImagePreprocessing(size: 16, mode: .squash).apply(img, channels: 1)
+        #expect(crop.allSatisfy { $0 > 0.5 } && crop.reduce(0, +) / 256 > 0.95, "the centre crop is the square (its edges soft from the filter)")
+        #expect(squash[0] < 0.01 && squash[15] < 0.01 && squash[8] > 0.99, "squashed, the black sides remain")
+    }
+
+    @Test func resamplingMatchesPillow() {
+        // Values Pillow 12 gives: Image.resize((2, 1), BILINEAR) of float [0, 8, 16, 24] (edge taps renormalized) …
+        let out = Resample.resize([0, 8, 16, 24], height: 1, width: 4, channels: 1, toHeight: 1, toWidth: 2, filter: .bilinear)
+        #expect(abs(out[0] - 5.714286) < 1e-5 && abs(out[1] - 18.285715) < 1e-5)
+        // … and resize((8, 4), BICUBIC) of an 8-bit 20×10 image with a white band in columns 5…14.
+        let band = (0..<10).flatMap { _ in (0..<20).map { Float((5..<15).contains($0) ? 255 : 0) } }
+        let small = Resample.resize(band, height: 10, width: 20, channels: 1, toHeight: 4, toWidth: 8, filter: .bicubic, bytes: true)
+        #expect(Array(small[0..<8]) == [0, 18, 236, 255, 255, 236, 18, 0])
+        // Same size: untouched.
+        #expect(Resample.resize([1, 2, 3], height: 1, width: 3, channels: 1, toHeight: 1, toWidth: 3, filter: .bicubic) == [1, 2, 3])
+    }
+}
