@@ -76,3 +76,16 @@ import SPTEngine
         } throws: { "\($0)".contains("blocks.1.attn.extra_scale") && "\($0)".contains("does not use") }
     }
 }
+
+extension TimmConformanceTests {
+    @Test(arguments: [6, 3])
+    func positionEmbeddingsResampleAsTimmDoes(_ grid: Int) throws {
+        let dir = "\(Self.root)/plain-head"
+        let b = try Backbone.load(dir, imageSize: grid * 8)
+        let want = try SafeTensors(path: dir + "/expected.safetensors").floats("pos_embed_grid\(grid)")
+        let d = maxDiff(b.params.array("pos_embed"), want)
+        print("pos_embed 4² → \(grid)²: largest difference \(d)")
+        #expect(d <= 1e-5)
+        #expect(b.loadReport.contains { $0.contains("resampled to \(grid)²") })
+    }
+}
