@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-30}
-targets=(safetensors idx cifar png runlog)
+targets=(safetensors idx cifar png jpeg runlog)
 export SPT_FUZZ=1
 for t in "${targets[@]}"; do
   mkdir -p .build-fuzz

@@ -5,6 +5,6 @@ import SPTFormats
 // libFuzzer test: any bytes as an image (PNG signature first).
 exit(spt_fuzz_main(CommandLine.argc, CommandLine.unsafeArgv) { data, size in
     guard let data else { return 0 }
-    _ = try? ImageDecoder.decode(data: Data(bytes: data, count: size), path: "fuzz")
+    _ = try? ImageDecoder.decode(data: Data(bytes: data, count: size), path: "fuzz", maxBytes: 1 << 20)
     return 0
 })

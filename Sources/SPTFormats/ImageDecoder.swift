@@ -25,15 +25,16 @@ public enum ImageDecoder {
         try decode(data: Checked.contents(path), path: path)
     }
 
-    /// The same from a file's bytes; `path` names them in errors.
-    public static func decode(data: Data, path: String) throws -> RGBImage {
-        if data.starts(with: [0x89, 0x50, 0x4E, 0x47]) { return try png(data, path: path) }
-        if data.starts(with: [0xFF, 0xD8]) { return try jpeg(data, path: path) }
+    /// The same from a file's bytes; `path` names them in errors. `maxBytes` lowers the limit
+    /// (the fuzz targets, which must not spend their time on legal giant images).
+    public static func decode(data: Data, path: String, maxBytes: Int = maxImageBytes) throws -> RGBImage {
+        if data.starts(with: [0x89, 0x50, 0x4E, 0x47]) { return try png(data, path: path, maxBytes: maxBytes) }
+        if data.starts(with: [0xFF, 0xD8]) { return try jpeg(data, path: path, maxBytes: maxBytes) }
         let what = data.isEmpty ? "empty file" : "neither a PNG nor a JPEG (first bytes \(data.prefix(4).map { String(format: "%02x", $0) }.joined(separator: " ")))"
         throw EngineError.data(file: path, message: what)
     }
 
-    static func png(_ data: Data, path: String) throws -> RGBImage {
+    static func png(_ data: Data, path: String, maxBytes: Int) throws -> RGBImage {
         // libpng reads from this memory until the image is finished: one buffer, alive throughout.
         try [UInt8](data).withUnsafeBytes { bytes in
             var img = png_image()
@@ -47,9 +48,9 @@ public enum ImageDecoder {
             let srcGray = img.format & UInt32(PNG_FORMAT_FLAG_COLOR) == 0
             img.format = UInt32(PNG_FORMAT_RGB)
             let w = Int(img.width), h = Int(img.height)
-            guard Checked.product([w, h, 3], limit: maxImageBytes) != nil else {
+            guard Checked.product([w, h, 3], limit: maxBytes) != nil else {
                 png_image_free(&img)
-                throw EngineError.data(file: path, message: "header claims \(w)×\(h) pixels, more than the \(maxImageBytes / 3 / 1_000_000)-megapixel limit")
+                throw EngineError.data(file: path, message: "header claims \(w)×\(h) pixels, more than the \(maxBytes / 3 / 1_000_000)-megapixel limit")
             }
             var pixels = [UInt8](repeating: 0, count: w * h * 3)
             var black = png_color(red: 0, green: 0, blue: 0)
@@ -59,20 +60,20 @@ public enum ImageDecoder {
         }
     }
 
-    static func jpeg(_ data: Data, path: String) throws -> RGBImage {
+    static func jpeg(_ data: Data, path: String, maxBytes: Int) throws -> RGBImage {
         var out: UnsafeMutablePointer<UInt8>?
         var w: Int32 = 0, h: Int32 = 0, comps: Int32 = 0
         var message = [CChar](repeating: 0, count: 256)
         let rc = data.withUnsafeBytes { b in
-            spt_jpeg_decode(b.bindMemory(to: UInt8.self).baseAddress, b.count, maxImageBytes / 3 * 4, &out, &w, &h, &comps, &message, message.count)
+            spt_jpeg_decode(b.bindMemory(to: UInt8.self).baseAddress, b.count, maxBytes / 3 * 4, &out, &w, &h, &comps, &message, message.count)
         }
         guard rc == 0, let out else {
             throw EngineError.data(file: path, message: "not a readable JPEG: \(String(cString: message))")
         }
         defer { free(out) }
         let n = Int(w) * Int(h), c = Int(comps)
-        guard Checked.product([n, 3], limit: maxImageBytes) != nil else {
-            throw EngineError.data(file: path, message: "\(w)×\(h) pixels, more than the \(maxImageBytes / 3 / 1_000_000)-megapixel limit")
+        guard Checked.product([n, 3], limit: maxBytes) != nil else {
+            throw EngineError.data(file: path, message: "\(w)×\(h) pixels, more than the \(maxBytes / 3 / 1_000_000)-megapixel limit")
         }
         var rgb = [UInt8](repeating: 0, count: n * 3)
         switch c {

@@ -6,7 +6,7 @@ import Foundation
 ///   `train800val200.txt` and `test.txt` beside the images, lines of `path label`;
 /// - VPT's FGVC splits: `train.json`, `val.json`, `test.json` mapping image paths (relative to
 ///   the root or to `root/images`) to class ids, numbered in sorted order.
-/// Each image is resized on its own by `ImagePreprocessing`. Published splits are kept as given:
+/// Each image is resized on its own by `ImagePreprocessing`, once: `ImageCache` keeps the result. Published splits are kept as given:
 /// the tune protocol trains on train800 (train.json) and evaluates on val200 (val.json).
 public enum ImageFolderReader {
     public enum Layout: String, Sendable { case classFolders = "class folders", vtab1k = "VTAB-1k lists", fgvc = "FGVC JSON" }
@@ -57,7 +57,12 @@ public enum ImageFolderReader {
             tune = (Array(0..<tr.count), Array(tr.count..<(tr.count + va.count)))
             classNames = ids.map(String.init)
         }
-        let images = try decodeAll(train + test, preprocessing: preprocessing)
+        let all = train + test, key = ImageCache.key(all.map(\.path), preprocessing)
+        let images = try ImageCache.load(key, count: all.count, size: preprocessing.size) ?? {
+            let decoded = try decodeAll(all, preprocessing: preprocessing)
+            ImageCache.store(key, planes: decoded.planes, allGray: decoded.allGray)
+            return decoded
+        }()
         let C = images.allGray ? 1 : 3, S = preprocessing.size
         func dataset(_ items: [Item], _ planes: ArraySlice<[Float]>) -> Dataset {
             Dataset(name: name, images: planes.flatMap { C == 1 ? Array($0.prefix(S * S)) : $0 }, labels: items.map { Int32($0.label) },

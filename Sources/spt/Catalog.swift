@@ -42,8 +42,13 @@ struct Tasks: ParsableCommand {
 }
 
 struct Backbones: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the built-in backbones with their metadata.")
+    static let configuration = CommandConfiguration(abstract: "List the built-in backbones with their metadata, or describe the files given (as spt info).")
+    @Argument(help: "Backbone files or hub folders to describe.") var files: [String] = []
+    @OptionGroup var input: InputFlags
+
     func run() throws {
+        for name in files { try input.backbone(name).description.forEach { say($0) } }
+        if !files.isEmpty { return }
         for name in Backbone.builtinNames {
             do {
                 let b = try Backbone.load(name)
@@ -80,6 +85,7 @@ struct Probe: ParsableCommand {
     func run() throws {
         Parallel.setThreads(threads)
         let b = try input.backbone(backbone)
+        try OptionCheck.pooling(pooling, config: b.config)
         let d = try b.loadTask(task)
         let train = trainImages > 0 && trainImages < d.train.count ? d.train.subset(Array(0..<trainImages)) : d.train
         let r = LinearProbe.run(b, train: train, test: d.test, pooling: pooling, epochs: epochs)

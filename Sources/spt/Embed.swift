@@ -23,6 +23,7 @@ struct Embed: ParsableCommand {
     func run() throws {
         Parallel.setThreads(threads)
         let b = try input.backbone(backbone)
+        try OptionCheck.pooling(pooling, config: b.config)
         let source = try b.loadTask(task)
         let data: Dataset
         switch split {

@@ -87,6 +87,35 @@ import SPTEngine
         #expect(squash[0] < 0.01 && squash[15] < 0.01 && squash[8] > 0.99, "squashed, the black sides remain")
     }
 
+    @Test func pngAndJPEGCopiesGiveTheSameTask() throws {
+        // PNG copies holding the JPEGs' decoded pixels: the same labels, counts and images.
+        let png = formats.dir(), jpg = formats.dir()
+        for (split, cls, name) in [("train", "a", "baseline"), ("train", "b", "progressive"), ("test", "a", "gray"), ("test", "b", "cmyk")] {
+            let src = "\(Self.images)/\(cls)/\(name).jpg"
+            for d in [png, jpg] { try fm.createDirectory(atPath: "\(d)/\(split)/\(cls)", withIntermediateDirectories: true) }
+            try fm.copyItem(atPath: src, toPath: "\(jpg)/\(split)/\(cls)/\(name).jpg")
+            let img = try ImageDecoder.decode(src)
+            formats.writePNG("\(png)/\(split)/\(cls)/\(name).png", w: img.width, h: img.height, format: formats.rgb, pixels: img.pixels)
+        }
+        let p = ImagePreprocessing(size: 24, mode: .crop, cropPct: 0.875)
+        let a = try TaskCatalog.load(png, imageSize: 24, preprocessing: p), b = try TaskCatalog.load(jpg, imageSize: 24, preprocessing: p)
+        #expect(a.train.labels == b.train.labels && a.test.labels == b.test.labels && a.train.classNames == b.train.classNames)
+        #expect(a.train.images == b.train.images && a.test.images == b.test.images)
+    }
+
+    @Test func decodedImagesAreCachedUntilAFileChanges() throws {
+        let d = formats.dir()
+        for s in ["train", "test"] { try fm.createDirectory(atPath: "\(d)/\(s)/a", withIntermediateDirectories: true) }
+        formats.writePNG("\(d)/train/a/x.png", w: 3, h: 2, format: formats.gray, pixels: [0, 50, 100, 150, 200, 250])
+        formats.writePNG("\(d)/test/a/y.png", w: 2, h: 2, format: formats.gray, pixels: [9, 9, 9, 9])
+        let first = try TaskCatalog.load(d, imageSize: 4), again = try TaskCatalog.load(d, imageSize: 4)
+        #expect(first.train.images == again.train.images && first.train.channels == 1 && again.train.channels == 1)
+        formats.writePNG("\(d)/train/a/x.png", w: 3, h: 2, format: formats.gray, pixels: [250, 200, 150, 100, 50, 0])
+        let changed = try TaskCatalog.load(d, imageSize: 4)
+        #expect(changed.train.images != first.train.images, "a changed image must not come from the cache")
+        #expect(try TaskCatalog.load(d, imageSize: 6).train.height == 6)
+    }
+
     @Test func resamplingMatchesPillow() {
         // Values Pillow 12 gives: Image.resize((2, 1), BILINEAR) of float [0, 8, 16, 24] (edge taps renormalized) …
         let out = Resample.resize([0, 8, 16, 24], height: 1, width: 4, channels: 1, toHeight: 1, toWidth: 2, filter: .bilinear)

@@ -177,7 +177,7 @@ extension Backbone {
         var lines = [
             "\(name): \(family)",
             "  architecture  ViT, dim \(c.dim), depth \(c.depth), heads \(c.heads), mlp \(c.mlpDim), patch \(c.patchSize), input \(c.channels)×\(c.imageSize)²",
-            "  tokens        \(tokens.joined(separator: ", "))\(c.posEmbedPrefix ? "" : "; position rows for patches only (no_embed_class)")",
+            "  tokens        \(tokens.joined(separator: ", "))\(c.posEmbedPrefix || c.prefixTokens == 0 ? "" : "; position rows for patches only (no_embed_class)")",
             "  blocks        pre-norm\(c.normPre ? ", norm_pre before the first block" : ""), LayerNorm eps \(c.layerNormEps)",
             "  head input    \(pooling == .cls ? "class token" : "mean of tokens after the class/register tokens"); \(headNorm)",
             "  parameters    \(params.layout.count) (\(String(format: "%.2f", Double(params.layout.count) / 1e6)) M)\(head.map { "; own head for \($0.bias.count) classes (kept for spt embed)" } ?? "")",

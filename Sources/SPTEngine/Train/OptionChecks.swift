@@ -14,6 +14,9 @@ public enum OptionCheck {
     public static func positive(_ flag: String, _ v: Int) throws { try require(v >= 1, flag, v, "must be at least 1") }
     public static func positive(_ flag: String, _ v: Float) throws { try require(v.isFinite && v > 0, flag, v, "must be a positive number") }
     public static func threadCount(_ v: Int) throws { try require(threads.contains(v), "threads", v, "must be in \(threads)") }
+    public static func pooling(_ p: Pooling?, config c: ViTConfig) throws {
+        try require(p != .cls || c.classToken, "pooling", "cls", "needs a class token, and this backbone has none (use mean)")
+    }
 }
 
 extension TrainOptions {
@@ -38,6 +41,7 @@ extension TrainOptions {
     public func validate(config c: ViTConfig, trainImages: Int) throws {
         try validate()
         try OptionCheck.require(batch <= trainImages, "batch", batch, "is more than the task's \(trainImages) training images")
+        try OptionCheck.pooling(pooling, config: c)
         let s = initialization.strategy
         guard s.usesCandidates, prompts.count > 0 else { return }
         let gathered = min(initialization.kmeansImages ?? trainImages, trainImages)
