@@ -50,8 +50,9 @@ let package = Package(
         // Flags both executables declare, parsed one way.
         .target(name: "SPTCommandLine", dependencies: ["SPTEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
+        // No ncurses in the headless CLI: its bench times a frame with SPTDashboard's pure diff.
         .executableTarget(name: "spt", dependencies: [
-            "SPTEngine", "SPTRuns", "SPTDashboard", "SPTTerminal", "SPTCommandLine",
+            "SPTEngine", "SPTRuns", "SPTDashboard", "SPTCommandLine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "spt-tui", dependencies: [

@@ -11,9 +11,10 @@ final class LiveSession: @unchecked Sendable {
     private let load: () throws -> (Backbone, TaskData)
     private var backbone: Backbone!
     private var task: TaskData!
+    /// A run's options for its strategy, defaults applied as `spt train` applies them.
+    private let options: (InitStrategy, Backbone?) -> TrainOptions
     let session: String
     let runsDir: String
-    let base: TrainOptions
     let outbox = Outbox()
     private var trainers: [(id: String, trainer: PromptTrainer, writer: RunLogWriter)] = []
     private var paused = Set<String>()
@@ -30,8 +31,9 @@ final class LiveSession: @unchecked Sendable {
     /// Runs whose dashboard row shows a phase.
     private var phased = Set<String>()
 
-    init(load: @escaping () throws -> (Backbone, TaskData), session: String, runsDir: String, base: TrainOptions) {
-        self.load = load; self.session = session; self.runsDir = runsDir; self.base = base
+    init(load: @escaping () throws -> (Backbone, TaskData), options: @escaping (InitStrategy, Backbone?) -> TrainOptions,
+         session: String, runsDir: String) {
+        self.load = load; self.options = options; self.session = session; self.runsDir = runsDir
     }
 
     var sessionDirectory: String { (runsDir as NSString).appendingPathComponent(session) }
@@ -52,7 +54,7 @@ final class LiveSession: @unchecked Sendable {
                 (backbone, task) = try load()
                 // The runs share the backbone and one set of workspaces: a session that will not fit is
                 // refused with a batch that does, instead of being killed.
-                let plan = try MemoryPlan.check(config: backbone.config, options: base, runs: requested.count, trainImages: task.train.count,
+                let plan = try MemoryPlan.check(config: backbone.config, options: options(.random, backbone), runs: requested.count, trainImages: task.train.count,
                                                 classes: task.classes, dataBytes: task.bytes, strategies: requested)
                 outbox.post(.status("logs: \(sessionDirectory) · memory about \(plan)"))
             } catch {
@@ -156,10 +158,7 @@ final class LiveSession: @unchecked Sendable {
     private func addRun(_ s: InitStrategy) {
         let id = Self.uniqueID(s.rawValue, taken: trainers.map(\.id))
         defer { clearPhase(id) }
-        var o = base
-        o.initialization.strategy = s
-        let d = Defaults.hyperparameters(backbone: backbone, strategy: s, mode: o.mode)
-        o.optimizer.lr = d.lr; o.optimizer.weightDecay = d.weightDecay
+        let o = options(s, backbone)
         do {
             let writer = try RunLogWriter(path: RunDirectory.path(root: runsDir, session: session, run: id))
             let box = outbox, runID = id

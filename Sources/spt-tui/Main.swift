@@ -14,18 +14,8 @@ struct SPTTUI: ParsableCommand {
         abstract: "Live dashboard: train visual prompts with every init strategy side by side, replay and export runs.",
         discussion: "Without --replay or --watch it starts a comparison session on the embedded default: one run per strategy.")
 
-    @Option(help: "Task (built-in name or data directory).") var task = "fashion-mnist"
-    @Option(help: "Backbone (built-in name, .safetensors file or hub folder); default mae-tiny.") var backbone = "mae-tiny"
-    @OptionGroup var input: InputFlags
+    @OptionGroup var runFlags: RunFlags
     @Option(parsing: .upToNextOption, help: "Strategies, one run each.") var strategies: [InitStrategy] = InitStrategy.allCases
-    @Option(help: "Prompt tokens per set.") var prompts = 10
-    @Flag(help: "Deep prompts.") var deep = false
-    @Option(help: "Epochs per run.") var epochs = 10
-    @Option(help: "Batch size.") var batch = 32
-    @Option(help: "Seed.") var seed: UInt64 = 0
-    @Option(help: "Worker threads for training.") var threads = 2
-    @Option(help: "NMI every N steps.") var nmiEvery = 5
-    @Option(help: "Directory for run logs.") var runsDir = RunDirectory.defaultRoot
     @Option(help: "Replay saved logs: a .jsonl file or a directory of them.") var replay: String?
     @Option(help: "Replay speed ×1…×100.") var speed = 10.0
     @Option(help: "Follow the logs in a directory that another process is writing.") var watch: String?
@@ -38,17 +28,8 @@ struct SPTTUI: ParsableCommand {
     }
 
     func validate() throws {
-        try baseOptions().validate()
         try OptionCheck.require(speed.isFinite && (1...100).contains(speed), "speed", speed, "must be in 1…100")
         try OptionCheck.require(!strategies.isEmpty, "strategies", "", "name at least one")
-    }
-
-    /// The runs' options as the flags set them (learning rates come per strategy from the defaults).
-    func baseOptions() -> TrainOptions {
-        var o = TrainOptions()
-        o.task = task; o.backbone = backbone; o.prompts = PromptSpec(count: prompts, deep: deep)
-        o.epochs = epochs; o.batch = batch; o.seed = seed; o.threads = threads; o.nmiEvery = nmiEvery
-        return o
     }
 
     func run() throws {
@@ -71,13 +52,13 @@ struct SPTTUI: ParsableCommand {
             app.state.source = watch
             app.watch = WatchSource(directory: watch)
         } else {
-            Parallel.setThreads(threads)
-            let (backbone, task, seed, input) = (self.backbone, self.task, self.seed, self.input)
+            Parallel.setThreads(runFlags.threads)
+            let run = runFlags
             let live = LiveSession(load: {
-                let bb = try input.backbone(backbone)
-                return (bb, TaskData(source: try bb.loadTask(task), protocol: .tune, seed: seed))
-            }, session: RunDirectory.newSessionID(), runsDir: runsDir, base: baseOptions())
-            app = App(mode: .live, task: task, backbone: Backbone.displayName(backbone), exportPaths: [live.sessionDirectory])
+                let bb = try run.input.backbone(run.backbone)
+                return (bb, TaskData(source: try bb.loadTask(run.task), options: run.trainOptions(strategy: .random, backbone: nil)))
+            }, options: run.trainOptions, session: RunDirectory.newSessionID(), runsDir: run.runsDir)
+            app = App(mode: .live, task: run.task, backbone: Backbone.displayName(run.backbone), exportPaths: [live.sessionDirectory])
             app.live = live
             live.start(strategies: strategies)
         }
@@ -92,4 +73,3 @@ struct SPTTUI: ParsableCommand {
     }
 }
 
-extension InitStrategy: ExpressibleByArgument {}

@@ -3,7 +3,6 @@ import Foundation
 import SPTDashboard
 import SPTEngine
 import SPTRuns
-import SPTTerminal
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SPTCommandLine
 import SPTEngine
 import SPTRuns
 
@@ -17,7 +18,7 @@ struct Compare: ParsableCommand {
         Lists take spaces: --seeds 0 1 2 --prompt-counts 5 10 20 40 --strategies random kmeans.
         """)
 
-    @OptionGroup var opts: RunOptions
+    @OptionGroup var opts: RunFlags
     @Option(parsing: .upToNextOption, help: "Strategies to compare.") var strategies: [InitStrategy] = InitStrategy.allCases
     @Option(parsing: .upToNextOption, help: "Seeds.") var seeds: [UInt64] = [0]
     @Option(parsing: .upToNextOption, help: "Prompt counts (default: --prompts).") var promptCounts: [Int] = []
@@ -97,7 +98,7 @@ struct Compare: ParsableCommand {
 
     private func runOne(_ o: TrainOptions, backbone: Backbone, source: DataSplits, session: String, id: String,
                         cache: CandidateCache) throws -> RunSummary {
-        let task = TaskData(source: source, protocol: o.evalProtocol)
+        let task = TaskData(source: source, options: o)
         let writer = try RunLogWriter(path: RunDirectory.path(root: opts.runsDir, session: session, run: id))
         let summary = RunSummary()
         let layers = max(1, o.prompts.layers(depth: backbone.config.depth))

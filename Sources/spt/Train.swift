@@ -4,64 +4,17 @@ import SPTCommandLine
 import SPTEngine
 import SPTRuns
 
-/// Options shared by `spt train` and `spt compare`.
-struct RunOptions: ParsableArguments {
-    @Option(help: "Task: a built-in name (see `spt tasks`) or a data directory.") var task = "fashion-mnist"
-    @Option(help: "Backbone: a built-in name (see `spt backbones`), a .safetensors file or a hub folder (model.safetensors + config.json).") var backbone = "mae-tiny"
-    @OptionGroup var input: InputFlags
-    @Option(help: "Prompt tokens per set (0: linear probe).") var prompts = 10
-    @Flag(help: "Deep prompts (a set before every block) instead of shallow.") var deep = false
-    @Option(help: "Prompt dropout at every insertion.") var promptDropout: Float = 0
-    @Option(help: "prompt, linear or full.") var mode: TuningMode = .prompt
-    @Option(help: "Head input: cls or mean (default: the backbone's).") var pooling: Pooling?
-    @Option(help: "adamw or sgd.") var optimizer: OptimizerConfig.Kind = .adamw
-    @Option(help: "Peak learning rate (default: the tuned default for the backbone and strategy).") var lr: Float?
-    @Option(help: "Weight decay (default: the tuned default).") var weightDecay: Float?
-    @Option(help: "Epochs.") var epochs = 10
-    @Option(help: "Batch size.") var batch = 32
-    @Option(help: "Seed.") var seed: UInt64 = 0
-    @Option(help: "Worker threads.") var threads = 2
-    @Option(help: "tune (train 800, eval on val 200) or final (train 1000, eval on test).") var evalProtocol: TaskData.EvalProtocol = .tune
-    @Option(help: "Mean/max pooling variant: batch-windows (paper) or per-image (public code).") var poolVariant: InitStrategy.PoolVariant = .batchWindows
-    @Option(help: "Gather tokens from the first N training images only (K-means clusters them, pooling and sampling draw from them; default: all).") var kmeansImages: Int?
-    @Option(help: "NMI every N steps (0: off).") var nmiEvery = 5
-    @Option(help: "NMI scores: tokens or attention.") var nmiMode: NMI.Mode = .tokens
-    @Option(help: "NMI normalization: sqrt or arithmetic.") var nmiNormalization: NMI.Normalization = .sqrt
-    @Flag(help: "Random flip and shift augmentation.") var augment = false
-    @Option(help: "Directory of run logs (runs/<session>/<run>.jsonl).") var runsDir = RunDirectory.defaultRoot
-
-    /// Refuses values no run can have before anything is loaded.
-    func validate() throws {
-        try trainOptions(strategy: .random, backbone: nil).validate()
-    }
-
-    /// The options the flags set; lr and weight decay default to the backbone's tuned values
-    /// (a placeholder without a backbone, for `validate`).
-    func trainOptions(strategy: InitStrategy, backbone b: Backbone?) -> TrainOptions {
-        var o = TrainOptions()
-        o.task = task; o.backbone = backbone; o.initialization = InitOptions(strategy: strategy)
-        o.initialization.poolVariant = poolVariant; o.initialization.kmeansImages = kmeansImages
-        o.prompts = PromptSpec(count: mode == .prompt ? prompts : 0, deep: deep, dropout: promptDropout)
-        o.mode = mode; o.pooling = pooling
-        let d = b.map { Defaults.hyperparameters(backbone: $0, strategy: strategy, mode: mode) } ?? (lr: 1e-3, weightDecay: 1e-4)
-        o.optimizer = OptimizerConfig(kind: optimizer, lr: lr ?? d.lr, weightDecay: weightDecay ?? d.weightDecay)
-        o.epochs = epochs; o.batch = batch; o.seed = seed; o.threads = threads; o.evalProtocol = evalProtocol
-        o.nmiEvery = nmiEvery; o.nmiMode = nmiMode; o.nmiNormalization = nmiNormalization; o.augment = augment
-        return o
-    }
-}
-
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Train one run and write its run log.")
-    @OptionGroup var opts: RunOptions
+    @OptionGroup var opts: RunFlags
     @Option(help: "Prompt initialization: \(InitStrategy.allCases.map(\.rawValue).joined(separator: ", ")).") var strategy: InitStrategy = .kmeans
     @Flag(help: "Load backbone and task, print the memory this run would need, and stop.") var dryRun = false
 
     func run() throws {
         Parallel.setThreads(opts.threads)
         let backbone = try opts.input.backbone(opts.backbone)
-        let task = TaskData(source: try backbone.loadTask(opts.task), protocol: opts.evalProtocol)
         let options = opts.trainOptions(strategy: strategy, backbone: backbone)
+        let task = TaskData(source: try backbone.loadTask(opts.task), options: options)
         // Before anything is written: a run that will not fit is refused with a batch that does.
         let plan = try MemoryPlan.check(config: backbone.config, options: options, trainImages: task.train.count, classes: task.classes,
                                         dataBytes: task.bytes, strategies: [strategy])
@@ -129,11 +82,3 @@ final class RunSummary: @unchecked Sendable {
     }
 }
 
-extension TuningMode: ExpressibleByArgument {}
-extension Pooling: ExpressibleByArgument {}
-extension OptimizerConfig.Kind: ExpressibleByArgument {}
-extension TaskData.EvalProtocol: ExpressibleByArgument {}
-extension InitStrategy: ExpressibleByArgument {}
-extension InitStrategy.PoolVariant: ExpressibleByArgument {}
-extension NMI.Mode: ExpressibleByArgument {}
-extension NMI.Normalization: ExpressibleByArgument {}

@@ -13,10 +13,18 @@ public struct TaskData: Sendable {
     public let eval: Dataset
     public let evalSplit: String
     public let classes: Int
+    /// The seed of the draw, or nil for a published division used as given.
+    public let splitSeed: UInt64?
+
+    /// A run's task: its protocol and split seed.
+    public init(source: DataSplits, options o: TrainOptions) {
+        self.init(source: source, protocol: o.evalProtocol, seed: o.splitSeed)
+    }
 
     public init(source: DataSplits, protocol p: EvalProtocol, seed: UInt64 = 0, trainSize: Int = 1000, valSize: Int = 200) {
         name = source.train.name
         classes = source.train.classes
+        splitSeed = source.given == nil ? seed : nil
         if let given = source.given {
             // A published division (VTAB-1k lists, FGVC JSON) is used as given.
             switch p {

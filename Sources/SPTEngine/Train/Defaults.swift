@@ -11,6 +11,14 @@ public enum Defaults {
         "97ae71ce2ed20822": [.random: 1e-3, .kmeans: 3e-2, .meanPool: 1e-2, .maxPool: 1e-1, .sample: 3e-2],  // sup-tiny
     ]
 
+    /// Sets the learning rate and weight decay of `o` for its backbone, strategy and mode, except
+    /// those the user gave.
+    public static func apply(_ o: inout TrainOptions, backbone: Backbone, lr: Float?, weightDecay: Float?) {
+        let d = hyperparameters(backbone: backbone, strategy: o.initialization.strategy, mode: o.mode)
+        o.optimizer.lr = lr ?? d.lr
+        o.optimizer.weightDecay = weightDecay ?? d.weightDecay
+    }
+
     public static func hyperparameters(backbone: Backbone, strategy: InitStrategy, mode: TuningMode) -> (lr: Float, weightDecay: Float) {
         switch mode {
         case .linear: return (1e-2, 1e-4)

@@ -66,6 +66,7 @@ public final class PromptTrainer {
             weightDecay: Double(options.optimizer.weightDecay), epochs: options.epochs, batch: options.batch,
             seed: options.seed, threads: options.threads,
             params: ["protocol": options.evalProtocol.rawValue, "eval_split": task.evalSplit,
+                     "split_seed": task.splitSeed.map(String.init) ?? "published",
                      "train_images": String(task.train.count), "eval_images": String(task.eval.count),
                      "nmi_mode": options.nmiMode.rawValue, "nmi_normalization": options.nmiNormalization.rawValue,
                      "nmi_every": String(options.nmiEvery), "probe_images": String(probe.shape[0]),

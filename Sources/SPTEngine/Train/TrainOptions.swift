@@ -12,6 +12,9 @@ public struct TrainOptions: Codable, Equatable, Sendable {
     public var epochs = 10
     public var batch = 32
     public var seed: UInt64 = 0
+    /// Seed of the VTAB-1k draw of training images; the same for every run of a comparison, so
+    /// that seeds vary the run, not the data.
+    public var splitSeed: UInt64 = 0
     public var threads = 1
     public var evalProtocol = TaskData.EvalProtocol.tune
     /// Measure NMI every this many steps (and at step 0); 0 turns it off.

@@ -1,5 +1,3 @@
-import SPTDashboard
-
 /// A horizontal run of cells that share a role and attributes and changed since the last frame.
 public struct CellRun: Equatable, Sendable {
     public init(x: Int, y: Int, text: [Unicode.Scalar], role: ColorRole, attrs: CellAttributes) {

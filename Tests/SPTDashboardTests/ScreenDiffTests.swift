@@ -1,6 +1,5 @@
 import Testing
 import SPTDashboard
-import SPTTerminal
 
 @Suite struct ScreenDiffTests {
     @Test func blockAndBrailleGlyphsSurviveIntoRuns() {

@@ -1,0 +1,61 @@
+import ArgumentParser
+import SPTEngine
+import SPTRuns
+
+/// The options of a training run, declared once for `spt train`, `spt compare` and `spt-tui`.
+public struct RunFlags: ParsableArguments {
+    public init() {}
+    @Option(help: "Task: a built-in name (see `spt tasks`) or a data directory.") public var task = "fashion-mnist"
+    @Option(help: "Backbone: a built-in name (see `spt backbones`), a .safetensors file or a hub folder (model.safetensors + config.json).") public var backbone = "mae-tiny"
+    @OptionGroup public var input: InputFlags
+    @Option(help: "Prompt tokens per set (0: linear probe).") public var prompts = 10
+    @Flag(help: "Deep prompts (a set before every block) instead of shallow.") public var deep = false
+    @Option(help: "Prompt dropout at every insertion.") public var promptDropout: Float = 0
+    @Option(help: "prompt, linear or full.") public var mode: TuningMode = .prompt
+    @Option(help: "Head input: cls or mean (default: the backbone's).") public var pooling: Pooling?
+    @Option(help: "adamw or sgd.") public var optimizer: OptimizerConfig.Kind = .adamw
+    @Option(help: "Peak learning rate (default: the tuned default for the backbone and strategy).") public var lr: Float?
+    @Option(help: "Weight decay (default: the tuned default).") public var weightDecay: Float?
+    @Option(help: "Epochs.") public var epochs = 10
+    @Option(help: "Batch size.") public var batch = 32
+    @Option(help: "Seed of initialization, head, data order and augmentation.") public var seed: UInt64 = 0
+    @Option(help: "Seed of the VTAB-1k draw of 1000 training images (800 train + 200 val); tasks with a published division ignore it.") public var splitSeed: UInt64 = 0
+    @Option(help: "Worker threads.") public var threads = 2
+    @Option(help: "tune (train 800, eval on val 200) or final (train 1000, eval on test).") public var evalProtocol: TaskData.EvalProtocol = .tune
+    @Option(help: "Mean/max pooling variant: batch-windows (paper) or per-image (public code).") public var poolVariant: InitStrategy.PoolVariant = .batchWindows
+    @Option(help: "Gather tokens from the first N training images only (K-means clusters them, pooling and sampling draw from them; default: all).") public var kmeansImages: Int?
+    @Option(help: "NMI every N steps (0: off).") public var nmiEvery = 5
+    @Option(help: "NMI scores: tokens or attention.") public var nmiMode: NMI.Mode = .tokens
+    @Option(help: "NMI normalization: sqrt or arithmetic.") public var nmiNormalization: NMI.Normalization = .sqrt
+    @Flag(help: "Random flip and shift augmentation.") public var augment = false
+    @Option(help: "Directory of run logs (runs/<session>/<run>.jsonl).") public var runsDir = RunDirectory.defaultRoot
+
+    /// Refuses values no run can have before anything is loaded.
+    public func validate() throws {
+        try trainOptions(strategy: .random, backbone: nil).validate()
+    }
+
+    /// The options the flags set; lr and weight decay default to the backbone's tuned values
+    /// for the strategy (a placeholder without a backbone, for `validate`).
+    public func trainOptions(strategy: InitStrategy, backbone b: Backbone?) -> TrainOptions {
+        var o = TrainOptions()
+        o.task = task; o.backbone = backbone; o.initialization = InitOptions(strategy: strategy)
+        o.initialization.poolVariant = poolVariant; o.initialization.kmeansImages = kmeansImages
+        o.prompts = PromptSpec(count: mode == .prompt ? prompts : 0, deep: deep, dropout: promptDropout)
+        o.mode = mode; o.pooling = pooling
+        o.optimizer = OptimizerConfig(kind: optimizer, lr: lr ?? 1e-3, weightDecay: weightDecay ?? 1e-4)
+        if let b { Defaults.apply(&o, backbone: b, lr: lr, weightDecay: weightDecay) }
+        o.epochs = epochs; o.batch = batch; o.seed = seed; o.splitSeed = splitSeed; o.threads = threads; o.evalProtocol = evalProtocol
+        o.nmiEvery = nmiEvery; o.nmiMode = nmiMode; o.nmiNormalization = nmiNormalization; o.augment = augment
+        return o
+    }
+}
+
+extension TuningMode: ExpressibleByArgument {}
+extension Pooling: ExpressibleByArgument {}
+extension OptimizerConfig.Kind: ExpressibleByArgument {}
+extension TaskData.EvalProtocol: ExpressibleByArgument {}
+extension InitStrategy: ExpressibleByArgument {}
+extension InitStrategy.PoolVariant: ExpressibleByArgument {}
+extension NMI.Mode: ExpressibleByArgument {}
+extension NMI.Normalization: ExpressibleByArgument {}
