@@ -55,16 +55,22 @@ let package = Package(
             "SPTEngine", "SPTRuns", "SPTDashboard", "SPTCommandLine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // The dashboard program: its loop, behind a terminal backend and run sources (live engine,
+        // replay, watch), so tests drive it in-process.
+        .target(name: "SPTApp", dependencies: ["SPTEngine", "SPTRuns", "SPTDashboard"]),
         .executableTarget(name: "spt-tui", dependencies: [
-            "SPTEngine", "SPTRuns", "SPTDashboard", "SPTTerminal", "SPTCommandLine",
+            "SPTEngine", "SPTRuns", "SPTDashboard", "SPTTerminal", "SPTCommandLine", "SPTApp",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .testTarget(name: "SPTEngineTests", dependencies: ["SPTEngine", "CPng"],
+        // Helpers every test target shares: snapshots with a line diff, temporary directories.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "SPTEngineTests", dependencies: ["SPTEngine", "CPng", "TestSupport"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "SPTRunsTests", dependencies: ["SPTRuns"], exclude: ["Snapshots"]),
-        .testTarget(name: "SPTDashboardTests", dependencies: ["SPTDashboard"], exclude: ["Snapshots"]),
-        .testTarget(name: "SPTTerminalTests", dependencies: ["SPTTerminal", "SPTDashboard", "SPTRuns"]),
+        .testTarget(name: "SPTRunsTests", dependencies: ["SPTRuns", "TestSupport"], exclude: ["Snapshots"]),
+        .testTarget(name: "SPTDashboardTests", dependencies: ["SPTDashboard", "TestSupport"], exclude: ["Snapshots"]),
+        .testTarget(name: "SPTTerminalTests", dependencies: ["SPTTerminal", "SPTDashboard", "SPTRuns", "TestSupport"]),
+        .testTarget(name: "SPTAppTests", dependencies: ["SPTApp", "SPTEngine", "SPTDashboard", "SPTRuns", "TestSupport"]),
     ]
 )
 

@@ -157,30 +157,16 @@ private func nmiPanel(_ buf: inout CellBuffer, _ r: RunView, y: Int, width: Int,
 private func footer(_ buf: inout CellBuffer, _ s: DashboardState, width: Int, height: Int) {
     let role: ColorRole = s.confirmQuit ? .warning : .text
     buf.put(String(s.status.prefix(width - 1)), x: 1, y: height - 2, role: role, attrs: s.confirmQuit ? .bold : [])
-    let keys: String
-    switch s.mode {
-    case .live: keys = "q quit  ? help  tab focus  1-\(s.strategies.count) strategy  a add  p pause  r restart  m metric  x axis  s/S smooth  L log  +/- zoom  e export  t theme"
-    case .replay: keys = "q quit  ? help  p pause  [/] speed  . step  {/} seek  0 start  tab focus  m metric  x axis  s/S smooth  L log  e export  t theme"
-    case .watch: keys = "q quit  ? help  tab focus  m metric  x axis  s/S smooth  L log  +/- zoom  e export  t theme"
-    }
+    let keys = KeyBinding.footer(mode: s.mode, strategies: s.strategies.count)
     buf.put(String(repeating: " ", count: width), x: 0, y: height - 1, role: .dim, attrs: .reverse)
     buf.put(String(keys.prefix(width - 1)), x: 1, y: height - 1, role: .dim, attrs: .reverse)
 }
 
 private func helpOverlay(_ buf: inout CellBuffer, _ s: DashboardState, width: Int, height: Int) {
-    var lines = ["Keys", "",
-                 "q          quit (asks while runs train)", "?          this help",
-                 "tab ↓ j l  focus next run;  shift-tab ↑ k h  previous",
-                 "m          chart metric: loss, eval/train accuracy, NMI, lr, grad norm",
-                 "x          x axis: step, epoch, time", "s / S      smoothing weight down / up (TensorBoard EMA)",
-                 "L          log-scale y", "+ / -      zoom to the latest part / out", "e          export all runs as CSV",
-                 "t          next theme"]
-    if s.mode == .live {
-        lines += ["1-\(s.strategies.count)        re-initialize the focused run's prompts: " + s.strategies.joined(separator: ", "),
-                  "a          add a run (then a strategy digit)", "p          pause / resume the focused run",
-                  "r          restart the focused run from step 0"]
-    }
-    if s.mode == .replay { lines += ["p / space  pause / play", "[ / ]      speed ÷2 / ×2 (1…100)", ".          step", "{ / }      seek back / forward 10%", "0          back to the start"] }
+    var lines = ["Keys", ""]
+    let rows = KeyBinding.table.filter { $0.modes.contains(s.mode) }
+    let keyWidth = rows.map(\.keys.count).max() ?? 10
+    lines += rows.map { $0.keys.replacingOccurrences(of: "1-5", with: "1-\(s.strategies.count)").padding(toLength: keyWidth + 2, withPad: " ", startingAt: 0) + $0.help }
     lines += ["", "NMI: normalized mutual information between prompt and patch tokens per block (SPT, §4)."]
     let w = min(width - 4, (lines.map(\.count).max() ?? 20) + 4), h = min(height - 2, lines.count + 2)
     let x0 = (width - w) / 2, y0 = (height - h) / 2

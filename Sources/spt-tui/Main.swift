@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import SPTDashboard
+import SPTApp
 import SPTCommandLine
 import SPTEngine
 import SPTRuns
@@ -39,18 +40,20 @@ struct SPTTUI: ParsableCommand {
         guard names.isEmpty || names.contains(theme) else {
             throw ValidationError("unknown theme \(theme); available: \(names.joined(separator: ", "))")
         }
-        let app: App
+        let locale = (ProcessInfo.processInfo.environment["LC_ALL"] ?? ProcessInfo.processInfo.environment["LC_CTYPE"]
+                      ?? ProcessInfo.processInfo.environment["LANG"] ?? "").uppercased()
+        var state: DashboardState, source: RunSource, exportPaths: [String]
         if let replay {
             let src = try ReplaySource(path: replay, speed: speed)
-            app = App(mode: .replay, task: "", backbone: "", exportPaths: src.files)
-            app.state.source = replay
-            app.replay = src
-            app.state.replaySpeed = speed
-            if !src.issues.isEmpty { app.state.status = "\(src.issues.count) unreadable line(s) skipped: \(src.issues[0])" }
+            state = DashboardState(mode: .replay, task: "", backbone: "", themes: names, strategies: [])
+            state.source = replay
+            state.replaySpeed = speed
+            if !src.issues.isEmpty { state.status = "\(src.issues.count) unreadable line(s) skipped: \(src.issues[0])" }
+            (source, exportPaths) = (src, src.files)
         } else if let watch {
-            app = App(mode: .watch, task: "", backbone: "", exportPaths: [watch])
-            app.state.source = watch
-            app.watch = WatchSource(directory: watch)
+            state = DashboardState(mode: .watch, task: "", backbone: "", themes: names, strategies: [])
+            state.source = watch
+            (source, exportPaths) = (WatchSource(directory: watch), [watch])
         } else {
             Parallel.setThreads(runFlags.threads)
             let run = runFlags
@@ -58,18 +61,19 @@ struct SPTTUI: ParsableCommand {
                 let bb = try run.input.backbone(run.backbone)
                 return (bb, TaskData(source: try bb.loadTask(run.task), options: run.trainOptions(strategy: .random, backbone: nil)))
             }, options: run.trainOptions, session: RunDirectory.newSessionID(), runsDir: run.runsDir)
-            app = App(mode: .live, task: run.task, backbone: Backbone.displayName(run.backbone), exportPaths: [live.sessionDirectory])
-            app.live = live
+            state = DashboardState(mode: .live, task: run.task, backbone: Backbone.displayName(run.backbone), themes: names, strategies: [])
             live.start(strategies: strategies)
+            (source, exportPaths) = (live, [live.sessionDirectory])
         }
-        app.state.strategies = InitStrategy.allCases.map(\.rawValue)
+        state.strategies = InitStrategy.allCases.map(\.rawValue)
+        state.theme = names.firstIndex(of: theme) ?? 0
+        state.ascii = ascii || !(locale.contains("UTF-8") || locale.contains("UTF8"))
+        let noColor = ProcessInfo.processInfo.environment["NO_COLOR"].map { !$0.isEmpty } ?? false
+        let app = App(state: state, source: source, terminal: Terminal(), exportPaths: exportPaths, noColor: noColor)
         app.themes = themes.themes
-        app.state.themes = names
-        app.state.theme = names.firstIndex(of: theme) ?? 0
-        let locale = (ProcessInfo.processInfo.environment["LC_ALL"] ?? ProcessInfo.processInfo.environment["LC_CTYPE"]
-                      ?? ProcessInfo.processInfo.environment["LANG"] ?? "").uppercased()
-        app.state.ascii = ascii || !(locale.contains("UTF-8") || locale.contains("UTF8"))
         try app.run()
     }
 }
+
+extension Terminal: TerminalBackend {}
 

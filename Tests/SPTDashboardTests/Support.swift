@@ -2,16 +2,12 @@ import Foundation
 import Testing
 import SPTDashboard
 import SPTRuns
+import TestSupport
 
-/// Compares text with Snapshots/<name>.txt; SPT_RECORD_SNAPSHOTS=1 re-records instead (never silently).
+/// Compares text with Snapshots/<name>.txt (TestSupport's helper: a line diff on failure).
 func expectSnapshot(_ text: String, _ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
-    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Snapshots/\(name).txt")
-    if ProcessInfo.processInfo.environment["SPT_RECORD_SNAPSHOTS"] == "1" {
-        try text.write(to: url, atomically: true, encoding: .utf8)
-        return
-    }
-    let expected = try String(contentsOf: url, encoding: .utf8)
-    #expect(text == expected, "snapshot \(name) differs; re-record with SPT_RECORD_SNAPSHOTS=1 if intended", sourceLocation: sourceLocation)
+    try TestSupport.expectSnapshot(text, at: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Snapshots/\(name).txt"),
+                                   sourceLocation: sourceLocation)
 }
 
 /// Text lines followed by one line of colour-role codes per row (t text, d dim, T title, a axis,

@@ -40,11 +40,11 @@ import SPTRuns
     @Test func strategyKeysAndRunControlsBecomeEffects() {
         var s = liveState()
         _ = update(&s, .key(.tab))
-        #expect(update(&s, .key(.char("1"))) == [.switchStrategy(run: "kmeans", strategy: "random")])
+        #expect(update(&s, .key(.char("1"))) == [.engine(.switchStrategy(run: "kmeans", strategy: "random"))])
         #expect(update(&s, .key(.char("a"))).isEmpty && s.pickingNewRun)
-        #expect(update(&s, .key(.char("5"))) == [.addRun(strategy: "sample")])
-        #expect(update(&s, .key(.char("p"))) == [.pause(run: "kmeans")])
-        #expect(update(&s, .key(.char("r"))) == [.restart(run: "kmeans")])
+        #expect(update(&s, .key(.char("5"))) == [.engine(.addRun(strategy: "sample"))])
+        #expect(update(&s, .key(.char("p"))) == [.engine(.pause(run: "kmeans"))])
+        #expect(update(&s, .key(.char("r"))) == [.engine(.restart(run: "kmeans"))])
         #expect(update(&s, .key(.char("e"))) == [.export(smoothing: 0.6)])
     }
 

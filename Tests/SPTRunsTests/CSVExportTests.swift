@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import SPTRuns
 
 @Suite struct CSVExportTests {
@@ -9,15 +10,10 @@ import SPTRuns
         return try RunLogReader.read(path)
     }
 
-    /// Compares with Snapshots/<name>.csv; SPT_RECORD_SNAPSHOTS=1 re-records instead.
-    func expectSnapshot(_ text: String, _ name: String) throws {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Snapshots/\(name).csv")
-        if ProcessInfo.processInfo.environment["SPT_RECORD_SNAPSHOTS"] == "1" {
-            try text.write(to: url, atomically: true, encoding: .utf8)
-            return
-        }
-        let expected = try String(contentsOf: url, encoding: .utf8)
-        #expect(text == expected, "snapshot \(name) differs; re-record with SPT_RECORD_SNAPSHOTS=1 if intended")
+    /// Compares with Snapshots/<name>.csv (a line diff on failure).
+    func expectSnapshot(_ text: String, _ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        try TestSupport.expectSnapshot(text, at: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Snapshots/\(name).csv"),
+                                       sourceLocation: sourceLocation)
     }
 
     @Test func tidyLayout() throws {

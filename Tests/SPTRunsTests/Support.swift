@@ -1,11 +1,8 @@
 import Foundation
 import SPTRuns
+import TestSupport
 
-func tempDir(_ name: String = #function) -> String {
-    let d = NSTemporaryDirectory() + "spt-tests-\(name.filter(\.isLetter))-\(UInt32.random(in: 0..<UInt32.max))"
-    try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-    return d
-}
+func tempDir(_ name: String = #function) -> String { temporaryDirectory(name) }
 
 func sampleHeader(run: String = "r1", strategy: String = "kmeans") -> RunHeader {
     RunHeader(run: run, session: "s1", created: "2026-11-24T10:00:00Z", engine: "test", task: "fashion-mnist",

@@ -21,13 +21,21 @@ public enum Message: Sendable {
 /// with messages.
 public enum Effect: Equatable, Sendable {
     case quit
+    case export(smoothing: Double)
+    /// For the live engine.
+    case engine(EngineCommand)
+    /// For a replay.
+    case replay(ReplayCommand)
+}
+
+/// What the dashboard asks of a live training session (strategies by name: the dashboard does
+/// not know the engine).
+public enum EngineCommand: Equatable, Sendable {
     case switchStrategy(run: String, strategy: String)
     case addRun(strategy: String)
     case pause(run: String)
     case resume(run: String)
     case restart(run: String)
-    case export(smoothing: Double)
-    case replay(ReplayCommand)
 }
 
 public enum ReplayCommand: Equatable, Sendable {
@@ -89,86 +97,82 @@ private func handleKey(_ s: inout DashboardState, _ k: Key) -> [Effect] {
         s.pickingNewRun = false
         if case .char(let c) = k, let d = c.wholeNumberValue, d >= 1, d <= s.strategies.count {
             s.status = "adding a \(s.strategies[d - 1]) run"
-            return [.addRun(strategy: s.strategies[d - 1])]
+            return [.engine(.addRun(strategy: s.strategies[d - 1]))]
         }
         s.status = "add run cancelled"
         return []
     }
     if s.showHelp && k != .char("?") { s.showHelp = false; if k == .escape { return [] } }
+    guard let binding = KeyBinding.lookup(k, mode: s.mode) else { return [] }
+    return perform(&s, binding.action, key: k)
+}
+
+private func perform(_ s: inout DashboardState, _ action: KeyBinding.Action, key k: Key) -> [Effect] {
     let focused = s.focusedRun?.id
-    switch k {
-    case .char("q"):
+    switch action {
+    case .quit:
         if s.mode == .live && s.trainingCount > 0 {
             s.confirmQuit = true
             s.status = "\(s.trainingCount) run(s) still training — quit? (y/n)"
             return []
         }
         return [.quit]
-    case .char("?"): s.showHelp.toggle()
-    case .tab, .down, .char("j"), .right, .char("l"):
-        if !s.runs.isEmpty { s.focus = (s.focus + 1) % s.runs.count }
-    case .backTab, .up, .char("k"), .left, .char("h"):
-        if !s.runs.isEmpty { s.focus = (s.focus + s.runs.count - 1) % s.runs.count }
-    case .char("m"):
+    case .help: s.showHelp.toggle()
+    case .focus:
+        guard !s.runs.isEmpty else { return [] }
+        let forward = [Key.tab, .down, .char("j"), .right, .char("l")].contains(k)
+        s.focus = (s.focus + (forward ? 1 : s.runs.count - 1)) % s.runs.count
+    case .metric:
         let all = DashboardState.Metric.allCases
         s.metric = all[(all.firstIndex(of: s.metric)! + 1) % all.count]
-    case .char("x"):
+    case .xAxis:
         let all = DashboardState.XAxis.allCases
         s.xAxis = all[(all.firstIndex(of: s.xAxis)! + 1) % all.count]
-    case .char("L"): s.logY.toggle()
-    case .char("s"), .char("S"):
+    case .logY: s.logY.toggle()
+    case .smoothing:
         let steps = DashboardState.smoothingSteps
         let i = steps.lastIndex { $0 <= s.smoothing + 1e-9 } ?? 0
         s.smoothing = steps[k == .char("s") ? max(0, i - 1) : min(steps.count - 1, i + 1)]
         for i in s.runs.indices { s.runs[i].smooth(weight: s.smoothing) }
         s.status = "smoothing \(s.smoothing)"
-    case .char("+"), .char("="), .char("-"):
+    case .zoom:
         let steps = DashboardState.zoomSteps
         let i = steps.firstIndex { $0 <= s.zoom + 1e-9 } ?? 0
         s.zoom = steps[k == .char("-") ? max(0, i - 1) : min(steps.count - 1, i + 1)]
-    case .char("t"):
+    case .theme:
         if !s.themes.isEmpty { s.theme = (s.theme + 1) % s.themes.count; s.status = "theme \(s.themes[s.theme])" }
-    case .char("e"):
+    case .export:
         s.status = "exporting…"
         return [.export(smoothing: s.smoothing)]
-    case .char("a") where s.mode == .live:
+    case .addRun:
         s.pickingNewRun = true
         s.status = "add run: strategy " + s.strategies.enumerated().map { "\($0.offset + 1) \($0.element)" }.joined(separator: "  ")
-    case .char("p"), .char(" "):
-        if s.mode == .replay {
-            s.replayPaused.toggle()
-            return [.replay(.setPaused(s.replayPaused))]
-        }
-        guard s.mode == .live, let id = focused, let r = s.focusedRun else { return [] }
-        if r.status == .paused { return [.resume(run: id)] }
-        if r.status == .training || r.status == .waiting { return [.pause(run: id)] }
-    case .char("r") where s.mode == .live:
-        if let id = focused { s.status = "restarting \(id)"; return [.restart(run: id)] }
-    case .char(let c) where c.wholeNumberValue.map({ $0 >= 1 && $0 <= s.strategies.count }) ?? false:
-        guard s.mode == .live, let id = focused else { return [] }
-        let strategy = s.strategies[c.wholeNumberValue! - 1]
+    case .pause:
+        guard let id = focused, let r = s.focusedRun else { return [] }
+        if r.status == .paused { return [.engine(.resume(run: id))] }
+        if r.status == .training || r.status == .waiting { return [.engine(.pause(run: id))] }
+    case .restart:
+        if let id = focused { s.status = "restarting \(id)"; return [.engine(.restart(run: id))] }
+    case .strategy:
+        guard case .char(let c) = k, let d = c.wholeNumberValue, d <= s.strategies.count, let id = focused else { return [] }
+        let strategy = s.strategies[d - 1]
         s.status = "\(id): switching to \(strategy)"
-        return [.switchStrategy(run: id, strategy: strategy)]
-    case .char("]") where s.mode == .replay:
-        s.replaySpeed = min(100, s.replaySpeed * 2)
+        return [.engine(.switchStrategy(run: id, strategy: strategy))]
+    case .replayPause:
+        s.replayPaused.toggle()
+        return [.replay(.setPaused(s.replayPaused))]
+    case .replaySpeed:
+        s.replaySpeed = k == .char("]") ? min(100, s.replaySpeed * 2) : max(1, s.replaySpeed / 2)
         return [.replay(.setSpeed(s.replaySpeed))]
-    case .char("[") where s.mode == .replay:
-        s.replaySpeed = max(1, s.replaySpeed / 2)
-        return [.replay(.setSpeed(s.replaySpeed))]
-    case .char(".") where s.mode == .replay:
+    case .replayStep:
         return [.replay(.step)]
-    case .char("{"), .char("}"):
-        guard s.mode == .replay else { return [] }
+    case .replaySeek:
         let maxStep = s.runs.compactMap(\.totalSteps).max() ?? s.runs.map(\.step).max() ?? 0
         let cur = s.runs.map(\.step).max() ?? 0
         let delta = max(1, maxStep / 10)
         return [.replay(.seek(step: max(0, k == .char("{") ? cur - delta : cur + delta)))]
-    case .char("0") where s.mode == .replay:
+    case .replayStart:
         return [.replay(.seek(step: 0))]
-    case .resize:
-        return []
-    default:
-        break
     }
     return []
 }

@@ -3,12 +3,12 @@ import SPTDashboard
 import SPTRuns
 
 /// Replays saved logs on the dashboard's clock.
-final class ReplaySource {
-    let files: [String]
+public final class ReplaySource: RunSource {
+    public let files: [String]
     private var replay: Replay
     private let ids: [String]
 
-    init(path: String, speed: Double) throws {
+    public init(path: String, speed: Double) throws {
         files = try RunDirectory.logFiles(at: path)
         guard !files.isEmpty else { throw RunLogError.io(path: path, message: "no .jsonl run logs here") }
         let logs = try files.map { try RunLogReader.read($0) }
@@ -18,40 +18,47 @@ final class ReplaySource {
         issues = zip(files, logs).flatMap { f, l in l.issues.map { "\(f): \($0)" } }
     }
 
-    let issues: [String]
+    public let issues: [String]
 
-    /// Messages for `dt` real seconds, after applying any replay commands.
-    func advance(_ dt: Double, commands: [ReplayCommand]) -> [Message] {
-        var out: [Message] = []
-        func take(_ e: Replay.Emission) {
-            if e.reset { out.append(.resetRuns) }
-            var grouped: [Int: [RunRecord]] = [:]
-            for item in e.items { grouped[item.run, default: []].append(item.record) }
-            for run in grouped.keys.sorted() { out.append(.records(id: ids[run], grouped[run]!)) }
-        }
-        for c in commands {
-            switch c {
-            case .setPaused(let p): replay.paused = p
-            case .setSpeed(let s): replay.speed = s
-            case .step: take(replay.stepForward())
-            case .seek(let step): take(replay.seek(step: step))
-            }
-        }
-        take(replay.advance(realSeconds: dt))
-        out.append(.replayPosition(clock: replay.clock, duration: replay.duration))
+    private func messages(_ e: Replay.Emission) -> [Message] {
+        var out: [Message] = e.reset ? [.resetRuns] : []
+        var grouped: [Int: [RunRecord]] = [:]
+        for item in e.items { grouped[item.run, default: []].append(item.record) }
+        for run in grouped.keys.sorted() { out.append(.records(id: ids[run], grouped[run]!)) }
         return out
     }
+
+    /// Records due after `dt` more real seconds, and the position.
+    public func poll(_ dt: Double) -> [Message] {
+        messages(replay.advance(realSeconds: dt)) + [.replayPosition(clock: replay.clock, duration: replay.duration)]
+    }
+
+    public func perform(_ c: ReplayCommand) -> [Message] {
+        switch c {
+        case .setPaused(let p): replay.paused = p; return []
+        case .setSpeed(let s): replay.speed = s; return []
+        case .step: return messages(replay.stepForward())
+        case .seek(let step): return messages(replay.seek(step: step))
+        }
+    }
+
+    public func perform(_ command: EngineCommand) -> [Message] { [.status("a replay cannot change its runs")] }
+    public func close() {}
 }
 
 /// Follows every run log under a directory, including files that appear later.
-final class WatchSource {
-    let directory: String
+public final class WatchSource: RunSource {
+    public let directory: String
     private var readers: [String: (id: String, reader: RunLogReader)] = [:]
     private var sinceScan = 1.0
 
-    init(directory: String) { self.directory = directory }
+    public init(directory: String) { self.directory = directory }
 
-    func poll(_ dt: Double) -> [Message] {
+    public func perform(_ command: EngineCommand) -> [Message] { [.status("watched runs belong to another process")] }
+    public func perform(_ command: ReplayCommand) -> [Message] { [.status("nothing to replay while watching")] }
+    public func close() {}
+
+    public func poll(_ dt: Double) -> [Message] {
         sinceScan += dt
         if sinceScan >= 0.5 {
             sinceScan = 0

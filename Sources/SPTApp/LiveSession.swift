@@ -6,21 +6,23 @@ import SPTRuns
 /// Trains the session's runs on one engine thread, round-robin a step at a time, so that all
 /// runs advance side by side while each step uses every worker core. The UI thread only posts
 /// commands and drains messages: it never waits for training.
-final class LiveSession: @unchecked Sendable {
+public final class LiveSession: RunSource, @unchecked Sendable {
     /// Loaded on the engine thread, so that the dashboard is up while a large backbone loads.
     private let load: () throws -> (Backbone, TaskData)
     private var backbone: Backbone!
     private var task: TaskData!
     /// A run's options for its strategy, defaults applied as `spt train` applies them.
     private let options: (InitStrategy, Backbone?) -> TrainOptions
-    let session: String
+    public let session: String
     let runsDir: String
     let outbox = Outbox()
     private var trainers: [(id: String, trainer: PromptTrainer, writer: RunLogWriter)] = []
     private var paused = Set<String>()
     /// Runs stopped by an error (their log could not be written): shown as "error", never stepped.
     private var broken = Set<String>()
-    private var commands: [Effect] = []
+    private var commands: [Command] = []
+    /// An engine command with its strategy resolved, or a run to add at start.
+    private enum Command { case engine(EngineCommand), add(InitStrategy) }
     private let lock = NSLock()
     private var stopping = false
     private let done = DispatchSemaphore(value: 0)
@@ -31,22 +33,22 @@ final class LiveSession: @unchecked Sendable {
     /// Runs whose dashboard row shows a phase.
     private var phased = Set<String>()
 
-    init(load: @escaping () throws -> (Backbone, TaskData), options: @escaping (InitStrategy, Backbone?) -> TrainOptions,
-         session: String, runsDir: String) {
+    public init(load: @escaping () throws -> (Backbone, TaskData), options: @escaping (InitStrategy, Backbone?) -> TrainOptions,
+                session: String, runsDir: String) {
         self.load = load; self.options = options; self.session = session; self.runsDir = runsDir
     }
 
-    var sessionDirectory: String { (runsDir as NSString).appendingPathComponent(session) }
+    public var sessionDirectory: String { (runsDir as NSString).appendingPathComponent(session) }
 
     /// Every requested run appears at once (waiting); the engine thread loads, then starts them.
-    func start(strategies: [InitStrategy]) {
+    public func start(strategies: [InitStrategy]) {
         let requested = strategies
         var ids: [String] = []
         for s in strategies { ids.append(Self.uniqueID(s.rawValue, taken: ids)) }
         for id in ids { outbox.post(.runPhase(id: id, phase: nil)) }
         let waiting = ids
         lock.lock()
-        commands += strategies.map { .addRun(strategy: $0.rawValue) }
+        commands += strategies.map { .add($0) }
         lock.unlock()
         Thread.detachNewThread { [self] in
             outbox.post(.status("loading backbone and task…"))
@@ -72,10 +74,19 @@ final class LiveSession: @unchecked Sendable {
         return id
     }
 
-    func send(_ e: Effect) { lock.lock(); commands.append(e); lock.unlock() }
+    public func poll(_ dt: Double) -> [Message] { outbox.drain() }
+
+    public func perform(_ command: EngineCommand) -> [Message] {
+        lock.lock(); commands.append(.engine(command)); lock.unlock()
+        return []
+    }
+
+    public func perform(_ command: ReplayCommand) -> [Message] { [.status("nothing to replay in a live session")] }
 
     /// Stops training after the current step, logs "stopped" for unfinished runs, syncs logs.
-    func stop() {
+    public func close() {
+        // A ViT-B step takes seconds: say why the prompt is not back yet.
+        FileHandle.standardError.write(Data("spt-tui: finishing the current training step and closing the logs…\n".utf8))
         lock.lock(); stopping = true; lock.unlock()
         done.wait()
     }
@@ -106,28 +117,41 @@ final class LiveSession: @unchecked Sendable {
         done.signal()
     }
 
-    private func handle(_ e: Effect) {
+    private func handle(_ c: Command) {
         guard backbone != nil else { outbox.post(.status("nothing can run: the backbone or task did not load")); return }
+        let e: EngineCommand
+        switch c {
+        case .add(let s): return addRun(s)
+        case .engine(let command): e = command
+        }
+        func strategy(_ name: String) -> InitStrategy? {
+            if let s = InitStrategy(rawValue: name) { return s }
+            outbox.post(.status("unknown strategy \(name)"))
+            return nil
+        }
+        func run(_ id: String) -> (id: String, trainer: PromptTrainer, writer: RunLogWriter)? {
+            if let t = trainers.first(where: { $0.id == id }) { return t }
+            outbox.post(.status("\(id) has not started yet"))
+            return nil
+        }
         switch e {
         case .addRun(let name):
-            guard let s = InitStrategy(rawValue: name) else { return }
+            guard let s = strategy(name) else { return }
             addRun(s)
         case .switchStrategy(let id, let name):
-            guard let s = InitStrategy(rawValue: name), let t = trainers.first(where: { $0.id == id }) else { return }
+            guard let s = strategy(name), let t = run(id) else { return }
             if t.trainer.finished { outbox.post(.status("\(id) has finished; press a to add a \(name) run")); return }
             do { try t.trainer.switchStrategy(to: s, reason: "switched in dashboard") } catch { failed(id, step: t.trainer.step, error) }
         case .pause(let id):
-            guard let t = trainers.first(where: { $0.id == id }), !t.trainer.finished else { return }
+            guard let t = run(id), !t.trainer.finished else { return }
             paused.insert(id); t.trainer.mark("pause")
         case .resume(let id):
-            guard let t = trainers.first(where: { $0.id == id }), paused.remove(id) != nil else { return }
+            guard let t = run(id), paused.remove(id) != nil else { return }
             t.trainer.mark("resume")
         case .restart(let id):
-            guard let t = trainers.first(where: { $0.id == id }) else { return }
+            guard let t = run(id) else { return }
             if !t.trainer.finished { t.trainer.finish(event: "stopped", message: "restarted") }
             addRun(t.trainer.strategy)
-        default:
-            break
         }
     }
 
