@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "SPTRunsTests", dependencies: ["SPTRuns", "TestSupport"], exclude: ["Snapshots"]),
         .testTarget(name: "SPTDashboardTests", dependencies: ["SPTDashboard", "TestSupport"], exclude: ["Snapshots"]),
         .testTarget(name: "SPTTerminalTests", dependencies: ["SPTTerminal", "SPTDashboard", "SPTRuns", "TestSupport"]),
-        .testTarget(name: "SPTAppTests", dependencies: ["SPTApp", "SPTEngine", "SPTDashboard", "SPTRuns", "TestSupport"]),
+        .testTarget(name: "SPTAppTests", dependencies: ["SPTApp", "SPTCommandLine", "SPTEngine", "SPTDashboard", "SPTRuns", "TestSupport"]),
     ]
 )
 

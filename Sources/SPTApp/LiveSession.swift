@@ -60,7 +60,7 @@ public final class LiveSession: RunSource, @unchecked Sendable {
                                                 classes: task.classes, dataBytes: task.bytes, strategies: requested)
                 outbox.post(.status("logs: \(sessionDirectory) · memory about \(plan)"))
             } catch {
-                for id in waiting { outbox.post(.records(id: id, [.event(EventRecord(step: 0, time: 0, event: "error", message: "\(error)"))])) }
+                for id in waiting { outbox.post(.records(id: id, [.event(EventRecord(step: 0, time: 0, .error, message: "\(error)"))])) }
                 outbox.post(.status("cannot start: \(error)"))
                 lock.lock(); commands = []; lock.unlock()
             }
@@ -112,7 +112,7 @@ public final class LiveSession: RunSource, @unchecked Sendable {
                 failed(t.id, step: t.trainer.step, error)
             }
         }
-        for t in trainers where !t.trainer.finished && !broken.contains(t.id) { t.trainer.finish(event: "stopped", message: "dashboard closed") }
+        for t in trainers where !t.trainer.finished && !broken.contains(t.id) { t.trainer.finish(.stopped, message: "dashboard closed") }
         for t in trainers { t.writer.sync() }
         done.signal()
     }
@@ -144,13 +144,13 @@ public final class LiveSession: RunSource, @unchecked Sendable {
             do { try t.trainer.switchStrategy(to: s, reason: "switched in dashboard") } catch { failed(id, step: t.trainer.step, error) }
         case .pause(let id):
             guard let t = run(id), !t.trainer.finished else { return }
-            paused.insert(id); t.trainer.mark("pause")
+            paused.insert(id); t.trainer.mark(.pause)
         case .resume(let id):
             guard let t = run(id), paused.remove(id) != nil else { return }
-            t.trainer.mark("resume")
+            t.trainer.mark(.resume)
         case .restart(let id):
             guard let t = run(id) else { return }
-            if !t.trainer.finished { t.trainer.finish(event: "stopped", message: "restarted") }
+            if !t.trainer.finished { t.trainer.finish(.stopped, message: "restarted") }
             addRun(t.trainer.strategy)
         }
     }
@@ -159,7 +159,7 @@ public final class LiveSession: RunSource, @unchecked Sendable {
     /// even when the log cannot take it.
     private func failed(_ id: String, step: Int, _ error: Error) {
         broken.insert(id)
-        outbox.post(.records(id: id, [.event(EventRecord(step: step, time: 0, event: "error", message: "\(error)"))]))
+        outbox.post(.records(id: id, [.event(EventRecord(step: step, time: 0, .error, message: "\(error)"))]))
         outbox.post(.status("\(id) stopped: \(error)"))
     }
 

@@ -30,6 +30,12 @@ public struct RunFlags: ParsableArguments {
     @Flag(help: "Random flip and shift augmentation.") public var augment = false
     @Option(help: "Directory of run logs (runs/<session>/<run>.jsonl).") public var runsDir = RunDirectory.defaultRoot
 
+    /// The backbone and the task's source data, as every executable loads them.
+    public func load() throws -> (backbone: Backbone, source: DataSplits) {
+        let b = try input.backbone(backbone)
+        return (b, try b.loadTask(task))
+    }
+
     /// Refuses values no run can have before anything is loaded.
     public func validate() throws {
         try trainOptions(strategy: .random, backbone: nil).validate()

@@ -58,8 +58,8 @@ struct SPTTUI: ParsableCommand {
             Parallel.setThreads(runFlags.threads)
             let run = runFlags
             let live = LiveSession(load: {
-                let bb = try run.input.backbone(run.backbone)
-                return (bb, TaskData(source: try bb.loadTask(run.task), options: run.trainOptions(strategy: .random, backbone: nil)))
+                let (backbone, source) = try run.load()
+                return (backbone, TaskData(source: source, options: run.trainOptions(strategy: .random, backbone: nil)))
             }, options: run.trainOptions, session: RunDirectory.newSessionID(), runsDir: run.runsDir)
             state = DashboardState(mode: .live, task: run.task, backbone: Backbone.displayName(run.backbone), themes: names, strategies: [])
             live.start(strategies: strategies)

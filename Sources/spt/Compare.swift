@@ -41,8 +41,7 @@ struct Compare: ParsableCommand {
 
     func run() throws {
         Parallel.setThreads(opts.threads)
-        let backbone = try opts.input.backbone(opts.backbone)
-        let source = try backbone.loadTask(opts.task)
+        let (backbone, source) = try opts.load()
         let session = RunDirectory.newSessionID()
         let counts = promptCounts.isEmpty ? [opts.prompts] : promptCounts
         var rows: [Row] = []

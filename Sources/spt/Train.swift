@@ -12,9 +12,9 @@ struct Train: ParsableCommand {
 
     func run() throws {
         Parallel.setThreads(opts.threads)
-        let backbone = try opts.input.backbone(opts.backbone)
+        let (backbone, source) = try opts.load()
         let options = opts.trainOptions(strategy: strategy, backbone: backbone)
-        let task = TaskData(source: try backbone.loadTask(opts.task), options: options)
+        let task = TaskData(source: source, options: options)
         // Before anything is written: a run that will not fit is refused with a batch that does.
         let plan = try MemoryPlan.check(config: backbone.config, options: options, trainImages: task.train.count, classes: task.classes,
                                         dataBytes: task.bytes, strategies: [strategy])
@@ -60,7 +60,7 @@ final class RunSummary: @unchecked Sendable {
         case .eval(let e): evals[e.split, default: []].append(e.accuracy)
         case .nmi(let n): nmi.append(n.values)
         case .initialization(let i): initSeconds += i.seconds; gatherSeconds += i.gatherSeconds ?? 0
-        case .event(let e) where e.event == "diverged": diverged = e.message
+        case .event(let e) where e.kind == .diverged: diverged = e.message
         default: break
         }
     }

@@ -23,7 +23,7 @@ func sampleRecords(run: String = "r1") -> [RunRecord] {
      .train(TrainRecord(step: 4, epoch: 1.0, time: 2.0, loss: 1.5, lr: 5e-4, gradNorm: 1.0, imagesPerSecond: 120)),
      .eval(EvalRecord(step: 4, epoch: 1.0, time: 2.1, split: "val", loss: 1.2, accuracy: 0.5)),
      .nmi(NMIRecord(step: 4, epoch: 1.0, time: 2.2, values: [0.03, 0.004], mode: "tokens", normalization: "sqrt")),
-     .event(EventRecord(step: 4, time: 2.3, event: "finished"))]
+     .event(EventRecord(step: 4, time: 2.3, .finished))]
 }
 
 func writeLog(_ records: [RunRecord], to path: String) throws {

@@ -70,14 +70,14 @@ public struct RunView: Sendable {
         case .segment(let s):
             segments.append(s)
         case .event(let e):
-            switch e.event {
-            case "pause": status = .paused
-            case "resume": status = .training
-            case "finished": status = .finished
-            case "stopped": status = .stopped
-            case "diverged": status = .diverged; message = e.message
-            case "error": status = .error; message = e.message
-            default: break
+            switch e.kind {
+            case .pause: status = .paused
+            case .resume: status = .training
+            case .finished: status = .finished
+            case .stopped: status = .stopped
+            case .diverged: status = .diverged; message = e.message
+            case .error: status = .error; message = e.message
+            case .other: break  // an event another writer knows: kept in the log, not shown
             }
         }
     }

@@ -15,6 +15,8 @@ public struct TaskData: Sendable {
     public let classes: Int
     /// The seed of the draw, or nil for a published division used as given.
     public let splitSeed: UInt64?
+    /// The training images' indices in the source's training split, in training order.
+    public let selection: [Int]
 
     /// A run's task: its protocol and split seed.
     public init(source: DataSplits, options o: TrainOptions) {
@@ -25,29 +27,33 @@ public struct TaskData: Sendable {
         name = source.train.name
         classes = source.train.classes
         splitSeed = source.given == nil ? seed : nil
+        let trainPick: [Int], valPick: [Int]
         if let given = source.given {
             // A published division (VTAB-1k lists, FGVC JSON) is used as given.
-            switch p {
-            case .tune: (train, eval, evalSplit) = (source.train.subset(given.train), source.train.subset(given.val), "val")
-            case .final: (train, eval, evalSplit) = (source.train, source.test, "test")
-            }
-            return
+            (trainPick, valPick) = (given.train, given.val)
+        } else {
+            var rng = RNG(seed: seed ^ 0x7AB1)
+            let picked = Array(rng.permutation(source.train.count).prefix(trainSize))
+            let nVal = min(valSize, picked.count / 5)
+            (trainPick, valPick) = (Array(picked.dropLast(nVal)), Array(picked.suffix(nVal)))
         }
-        var order = Array(0..<source.train.count)
-        var rng = RNG(seed: seed ^ 0x7AB1)
-        for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, rng.int(i + 1)) }
-        let picked = Array(order.prefix(min(trainSize, order.count)))
-        let nVal = min(valSize, picked.count / 5)
         switch p {
         case .tune:
-            train = source.train.subset(Array(picked.dropLast(nVal)))
-            eval = source.train.subset(Array(picked.suffix(nVal)))
-            evalSplit = "val"
+            selection = trainPick
+            (train, eval, evalSplit) = (source.train.subset(trainPick), source.train.subset(valPick), "val")
         case .final:
-            train = source.train.subset(picked)
-            eval = source.test
-            evalSplit = "test"
+            selection = source.given == nil ? trainPick + valPick : Array(0..<source.train.count)
+            // All of a published training split: the source's own images, not a copy.
+            (train, eval, evalSplit) = (source.given == nil ? source.train.subset(selection) : source.train, source.test, "test")
         }
+    }
+
+    /// FNV-1a of the training images' indices in the source, hex: two runs with the same value
+    /// trained on the same images (recorded in the run header).
+    public var selectionHash: String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for i in selection { withUnsafeBytes(of: UInt64(i).littleEndian) { for b in $0 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 } } }
+        return String(h, radix: 16)
     }
 
     /// Bytes of the images this task holds (the eval split may be shared with its source).

@@ -69,8 +69,7 @@ public final class MAEModel {
         patchify(w.patches.ptr, images, B: B, C: c.channels, Hh: c.imageSize, W: c.imageSize, p: c.patchSize)
         // Random masking: a per-sample random permutation; the first nv patches stay visible.
         for b in 0..<B {
-            var perm = Array(0..<m)
-            for i in stride(from: m - 1, to: 0, by: -1) { perm.swapAt(i, rng.int(i + 1)) }
+            let perm = rng.permutation(m)
             let keep = perm.prefix(nv).sorted()
             for j in 0..<m { w.slot[b * m + j] = -1 }
             for (r, j) in keep.enumerated() {

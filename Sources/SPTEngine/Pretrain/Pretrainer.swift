@@ -85,9 +85,8 @@ public final class Pretrainer {
         while step < totalSteps {
             let epoch = step / stepsPerEpoch
             if epoch != orderEpoch {
-                order = Array(0..<train.count)
                 var r = RNG(seed: options.seed &+ UInt64(epoch) &* 0x9E37_79B9)
-                for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, r.int(i + 1)) }
+                order = r.permutation(train.count)
                 orderEpoch = epoch
             }
             let k = step % stepsPerEpoch

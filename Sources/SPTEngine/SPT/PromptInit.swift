@@ -104,9 +104,7 @@ public enum PromptInitializer {
     }
 
     static func randomBatch(images: Int, size: Int, rng: inout RNG) -> [Int] {
-        var idx = Array(0..<images)
-        for i in stride(from: images - 1, to: 0, by: -1) { idx.swapAt(i, rng.int(i + 1)) }
-        return Array(idx.prefix(min(size, images)))
+        Array(rng.permutation(images).prefix(min(size, images)))
     }
 
     /// `count` distinct tokens drawn uniformly from `tokens` ([n, D]).

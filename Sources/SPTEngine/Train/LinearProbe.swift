@@ -36,9 +36,8 @@ public enum LinearProbe {
         var oc = opt.config
         oc.warmupSteps = steps
         for e in 0..<epochs {
-            var order = Array(0..<train.count)
             var r = RNG(seed: seed &+ UInt64(e))
-            for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, r.int(i + 1)) }
+            let order = r.permutation(train.count)
             for s in 0..<steps {
                 let idx = order[(s * batch)..<((s + 1) * batch)]
                 for (row, i) in idx.enumerated() { ftr.withUnsafeBufferPointer { (x.ptr + row * D).update(from: $0.baseAddress! + i * D, count: D) } }

@@ -67,6 +67,7 @@ public final class PromptTrainer {
             seed: options.seed, threads: options.threads,
             params: ["protocol": options.evalProtocol.rawValue, "eval_split": task.evalSplit,
                      "split_seed": task.splitSeed.map(String.init) ?? "published",
+                     "train_selection": task.selectionHash,
                      "train_images": String(task.train.count), "eval_images": String(task.eval.count),
                      "nmi_mode": options.nmiMode.rawValue, "nmi_normalization": options.nmiNormalization.rawValue,
                      "nmi_every": String(options.nmiEvery), "probe_images": String(probe.shape[0]),
@@ -136,9 +137,8 @@ public final class PromptTrainer {
         let start = Date()
         let B = options.batch, ep = step / stepsPerEpoch
         if ep != orderEpoch {
-            order = Array(0..<task.train.count)
             var r = RNG(seed: options.seed &+ UInt64(ep) &* 0x9E37_79B9)
-            for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, r.int(i + 1)) }
+            order = r.permutation(task.train.count)
             orderEpoch = ep
         }
         var rng = RNG(seed: options.seed ^ (UInt64(step) &* 0xA24B_AED4_963E_E407))
@@ -153,7 +153,7 @@ public final class PromptTrainer {
         let gn = optimizer.gradNorm()
         guard loss.isFinite, gn.isFinite else {
             let what = loss.isFinite ? "gradient norm is \(gn)" : "loss is \(loss)"
-            log.emit(.event(EventRecord(step: step, time: activeSeconds, event: "diverged", message: what)))
+            log.emit(.event(EventRecord(step: step, time: activeSeconds, .diverged, message: what)))
             finished = true
             throw EngineError.diverged(step: step, what: what)
         }
@@ -176,7 +176,7 @@ public final class PromptTrainer {
             if task.evalSplit != "test" || step == totalSteps { evaluateNow() }
         }
         if options.nmiEvery > 0 && step % options.nmiEvery == 0 { measureNMI() }
-        if step == totalSteps { finish(event: "finished") }
+        if step == totalSteps { finish(.finished) }
         try log.check()
     }
 
@@ -189,14 +189,14 @@ public final class PromptTrainer {
     }
 
     /// Ends the run ("finished" when all steps ran, otherwise e.g. "stopped").
-    public func finish(event: String, message: String? = nil) {
+    public func finish(_ event: RunEvent, message: String? = nil) {
         guard !finished else { return }
         finished = true
-        log.emit(.event(EventRecord(step: step, time: activeSeconds, event: event, message: message)))
+        log.emit(.event(EventRecord(step: step, time: activeSeconds, event, message: message)))
     }
 
     /// Logs a pause or resume (the caller simply stops or restarts calling `trainStep`).
-    public func mark(_ event: String) {
-        log.emit(.event(EventRecord(step: step, time: activeSeconds, event: event)))
+    public func mark(_ event: RunEvent) {
+        log.emit(.event(EventRecord(step: step, time: activeSeconds, event)))
     }
 }

@@ -40,4 +40,11 @@ public struct RNG: RandomNumberGenerator, Sendable {
 
     /// Uniform integer in 0..<n.
     public mutating func int(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+
+    /// 0..<n in a random order (Fisher–Yates from the end): every shuffle of the engine.
+    public mutating func permutation(_ n: Int) -> [Int] {
+        var a = Array(0..<n)
+        for i in stride(from: n - 1, to: 0, by: -1) { a.swapAt(i, int(i + 1)) }
+        return a
+    }
 }

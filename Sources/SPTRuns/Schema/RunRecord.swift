@@ -89,8 +89,35 @@ public struct SegmentRecord: Codable, Equatable, Sendable {
 /// A lifecycle event: pause, resume, diverged, finished, stopped, error.
 public struct EventRecord: Codable, Equatable, Sendable {
     public var step: Int, time: Double, event: String, message: String?
-    public init(step: Int, time: Double, event: String, message: String? = nil) {
-        self.step = step; self.time = time; self.event = event; self.message = message
+    public init(step: Int, time: Double, _ kind: RunEvent, message: String? = nil) {
+        self.step = step; self.time = time; self.event = kind.name; self.message = message
+    }
+    public var kind: RunEvent { RunEvent(name: event) }
+}
+
+/// What an `event` record says. Logs from other writers may name events this version does not
+/// know: they are kept, by name.
+public enum RunEvent: Equatable, Sendable {
+    case pause, resume, finished, stopped, diverged, error
+    case other(String)
+
+    public static let known: [RunEvent] = [.pause, .resume, .finished, .stopped, .diverged, .error]
+
+    public init(name: String) { self = Self.known.first { $0.name == name } ?? .other(name) }
+
+    public var name: String {
+        switch self {
+        case .pause: "pause"; case .resume: "resume"; case .finished: "finished"; case .stopped: "stopped"
+        case .diverged: "diverged"; case .error: "error"; case .other(let n): n
+        }
+    }
+
+    /// Whether the run ends with it (the writer syncs the log).
+    public var ends: Bool {
+        switch self {
+        case .finished, .stopped, .diverged, .error: true
+        case .pause, .resume, .other: false
+        }
     }
 }
 
@@ -231,7 +258,7 @@ extension RunRecord {
             return .segment(SegmentRecord(step: try int("step"), time: try num("time"), strategy: try str("strategy"),
                                           variant: optStr("variant"), reason: try str("reason")))
         case "event":
-            return .event(EventRecord(step: try int("step"), time: try num("time"), event: try str("event"), message: optStr("message")))
+            return .event(EventRecord(step: try int("step"), time: try num("time"), RunEvent(name: try str("event")), message: optStr("message")))
         default:
             return nil
         }

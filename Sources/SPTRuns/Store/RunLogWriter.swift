@@ -69,7 +69,7 @@ public final class RunLogWriter: @unchecked Sendable {
         }
         switch record {
         case .header, .segment: fsync(fd)
-        case .event(let e) where ["finished", "stopped", "diverged", "error"].contains(e.event): fsync(fd)
+        case .event(let e) where e.kind.ends: fsync(fd)
         default: break
         }
     }
