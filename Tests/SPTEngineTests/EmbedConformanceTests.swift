@@ -12,7 +12,7 @@ import SPTEngine
         let S = b.config.imageSize
         let images = try files.flatMap { try b.preprocessing.apply(ImageDecoder.decode("\(Self.dir)/images/\($0)"), channels: 3) }
         let data = Dataset(name: "embed", images: images, labels: files.map { _ in 0 }, channels: 3, height: S, width: S, classes: 1)
-        return Embedding.compute(b, data).features
+        return Features.compute(b, data).features
     }
 
     func files(_ f: SafeTensors, _ key: String) throws -> [String] {

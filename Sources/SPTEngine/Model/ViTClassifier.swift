@@ -96,7 +96,8 @@ public final class ViTClassifier {
         matmulForward(ws.emb.ptr, ws.patches.ptr, backbone.ptr("patch_embed.proj.weight"),
                       backbone.ptr("patch_embed.proj.bias"), M: B * m, K: c.patchDim, N: D)
         let x0 = ws.stack.acts[0].xin.ptr
-        embed(into: c.normPre ? ws.preNorm!.ptr : x0, ws: ws, B: B, T: T, Np: Np)
+        TokenEmbedding(config: c).forward(c.normPre ? ws.preNorm!.ptr : x0, params: backbone, emb: ws.emb.ptr, B: B, n: m, gap: Np,
+                                          patch: { $1 })
         if let pre = ws.preNorm {
             layerNormForward(x0, ws.preMean!.ptr, ws.preRstd!.ptr, pre.ptr, backbone.ptr("norm_pre.weight"),
                              backbone.ptr("norm_pre.bias"), N: B * T, C: D, eps: c.layerNormEps)
@@ -116,9 +117,9 @@ public final class ViTClassifier {
             let xL = ws.stack.output.ptr, n = ws.tokenNorm!
             layerNormForward(n.ptr, ws.tokenMean!.ptr, ws.tokenRstd!.ptr, xL, backbone.ptr("norm.weight"),
                              backbone.ptr("norm.bias"), N: B * T, C: D, eps: c.layerNormEps)
-            meanPool(ws.lnf.ptr, n.ptr, B: B, T: T, from: P)
+            poolForward(ws.lnf.ptr, n.ptr, .mean, B: B, T: T, D: D, from: P)
         } else {
-            pool(ws, B: B, T: T)
+            poolForward(ws.feat.ptr, ws.stack.output.ptr, pooling, B: B, T: T, D: D, from: P)
             layerNormForward(ws.lnf.ptr, ws.lnfMean.ptr, ws.lnfRstd.ptr, ws.feat.ptr,
                              backbone.ptr("norm.weight"), backbone.ptr("norm.bias"), N: B, C: D, eps: c.layerNormEps)
         }
@@ -156,17 +157,14 @@ public final class ViTClassifier {
         if normsTokens {
             let dn = g.dtokens!.ptr
             g.dtokens!.zero()
-            spreadMean(dn, g.dlnf.ptr, B: B, T: T, from: P)
+            poolBackward(dn, g.dlnf.ptr, .mean, B: B, T: T, D: D, from: P)
             layerNormBackward(dinp: dxL, dweight: bg?.ptr("norm.weight"), dbias: bg?.ptr("norm.bias"), dn, ws.stack.output.ptr,
                               backbone.ptr("norm.weight"), ws.tokenMean!.ptr, ws.tokenRstd!.ptr, N: B * T, C: D)
         } else {
             g.dfeat.zero()
             layerNormBackward(dinp: g.dfeat.ptr, dweight: bg?.ptr("norm.weight"), dbias: bg?.ptr("norm.bias"),
                               g.dlnf.ptr, ws.feat.ptr, backbone.ptr("norm.weight"), ws.lnfMean.ptr, ws.lnfRstd.ptr, N: B, C: D)
-            switch pooling {
-            case .cls: for b in 0..<B { (dxL + b * T * D).update(from: g.dfeat.ptr + b * D, count: D) }
-            case .mean: spreadMean(dxL, g.dfeat.ptr, B: B, T: T, from: P)
-            }
+            poolBackward(dxL, g.dfeat.ptr, pooling, B: B, T: T, D: D, from: P)
         }
         let dropout = training && prompts.dropout > 0
         let dx0 = ws.stack.backward(dxL, blocks, grads: blockGrads) { i, dxin in
@@ -186,10 +184,7 @@ public final class ViTClassifier {
                               backbone.ptr("norm_pre.weight"), ws.preMean!.ptr, ws.preRstd!.ptr, N: B * T, C: D)
             dseq = dpre.ptr
         }
-        for b in 0..<B {
-            (g.demb.ptr + b * m * D).update(from: dseq + (b * T + P + Np) * D, count: m * D)
-        }
-        if let bg { embedBackward(bg, dseq, B: B, T: T, Np: Np) }
+        TokenEmbedding(config: c).backward(dseq, grads: bg, positions: true, demb: g.demb.ptr, B: B, n: m, gap: Np, patch: { $1 })
         if inputGrad != nil { g.dpatches.zero() }
         matmulBackward(dinp: inputGrad != nil ? g.dpatches.ptr : nil,
                        dweight: bg?.ptr("patch_embed.proj.weight"), dbias: bg?.ptr("patch_embed.proj.bias"),
@@ -208,73 +203,6 @@ public final class ViTClassifier {
 
     /// Whether the final LayerNorm runs on every token before a mean (timm `avg` with `norm`).
     private var normsTokens: Bool { pooling == .mean && config.headNorm == .tokens }
-
-    /// Patch embeddings plus position embeddings, after the class and register tokens (with their
-    /// own position rows unless `no_embed_class`), into [B, T, D]; prompt rows are left zero.
-    private func embed(into x: FPtr, ws: Workspace, B: Int, T: Int, Np: Int) {
-        let c = config, D = c.dim, m = c.numPatches, P = c.prefixTokens
-        let pos = backbone.ptr("pos_embed"), patchPos = pos + (c.posEmbedPrefix ? P : 0) * D
-        let prefix = FPtr.allocate(capacity: max(1, P * D))
-        defer { prefix.deallocate() }
-        if c.classToken { prefix.update(from: backbone.ptr("cls_token"), count: D) }
-        if c.registers > 0 { (prefix + (c.classToken ? D : 0)).update(from: backbone.ptr("reg_token"), count: c.registers * D) }
-        if c.posEmbedPrefix { for i in 0..<(P * D) { prefix[i] += pos[i] } }
-        for b in 0..<B {
-            let seq = x + b * T * D
-            seq.update(from: prefix, count: P * D)
-            (seq + P * D).update(repeating: 0, count: Np * D)
-            for j in 0..<m {
-                let dst = seq + (P + Np + j) * D, e = ws.emb.ptr + (b * m + j) * D, p = patchPos + j * D
-                for d in 0..<D { dst[d] = e[d] + p[d] }
-            }
-        }
-    }
-
-    /// Accumulates the embedding's gradient (class, register and position tokens) from `dseq`.
-    private func embedBackward(_ bg: ParameterSet, _ dseq: FPtr, B: Int, T: Int, Np: Int) {
-        let c = config, D = c.dim, m = c.numPatches, P = c.prefixTokens
-        let dpos = bg.ptr("pos_embed"), dpatchPos = dpos + (c.posEmbedPrefix ? P : 0) * D
-        for b in 0..<B {
-            let seq = dseq + b * T * D
-            if c.classToken { let d = bg.ptr("cls_token"); for i in 0..<D { d[i] += seq[i] } }
-            if c.registers > 0 {
-                let d = bg.ptr("reg_token"), src = seq + (c.classToken ? D : 0)
-                for i in 0..<(c.registers * D) { d[i] += src[i] }
-            }
-            if c.posEmbedPrefix { for i in 0..<(P * D) { dpos[i] += seq[i] } }
-            for j in 0..<m {
-                let g = seq + (P + Np + j) * D, p = dpatchPos + j * D
-                for d in 0..<D { p[d] += g[d] }
-            }
-        }
-    }
-
-    private func pool(_ ws: Workspace, B: Int, T: Int) {
-        let D = config.dim, xL = ws.stack.output.ptr
-        switch pooling {
-        case .cls: for b in 0..<B { (ws.feat.ptr + b * D).update(from: xL + b * T * D, count: D) }
-        case .mean: meanPool(ws.feat.ptr, xL, B: B, T: T, from: config.prefixTokens)
-        }
-    }
-
-    /// out[b] = mean of x[b, from..<T].
-    private func meanPool(_ out: FPtr, _ x: FPtr, B: Int, T: Int, from: Int) {
-        let D = config.dim, s = 1 / Float(T - from)
-        for b in 0..<B {
-            let f = out + b * D
-            f.update(repeating: 0, count: D)
-            for t in from..<T { let r = x + (b * T + t) * D; for d in 0..<D { f[d] += r[d] } }
-            for d in 0..<D { f[d] *= s }
-        }
-    }
-
-    /// The gradient of `meanPool`: g[b] / (T − from) into rows from..<T of `dx` (others untouched).
-    private func spreadMean(_ dx: FPtr, _ g: FPtr, B: Int, T: Int, from: Int) {
-        let D = config.dim, s = 1 / Float(T - from)
-        for b in 0..<B {
-            for t in from..<T { let dst = dx + (b * T + t) * D, src = g + b * D; for d in 0..<D { dst[d] = src[d] * s } }
-        }
-    }
 
     private func fillDropoutMasks(_ ws: Workspace, B: Int, rng: inout RNG) {
         let keep = 1 - prompts.dropout, scale = 1 / keep

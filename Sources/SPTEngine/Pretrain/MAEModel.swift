@@ -80,14 +80,9 @@ public final class MAEModel {
         }
         matmulForward(w.emb.ptr, w.visPatches.ptr, backbone.ptr("patch_embed.proj.weight"),
                       backbone.ptr("patch_embed.proj.bias"), M: B * nv, K: pd, N: D)
-        let Te = 1 + nv, x0 = w.enc.acts[0].xin.ptr, cls = backbone.ptr("cls_token"), pos = backbone.ptr("pos_embed")
-        for b in 0..<B {
-            for d in 0..<D { x0[b * Te * D + d] = cls[d] + pos[d] }
-            for r in 0..<nv {
-                let dst = x0 + (b * Te + 1 + r) * D, e = w.emb.ptr + (b * nv + r) * D, p = pos + (1 + w.keep[b * nv + r]) * D
-                for d in 0..<D { dst[d] = e[d] + p[d] }
-            }
-        }
+        let Te = 1 + nv
+        TokenEmbedding(config: config).forward(w.enc.acts[0].xin.ptr, params: backbone, emb: w.emb.ptr, B: B, n: nv, gap: 0,
+                                               patch: { w.keep[$0 * nv + $1] })
         w.enc.forward(encBlocks)
         layerNormForward(w.latent.ptr, w.latMean.ptr, w.latRstd.ptr, w.enc.output.ptr,
                          backbone.ptr("norm.weight"), backbone.ptr("norm.bias"), N: B * Te, C: D)
@@ -168,11 +163,9 @@ public final class MAEModel {
         layerNormBackward(dinp: w.dencOut.ptr, dweight: backboneGrads.ptr("norm.weight"), dbias: backboneGrads.ptr("norm.bias"),
                           w.dlatent.ptr, w.enc.output.ptr, backbone.ptr("norm.weight"), w.latMean.ptr, w.latRstd.ptr, N: B * Te, C: D)
         let dx0 = w.enc.backward(w.dencOut.ptr, encBlocks, grads: encBlockGrads).ptr
-        let dcls = backboneGrads.ptr("cls_token")
-        for b in 0..<B {
-            for d in 0..<D { dcls[d] += dx0[b * Te * D + d] }
-            (w.demb.ptr + b * nv * D).update(from: dx0 + (b * Te + 1) * D, count: nv * D)
-        }
+        // The position embedding is MAE's fixed sin-cos: not trained.
+        TokenEmbedding(config: config).backward(dx0, grads: backboneGrads, positions: false, demb: w.demb.ptr, B: B, n: nv, gap: 0,
+                                                patch: { w.keep[$0 * nv + $1] })
         matmulBackward(dinp: nil, dweight: backboneGrads.ptr("patch_embed.proj.weight"), dbias: backboneGrads.ptr("patch_embed.proj.bias"),
                        w.demb.ptr, w.visPatches.ptr, backbone.ptr("patch_embed.proj.weight"), M: B * nv, K: pd, N: D)
     }

@@ -15,7 +15,7 @@ public enum LinearProbe {
 
     /// Features of every image of `data`, [N, D].
     public static func features(_ backbone: Backbone, _ data: Dataset, pooling: Pooling) -> [Float] {
-        Embedding.compute(backbone, data, pooling: pooling).features
+        Features.compute(backbone, data, pooling: pooling).features
     }
 
     public static func run(_ backbone: Backbone, train: Dataset, test: Dataset, pooling: Pooling? = nil,

@@ -2,7 +2,7 @@
 /// after pooling and the final LayerNorm (timm's `forward_head(pre_logits=True)`) — with, on
 /// request, each block's mean output over the patch tokens, and the checkpoint's own logits
 /// when it has a head. Inference passes sized by memory.
-public struct Embedding {
+public struct Features {
     /// [N, D]
     public var features: [Float]
     /// [N, depth, D], block i's output averaged over the patch tokens.
@@ -11,14 +11,14 @@ public struct Embedding {
     public var logits: [Float]?
 
     public static func compute(_ backbone: Backbone, _ data: Dataset, pooling: Pooling? = nil, blockMeans: Bool = false,
-                               progress: (Int, Int) -> Void = { _, _ in }) -> Embedding {
+                               progress: (Int, Int) -> Void = { _, _ in }) -> Features {
         let c = backbone.config, D = c.dim, T = c.tokens(), P = c.prefixTokens, m = c.numPatches
         let batch = Workspaces.inferenceBatch(c, T: T)
         let model = ViTClassifier(config: c, backbone: backbone.params, numClasses: max(2, data.classes),
                                   prompts: PromptSpec(count: 0), pooling: pooling ?? backbone.pooling, mode: .linear)
         let batcher = Batcher(channels: c.channels, size: c.imageSize, norm: backbone.norm)
         let input = Buffer([batch, c.channels, c.imageSize, c.imageSize])
-        var out = Embedding(features: [Float](repeating: 0, count: data.count * D))
+        var out = Features(features: [Float](repeating: 0, count: data.count * D))
         var means = blockMeans ? [Float](repeating: 0, count: data.count * c.depth * D) : []
         var rng = RNG(seed: 0), i = 0
         func addMeans(block l: Int, _ x: FPtr, first: Int, n: Int) {
