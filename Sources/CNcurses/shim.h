@@ -6,8 +6,6 @@
 
 // Macros and globals Swift cannot import (or rejects under strict concurrency).
 static inline WINDOW *spt_stdscr(void) { return stdscr; }
-static inline int spt_lines(void) { return LINES; }
-static inline int spt_cols(void) { return COLS; }
 static inline int spt_max_y(WINDOW *w) { int y, x; getmaxyx(w, y, x); (void)x; return y; }
 static inline int spt_max_x(WINDOW *w) { int y, x; getmaxyx(w, y, x); (void)y; return x; }
 static inline attr_t spt_a_bold(void) { return A_BOLD; }

@@ -161,11 +161,3 @@ final class CandidateCache: @unchecked Sendable {
         return v
     }
 }
-
-func mean(_ v: [Double]) -> Double { v.isEmpty ? .nan : v.reduce(0, +) / Double(v.count) }
-func finite(_ v: Double) -> Double? { v.isFinite ? v : nil }
-func sd(_ v: [Double]) -> Double {
-    guard v.count > 1 else { return 0 }
-    let m = mean(v)
-    return (v.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(v.count - 1)).squareRoot()
-}

@@ -53,10 +53,4 @@ public final class ParameterSet: @unchecked Sendable {
         precondition(v.count == s.count, "\(name): \(v.count) values for \(s.shape)")
         v.withUnsafeBufferPointer { (values.ptr + s.offset).update(from: $0.baseAddress!, count: s.count) }
     }
-
-    public func clone() -> ParameterSet {
-        let c = ParameterSet(layout)
-        c.values.copy(from: values)
-        return c
-    }
 }

@@ -34,9 +34,4 @@ public final class Buffer: @unchecked Sendable {
         precondition(other.count == count)
         ptr.update(from: other.ptr, count: count)
     }
-    public func clone() -> Buffer {
-        let b = Buffer(shape)
-        b.copy(from: self)
-        return b
-    }
 }

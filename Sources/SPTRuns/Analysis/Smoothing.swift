@@ -26,15 +26,4 @@ public enum Smoothing {
             return last / (1 - wn)
         }
     }
-
-    /// Centered moving average over a window of `2·radius + 1` finite values (shrinking at the
-    /// ends); non-finite values pass through and are not averaged.
-    public static func movingAverage(_ ys: [Double], radius: Int) -> [Double] {
-        guard radius > 0 else { return ys }
-        return ys.indices.map { i in
-            guard ys[i].isFinite else { return ys[i] }
-            let window = ys[max(0, i - radius)...min(ys.count - 1, i + radius)].filter(\.isFinite)
-            return window.reduce(0, +) / Double(window.count)
-        }
-    }
 }

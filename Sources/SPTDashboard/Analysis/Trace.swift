@@ -1,3 +1,5 @@
+import SPTRuns
+
 /// A curve that grows while it is drawn. It keeps the raw points and, for drawing, a summary
 /// of at most `capacity` buckets of consecutive points (min, max and last of the EMA-smoothed
 /// value): when the buckets fill up, neighbours merge pairwise. A frame therefore costs the

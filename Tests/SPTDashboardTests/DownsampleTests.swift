@@ -1,4 +1,5 @@
 import Testing
+import SPTDashboard
 import SPTRuns
 
 @Suite struct DownsampleTests {
@@ -29,9 +30,5 @@ import SPTRuns
         let drawn = t.buckets.map(\.last.value), batch = Smoothing.ema(ys, weight: 0.5)
         #expect(zip(drawn, batch).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) })
         #expect(t.points.map(\.value)[4] == 8)
-    }
-
-    @Test func movingAverageIsCentered() {
-        #expect(Smoothing.movingAverage([1, 2, 3, 4, 5], radius: 1) == [1.5, 2, 3, 4, 4.5])
     }
 }
