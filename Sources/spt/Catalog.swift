@@ -68,28 +68,20 @@ struct Backbones: ParsableCommand {
 struct Probe: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Linear probe of a frozen backbone: softmax regression on its features, test accuracy.")
-    @Option(help: "Backbone name, file or hub folder.") var backbone = "mae-tiny"
-    @OptionGroup var input: InputFlags
-    @Option(help: "Task name or directory.") var task = "fashion-mnist"
+    @OptionGroup var frozen: FrozenBackboneFlags
     @Option(help: "Training images (the first N of the training split; 0 = all).") var trainImages = 10_000
-    @Option(help: "Head input: cls or mean (default: the backbone's).") var pooling: Pooling?
     @Option(help: "Epochs over the features.") var epochs = 30
-    @Option(help: "Worker threads.") var threads = 2
 
     func validate() throws {
-        try OptionCheck.threadCount(threads)
         try OptionCheck.positive("epochs", epochs)
         try OptionCheck.require(trainImages >= 0, "train-images", trainImages, "must be ≥ 0 (0: all)")
     }
 
     func run() throws {
-        Parallel.setThreads(threads)
-        let b = try input.backbone(backbone)
-        try OptionCheck.pooling(pooling, config: b.config)
-        let d = try b.loadTask(task)
+        let (b, d) = try frozen.load()
         let train = trainImages > 0 && trainImages < d.train.count ? d.train.subset(Array(0..<trainImages)) : d.train
-        let r = LinearProbe.run(b, train: train, test: d.test, pooling: pooling, epochs: epochs)
+        let r = LinearProbe.run(b, train: train, test: d.test, pooling: frozen.pooling, epochs: epochs)
         say(String(format: "%@ on %@: linear probe test accuracy %.2f%% (train %.2f%%; %d train / %d test images; features %.1fs)",
-                   b.name, task, r.testAccuracy * 100, r.trainAccuracy * 100, r.trainImages, r.testImages, r.featureSeconds))
+                   b.name, frozen.task, r.testAccuracy * 100, r.trainAccuracy * 100, r.trainImages, r.testImages, r.featureSeconds))
     }
 }

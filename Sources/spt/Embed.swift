@@ -6,25 +6,18 @@ import SPTEngine
 struct Embed: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write the pre-logits features of every image of a task split as safetensors (with labels; logits when the checkpoint has a head).")
-    @Option(help: "Backbone name, file or hub folder.") var backbone = "mae-tiny"
-    @OptionGroup var input: InputFlags
-    @Option(help: "Task name or directory.") var task = "fashion-mnist"
+    @OptionGroup var frozen: FrozenBackboneFlags
     @Option(help: "train, val (published divisions only: VTAB-1k val200, FGVC val.json) or test.") var split = "test"
-    @Option(help: "Head input: cls or mean (default: the backbone's).") var pooling: Pooling?
     @Flag(help: "Also write each block's output averaged over the patch tokens (block_means [N, depth, D]).") var blockMeans = false
     @Option(help: "Output .safetensors file.") var out: String
-    @Option(help: "Worker threads.") var threads = 2
 
     func validate() throws {
-        try OptionCheck.threadCount(threads)
         try OptionCheck.require(["train", "val", "test"].contains(split), "split", split, "must be train, val or test")
     }
 
     func run() throws {
-        Parallel.setThreads(threads)
-        let b = try input.backbone(backbone)
-        try OptionCheck.pooling(pooling, config: b.config)
-        let source = try b.loadTask(task)
+        let (b, source) = try frozen.load()
+        let task = frozen.task, pooling = frozen.pooling
         let data: Dataset
         switch split {
         case "test": data = source.test
