@@ -106,3 +106,11 @@ import SPTEngine
         }
     }
 }
+
+@Suite struct LinearProbeTests {
+    @Test func fewerTrainingImagesThanABatch() throws {
+        let b = try Backbone.load("random-tiny"), d = try TaskCatalog.load("shape", imageSize: 28)
+        let r = LinearProbe.run(b, train: d.train.subset(Array(0..<40)), test: d.test.subset(Array(0..<40)), epochs: 2)
+        #expect(r.trainImages == 40 && r.testAccuracy >= 0)
+    }
+}

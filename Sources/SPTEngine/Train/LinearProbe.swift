@@ -21,6 +21,7 @@ public enum LinearProbe {
     public static func run(_ backbone: Backbone, train: Dataset, test: Dataset, pooling: Pooling? = nil,
                            epochs: Int = 30, lr: Float = 3e-3, batch: Int = 256, seed: UInt64 = 0) -> Result {
         let start = Date(), pool = pooling ?? backbone.pooling
+        let batch = max(1, min(batch, train.count))  // fewer images than a batch: one batch of all
         var ftr = features(backbone, train, pooling: pool), fte = features(backbone, test, pooling: pool)
         let featureSeconds = Date().timeIntervalSince(start)
         let D = backbone.config.dim, K = train.classes
