@@ -45,26 +45,39 @@ public struct RunView: Sendable {
     }
     public var bestAccuracy: Double? { evalAccuracy.points.lazy.map(\.value).max() }
 
+    /// The record's values (`RunRecord.points`, as CSV export reads them) onto their curves.
+    private mutating func add(_ points: [(metric: Metric, point: SeriesPoint)]) {
+        for (metric, p) in points {
+            switch metric {
+            case .trainLoss: loss.append(p)
+            case .learningRate: learningRate.append(p)
+            case .gradNorm: gradNorm.append(p)
+            case .throughput: imagesPerSecond = p.value
+            case .loss: break  // eval loss: exported, not charted
+            case .accuracy(let split):
+                if split == "train" { trainAccuracy.append(p) } else { evalSplit = split; evalAccuracy.append(p) }
+            case .nmi(let b):
+                if nmi.count <= b { nmi += Array(repeating: Trace(), count: b + 1 - nmi.count) }
+                nmi[b].append(p)
+            case .nmiMean: nmiMean.append(p)
+            }
+        }
+    }
+
+    /// Takes one record of the run.
     public mutating func apply(_ r: RunRecord) {
         switch r {
         case .header(let h):
             header = h
         case .train(let t):
-            step = t.step; epoch = t.epoch; time = t.time; imagesPerSecond = t.imagesPerSecond
-            loss.append(SeriesPoint(step: t.step, epoch: t.epoch, time: t.time, value: t.loss))
-            learningRate.append(SeriesPoint(step: t.step, epoch: t.epoch, time: t.time, value: t.lr))
-            gradNorm.append(SeriesPoint(step: t.step, epoch: t.epoch, time: t.time, value: t.gradNorm))
+            step = t.step; epoch = t.epoch; time = t.time
             if status == .waiting || status == .initializing { status = .training; phase = nil }
-        case .eval(let e):
-            let p = SeriesPoint(step: e.step, epoch: e.epoch, time: e.time, value: e.accuracy)
-            if e.split == "train" { trainAccuracy.append(p) } else { evalSplit = e.split; evalAccuracy.append(p) }
+            add(r.points)
+        case .eval:
+            add(r.points)
         case .nmi(let n):
             nmiMode = "\(n.mode), \(n.normalization)"
-            if nmi.count < n.values.count { nmi += Array(repeating: Trace(), count: n.values.count - nmi.count) }
-            for (b, v) in n.values.enumerated() { nmi[b].append(SeriesPoint(step: n.step, epoch: n.epoch, time: n.time, value: v)) }
-            if !n.values.isEmpty {
-                nmiMean.append(SeriesPoint(step: n.step, epoch: n.epoch, time: n.time, value: n.values.reduce(0, +) / Double(n.values.count)))
-            }
+            add(r.points)
         case .initialization(let i):
             lastInit = i
         case .segment(let s):
