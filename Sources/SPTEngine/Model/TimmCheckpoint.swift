@@ -260,7 +260,11 @@ struct TimmCheckpoint {
             filter = f
         }
         var pre = ImagePreprocessing(size: size, mode: .crop, cropPct: p?.crop_pct ?? 0.9, interpolation: filter)
-        if p?.crop_mode == "squash" { pre.mode = .squash }
+        switch p?.crop_mode {
+        case "squash": pre.mode = .squash
+        case nil, "center": break
+        case let m?: report.assumed.append("crop_mode '\(m)' read as 'center' (crop and squash are supported; --resize overrides)")
+        }
         guard pre.cropPct > 0.05, pre.cropPct <= 1 else { throw fail("crop_pct \(pre.cropPct) is outside (0.05, 1]") }
         return (pre, Normalization(mean: p?.mean ?? [0.5, 0.5, 0.5], std: p?.std ?? [0.5, 0.5, 0.5]))
     }
