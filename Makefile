@@ -10,9 +10,11 @@ build: setup
 run: build
 	LANG=C.UTF-8 .build/release/spt-tui $(ARGS)
 
-# Tests run one BLAS thread each: Swift Testing runs tests in parallel on two cores.
+# Tests run one BLAS thread each: Swift Testing runs tests in parallel on two cores. Then the
+# Python package's tests (the run-log writer and control channel need only the standard library).
 test: setup
 	OPENBLAS_NUM_THREADS=1 swift test
+	cd python && python3 -m unittest discover -s tests -v
 
 # The PyTorch and scikit-learn comparisons run in a virtual environment the script creates once.
 bench: build

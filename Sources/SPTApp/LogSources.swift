@@ -54,7 +54,25 @@ public final class WatchSource: RunSource {
 
     public init(directory: String) { self.directory = directory }
 
-    public func perform(_ command: EngineCommand) -> [Message] { [.status("watched runs belong to another process")] }
+    /// Run keys on a watched run go to its control channel; the process that trains it (e.g.
+    /// `spt_torch`) obeys between steps, and its log shows the result.
+    public func perform(_ command: EngineCommand) -> [Message] {
+        let c: ControlChannel.Command, id: String
+        switch command {
+        case .switchStrategy(let run, let s): (c, id) = (.switchStrategy(s), run)
+        case .pause(let run): (c, id) = (.pause, run)
+        case .resume(let run): (c, id) = (.resume, run)
+        case .restart(let run): (c, id) = (.restart, run)
+        case .addRun: return [.status("a watched session's runs are started by the process that trains them")]
+        }
+        guard let path = readers.first(where: { $0.value.id == id })?.key else { return [.status("\(id): no such run")] }
+        do {
+            try ControlChannel.send(c, toLog: path)
+            return [.status("\(id): sent \(c) to \((ControlChannel.path(forLog: path) as NSString).lastPathComponent)")]
+        } catch {
+            return [.status("\(error)")]
+        }
+    }
     public func perform(_ command: ReplayCommand) -> [Message] { [.status("nothing to replay while watching")] }
     public func close() {}
 

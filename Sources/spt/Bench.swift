@@ -77,7 +77,7 @@ struct Bench: ParsableCommand {
         if let peak = report.gemmPeakGFLOPs { say(String(format: "GEMM peak on the model's shapes: %.1f GFLOP/s", peak)) }
         let torchKey = ["forward": "forward", "vpt-shallow step": "vpt_shallow", "vpt-deep step": "vpt_deep", "linear-probe step": "linear",
                         "full fine-tune step": "full"]
-        if !report.steps.isEmpty { say("step                    img/s   GFLOP/s  of peak  peak RSS   PyTorch img/s  Swift/PyTorch  PyTorch peak RSS") }
+        if !report.steps.isEmpty { say("step                    img/s   GFLOP/s  of peak  peak RSS   timm img/s  Swift/timm  timm peak RSS") }
         func gb(_ b: Double?) -> String { b.map { String(format: "%6.2f GB", $0 / Double(1 << 30)) } ?? "        —" }
         for s in report.steps {
             let key = torchKey[s.name] ?? "", t = report.torch?[key]
@@ -102,7 +102,7 @@ struct Bench: ParsableCommand {
 
     private func pythonWithTorch() -> String? {
         let candidates = python.map { [$0] } ?? ["python3"]
-        for p in candidates where run(p, ["-c", "import torch"]) != nil { return p }
+        for p in candidates where run(p, ["-c", "import torch, timm"]) != nil { return p }
         return nil
     }
 
@@ -125,7 +125,7 @@ struct Bench: ParsableCommand {
     }
 
     private func torchNumbers(_ c: ViTConfig, batch: Int) -> [String: Double]? {
-        guard let py = pythonWithTorch() else { warn("(PyTorch not importable: no comparison; pass --python PATH)"); return nil }
+        guard let py = pythonWithTorch() else { warn("(PyTorch with timm not importable: no comparison; make bench creates it, or pass --python PATH)"); return nil }
         let args = [toolPath("torch_bench.py"), "--image", "\(c.imageSize)", "--patch", "\(c.patchSize)", "--channels", "\(c.channels)",
                     "--dim", "\(c.dim)", "--depth", "\(c.depth)", "--heads", "\(c.heads)", "--mlp", "\(c.mlpDim)",
                     "--batch", "\(batch)", "--prompts", "\(prompts)", "--threads", "\(threads)", "--full", c.imageSize < 224 ? "1" : "0"]

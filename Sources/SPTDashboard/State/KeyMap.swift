@@ -20,7 +20,8 @@ public struct KeyBinding: Sendable {
 }
 
 extension KeyBinding {
-    /// In footer order. Strategy digits stop at the session's strategy count.
+    /// In footer order. Strategy digits stop at the session's strategy count. In watch mode the run
+    /// keys go to the watched run's control channel (`ControlChannel`).
     public static let table: [KeyBinding] = [
         .init(keys: "q", footer: "q quit", help: "quit (asks while runs train); Ctrl-C quits cleanly too", modes: all, action: .quit, presses: [.char("q")]),
         .init(keys: "?", footer: "? help", help: "this help", modes: all, action: .help, presses: [.char("?")]),
@@ -32,10 +33,10 @@ extension KeyBinding {
         .init(keys: "tab ↓ j l / S-tab ↑ k h", footer: "tab focus", help: "focus the next / previous run", modes: all, action: .focus,
               presses: [.tab, .down, .char("j"), .right, .char("l"), .backTab, .up, .char("k"), .left, .char("h")]),
         .init(keys: "1-5", footer: "1-5 strategy", help: "re-initialize the focused run's prompts (it goes on: a new segment)",
-              modes: [.live], action: .strategy, presses: digits),
+              modes: [.live, .watch], action: .strategy, presses: digits),
         .init(keys: "a then 1-5", footer: "a add", help: "add a run with that strategy", modes: [.live], action: .addRun, presses: [.char("a")]),
-        .init(keys: "p space", footer: "p pause", help: "pause / resume the focused run", modes: [.live], action: .pause, presses: [.char("p"), .char(" ")]),
-        .init(keys: "r", footer: "r restart", help: "restart the focused run from step 0 (the old one: stopped)", modes: [.live], action: .restart, presses: [.char("r")]),
+        .init(keys: "p space", footer: "p pause", help: "pause / resume the focused run", modes: [.live, .watch], action: .pause, presses: [.char("p"), .char(" ")]),
+        .init(keys: "r", footer: "r restart", help: "restart the focused run from step 0 (the old one: stopped)", modes: [.live, .watch], action: .restart, presses: [.char("r")]),
         .init(keys: "m", footer: "m metric", help: "chart metric: loss, eval/train accuracy, NMI mean, lr, grad norm", modes: all, action: .metric, presses: [.char("m")]),
         .init(keys: "x", footer: "x axis", help: "x axis: step, epoch, time", modes: all, action: .xAxis, presses: [.char("x")]),
         .init(keys: "s S", footer: "s/S smooth", help: "smoothing weight down / up (TensorBoard's EMA)", modes: all, action: .smoothing, presses: [.char("s"), .char("S")]),

@@ -150,7 +150,7 @@ private func perform(_ s: inout DashboardState, _ action: KeyBinding.Action, key
     case .pause:
         guard let id = focused, let r = s.focusedRun else { return [] }
         if r.status == .paused { return [.engine(.resume(run: id))] }
-        if r.status == .training || r.status == .waiting { return [.engine(.pause(run: id))] }
+        if [.training, .waiting, .following].contains(r.status) { return [.engine(.pause(run: id))] }
     case .restart:
         if let id = focused { s.status = "restarting \(id)"; return [.engine(.restart(run: id))] }
     case .strategy:

@@ -17,7 +17,7 @@ public struct KMeansResult: Sendable {
 /// re-seeded with the worst-fit point. Stops after `maxIterations` or when the inertia improves
 /// by less than `tolerance` (relative); a last assignment step then labels every point with its
 /// nearest final centroid, and `inertia` is measured on that labelling (as scikit-learn's).
-public func kmeans(_ X: FPtr, N: Int, D: Int, K: Int, maxIterations: Int = 100, tolerance: Double = 1e-4,
+public func kmeans(_ X: FPtr, N: Int, D: Int, K: Int, maxIterations: Int = 100, tolerance: Double = 0,
                    seed: UInt64) -> KMeansResult {
     precondition(N >= K && K > 0, "k-means needs at least K points")
     var state = KMeansState(X: X, N: N, D: D, K: K)

@@ -26,7 +26,7 @@ public enum RunDirectory {
         }
         guard isDir.boolValue else { return [path] }
         guard let e = FileManager.default.enumerator(atPath: path) else { return [] }
-        return e.compactMap { $0 as? String }.filter { $0.hasSuffix(".jsonl") }.sorted()
+        return e.compactMap { $0 as? String }.filter { $0.hasSuffix(".jsonl") && !$0.hasSuffix(ControlChannel.suffix) }.sorted()
             .map { (path as NSString).appendingPathComponent($0) }
     }
 

@@ -1,0 +1,45 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The command channel beside a run log that another process trains: `<run>.control.jsonl`, to
+/// which the dashboard appends one JSON line per run key (one `write(2)`, O_APPEND), and which
+/// that process polls between steps (`python/spt_torch/control.py`; the README's "Run logs"):
+/// `{"command":"switch","strategy":"kmeans"}`, `{"command":"pause"}`, `{"command":"resume"}`,
+/// `{"command":"restart"}`.
+public enum ControlChannel {
+    public static let suffix = ".control.jsonl"
+
+    public enum Command: Equatable, Sendable {
+        case switchStrategy(String), pause, resume, restart
+
+        var line: String {
+            switch self {
+            case .switchStrategy(let s):
+                let quoted = String(decoding: (try? JSONEncoder().encode(s)) ?? Data("\"\"".utf8), as: UTF8.self)
+                return "{\"command\":\"switch\",\"strategy\":\(quoted)}"
+            case .pause: return "{\"command\":\"pause\"}"
+            case .resume: return "{\"command\":\"resume\"}"
+            case .restart: return "{\"command\":\"restart\"}"
+            }
+        }
+    }
+
+    /// `runs/s/kmeans.jsonl` → `runs/s/kmeans.control.jsonl`.
+    public static func path(forLog log: String) -> String {
+        (log.hasSuffix(".jsonl") ? String(log.dropLast(".jsonl".count)) : log) + suffix
+    }
+
+    /// Appends `command` to the channel of the run whose log is `log`.
+    public static func send(_ command: Command, toLog log: String) throws {
+        let path = path(forLog: log)
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw RunLogError.io(path: path, message: "cannot open: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let bytes = Array((command.line + "\n").utf8)
+        guard write(fd, bytes, bytes.count) == bytes.count else {
+            throw RunLogError.io(path: path, message: "write failed: \(String(cString: strerror(errno)))")
+        }
+    }
+}

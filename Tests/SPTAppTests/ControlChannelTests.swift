@@ -1,0 +1,46 @@
+import Foundation
+import Testing
+import SPTApp
+import SPTDashboard
+import SPTRuns
+import TestSupport
+
+/// Run keys on a watched run: the dashboard's code path writes the command beside the log, and
+/// the Python side (`spt_torch.control`, what a PyTorch trainer polls) reads exactly that.
+@Suite struct ControlChannelTests {
+    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized.path
+
+    @Test func watchedRunKeysBecomeControlLinesAndTheChannelIsNotARun() throws {
+        let dir = temporaryDirectory()
+        let w = try RunLogWriter(path: dir + "/kmeans.jsonl")
+        try w.append(.header(RunHeader(run: "kmeans", session: "s", engine: "spt_torch", task: "t", backbone: "b", strategy: "kmeans",
+                                       deep: false, prompts: 2, optimizer: "adamw", lr: 1, weightDecay: 0, epochs: 1, batch: 1, seed: 0, threads: 1)))
+        let source = WatchSource(directory: dir)
+        var state = DashboardState(mode: .watch, task: "", backbone: "", themes: [], strategies: ["random", "kmeans"])
+        for m in source.poll(1) { _ = update(&state, m) }
+        #expect(state.runs.map(\.id) == ["kmeans"])
+        // The keys a person presses: 1 (random), p (pause), r (restart).
+        for key in ["1", "p", "r"] {
+            for effect in update(&state, .key(.char(Character(key)))) {
+                guard case .engine(let c) = effect else { Issue.record("\(key): \(effect)"); continue }
+                _ = source.perform(c)
+            }
+        }
+        let lines = try String(contentsOfFile: dir + "/kmeans.control.jsonl", encoding: .utf8)
+        #expect(lines == "{\"command\":\"switch\",\"strategy\":\"random\"}\n{\"command\":\"pause\"}\n{\"command\":\"restart\"}\n")
+        _ = source.poll(1)
+        #expect(try RunDirectory.logFiles(at: dir) == [dir + "/kmeans.jsonl"], "the channel is not listed as a run")
+
+        guard onPath("python3") else { return }
+        let p = Process(), out = Pipe()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", "-c", "import sys, json; sys.path.insert(0, sys.argv[2] + '/python'); "
+                       + "from spt_torch.control import ControlChannel; print(json.dumps(ControlChannel(sys.argv[1]).poll()))",
+                       dir + "/kmeans.jsonl", Self.repo]
+        p.standardOutput = out
+        try p.run(); p.waitUntilExit()
+        let read = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(read.trimmingCharacters(in: .whitespacesAndNewlines)
+                == #"[{"command": "switch", "strategy": "random"}, {"command": "pause"}, {"command": "restart"}]"#)
+    }
+}

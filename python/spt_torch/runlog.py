@@ -1,0 +1,135 @@
+"""Writer and reader of spt-tui's run-log schema v1 (the README's "Run logs" section).
+
+A run log is JSON Lines: one record per line, `kind` first — `header`, `train`, `eval`, `nmi`,
+`init`, `segment`, `event`. Non-finite numbers are the strings "NaN", "Infinity", "-Infinity".
+Each record is one write(2) of a complete line to a file opened O_APPEND, so a kill at any
+instant loses at most the line being written; the header, segments and the final event are
+fsync'ed. Three lines in anyone's training loop:
+
+    log = RunLog("runs/s1/mine.jsonl", run="mine", session="s1", task="cifar", backbone="vit_b16",
+                 strategy="random", prompts=10, epochs=3, batch=32)
+    log.train(step=s, epoch=e, time=t, loss=l, lr=lr)
+    log.event("finished")
+"""
+import datetime
+import json
+import math
+import os
+
+SCHEMA_VERSION = 1
+# Events after which a run has ended: the log is synced.
+ENDING_EVENTS = {"finished", "stopped", "diverged", "error"}
+
+
+def _finite(v):
+    """Floats as the Swift writer encodes them: non-finite values as strings."""
+    if isinstance(v, float) and not math.isfinite(v):
+        return "NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
+    if isinstance(v, (list, tuple)):
+        return [_finite(x) for x in v]
+    return v
+
+
+def _number(v):
+    """Reads a number field back (non-finite strings included)."""
+    if isinstance(v, str):
+        return {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}[v]
+    return v
+
+
+def encode(kind, fields):
+    """One line of a run log, without the newline: `{"kind":...,<fields sorted>}`."""
+    body = {k: _finite(v) for k, v in sorted(fields.items()) if v is not None}
+    return json.dumps({"kind": kind, **body}, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+class RunLog:
+    """Appends records to one run's log. `header` fields follow the schema; `params` is a
+    string map for anything else worth recording."""
+
+    def __init__(self, path, *, run, session, task, backbone, strategy, prompts, epochs, batch,
+                 engine="spt_torch", deep=False, optimizer="adamw", lr=0.0, weight_decay=0.0, seed=0,
+                 threads=1, backbone_hash=None, variant=None, mode="prompt", pooling=None, params=None):
+        self.path = path
+        directory = os.path.dirname(path)
+        if directory:
+            os.makedirs(directory, exist_ok=True)
+        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        created = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self._write("header", dict(
+            schema=SCHEMA_VERSION, run=run, session=session, created=created, engine=engine, task=task,
+            backbone=backbone, backbone_hash=backbone_hash, strategy=strategy, variant=variant, deep=bool(deep),
+            prompts=int(prompts), mode=mode, pooling=pooling, optimizer=optimizer, lr=float(lr),
+            weight_decay=float(weight_decay), epochs=int(epochs), batch=int(batch), seed=int(seed),
+            threads=int(threads), params={str(k): str(v) for k, v in (params or {}).items()} or None))
+
+    def _write(self, kind, fields):
+        data = (encode(kind, fields) + "\n").encode("utf-8")
+        view = memoryview(data)
+        while view:
+            n = os.write(self._fd, view)
+            view = view[n:]
+        if kind in ("header", "segment") or (kind == "event" and fields.get("event") in ENDING_EVENTS):
+            os.fsync(self._fd)
+
+    def train(self, *, step, epoch, time, loss, lr, grad_norm=math.nan, images_per_second=math.nan):
+        self._write("train", dict(step=int(step), epoch=float(epoch), time=float(time), loss=float(loss), lr=float(lr),
+                                  grad_norm=float(grad_norm), images_per_second=float(images_per_second)))
+
+    def eval(self, *, step, epoch, time, split, loss, accuracy):
+        self._write("eval", dict(step=int(step), epoch=float(epoch), time=float(time), split=split, loss=float(loss),
+                                 accuracy=float(accuracy)))
+
+    def nmi(self, *, step, epoch, time, values, mode="tokens", normalization="sqrt"):
+        self._write("nmi", dict(step=int(step), epoch=float(epoch), time=float(time), values=[float(v) for v in values],
+                                mode=mode, normalization=normalization))
+
+    def init(self, *, step, strategy, seconds, variant=None, gather_seconds=None, iterations=None, inertia=None, images=None):
+        self._write("init", dict(step=int(step), strategy=strategy, variant=variant, seconds=float(seconds),
+                                 gather_seconds=None if gather_seconds is None else float(gather_seconds),
+                                 iterations=iterations, inertia=None if inertia is None else float(inertia), images=images))
+
+    def segment(self, *, step, time, strategy, reason, variant=None):
+        self._write("segment", dict(step=int(step), time=float(time), strategy=strategy, variant=variant, reason=reason))
+
+    def event(self, event, *, step=0, time=0.0, message=None):
+        self._write("event", dict(step=int(step), time=float(time), event=event, message=message))
+
+    def close(self):
+        if self._fd >= 0:
+            os.fsync(self._fd)
+            os.close(self._fd)
+            self._fd = -1
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def read(path):
+    """The records of a run log as dicts (numbers restored), and the problems met: lines that do
+    not parse are skipped and reported (a torn last line after a kill is one)."""
+    records, issues = [], []
+    with open(path, "rb") as f:
+        for n, raw in enumerate(f, 1):
+            line = raw.decode("utf-8", errors="replace").strip()
+            if not line:
+                continue
+            try:
+                obj = json.loads(line)
+                if not isinstance(obj, dict) or not isinstance(obj.get("kind"), str):
+                    raise ValueError("not a record")
+            except ValueError as e:
+                issues.append(f"line {n}: {e}")
+                continue
+            if obj["kind"] == "header" and obj.get("schema", 1) > SCHEMA_VERSION:
+                raise ValueError(f"{path}: run-log schema version {obj['schema']} is newer than this reader ({SCHEMA_VERSION})")
+            for k, v in obj.items():
+                if k in ("loss", "lr", "grad_norm", "images_per_second", "accuracy", "inertia", "seconds", "gather_seconds", "time", "epoch"):
+                    obj[k] = _number(v)
+                elif k == "values":
+                    obj[k] = [_number(x) for x in v]
+            records.append(obj)
+    return records, issues
