@@ -14,9 +14,11 @@ public struct KMeansResult: Sendable {
 /// bounds — a point whose distance to its centre provably stays below half the gap to every
 /// other centre is not looked at again, and centroid sums are updated only for points that
 /// move. Every iteration gives the exact result of a plain Lloyd step. Empty clusters are
-/// re-seeded with the worst-fit point. Stops after `maxIterations` or when the inertia improves
-/// by less than `tolerance` (relative); a last assignment step then labels every point with its
-/// nearest final centroid, and `inertia` is measured on that labelling (as scikit-learn's).
+/// re-seeded with the worst-fit point. Stops when no point changes centre, after `maxIterations`,
+/// or, with a `tolerance` > 0, when the inertia improves by less than that (relative; the default
+/// 0 runs to convergence: at ViT scale that reaches scikit-learn's and faiss's inertia, and the
+/// bounds make the late iterations cheap). A last assignment step then labels every point with
+/// its nearest final centroid, and `inertia` is measured on that labelling (as scikit-learn's).
 public func kmeans(_ X: FPtr, N: Int, D: Int, K: Int, maxIterations: Int = 100, tolerance: Double = 0,
                    seed: UInt64) -> KMeansResult {
     precondition(N >= K && K > 0, "k-means needs at least K points")
