@@ -129,6 +129,12 @@ public final class PromptTrainer {
 
     /// One optimizer step (plus evaluation at epoch ends and NMI on schedule). Throws
     /// `EngineError.diverged` — after logging it — when the loss or gradient is not finite.
+    /// The order an epoch visits the training images (`spt_torch.rng.epoch_order` reproduces it).
+    public static func epochOrder(count: Int, seed: UInt64, epoch: Int) -> [Int] {
+        var r = RNG(seed: seed &+ UInt64(epoch) &* 0x9E37_79B9)
+        return r.permutation(count)
+    }
+
     /// Throws the log's first write error, ending the run, when a record could not be written.
     public func trainStep() throws {
         guard !finished else { return }
@@ -137,8 +143,7 @@ public final class PromptTrainer {
         let start = Date()
         let B = options.batch, ep = step / stepsPerEpoch
         if ep != orderEpoch {
-            var r = RNG(seed: options.seed &+ UInt64(ep) &* 0x9E37_79B9)
-            order = r.permutation(task.train.count)
+            order = Self.epochOrder(count: task.train.count, seed: options.seed, epoch: ep)
             orderEpoch = ep
         }
         var rng = RNG(seed: options.seed ^ (UInt64(step) &* 0xA24B_AED4_963E_E407))
