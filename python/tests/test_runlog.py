@@ -75,9 +75,6 @@ class ControlTests(unittest.TestCase):
             self.assertEqual(channel.poll(), [])
 
 
-if __name__ == "__main__":
-    unittest.main()
-
 
 class SwiftWrittenLogsTests(unittest.TestCase):
     def test_the_sample_runs_read_without_issues(self):
@@ -91,3 +88,6 @@ class SwiftWrittenLogsTests(unittest.TestCase):
             kinds = {r["kind"] for r in records}
             self.assertTrue({"train", "eval", "nmi", "event"} <= kinds, path)
 
+
+if __name__ == "__main__":
+    unittest.main()
