@@ -7,11 +7,23 @@ struct Tasks: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List the built-in tasks (or preview one's images as text).")
     @Option(help: "Print the first training images of this task as text, with labels.") var preview: String?
     @Option(help: "How many images --preview prints.") var count = 4
+    @Option(help: "Write this task (built-in or directory) as a VTAB-1k folder (PNG + lists) that both engines read.") var export: String?
+    @Option(help: "The folder --export writes (new or empty).") var out: String?
+    @Option(help: "With --export: the seed of the VTAB-1k draw.") var splitSeed: UInt64 = 0
+    @Option(help: "With --export: the size built-in generated tasks are rendered at.") var imageSize = 28
 
-    func validate() throws { try OptionCheck.positive("count", count) }
+    func validate() throws {
+        try OptionCheck.positive("count", count)
+        try OptionCheck.require((export == nil) == (out == nil), "export/--out", "", "go together")
+        try OptionCheck.require(imageSize >= 8 && imageSize <= 1024, "image-size", imageSize, "must be 8…1024")
+    }
 
     func run() throws {
         if let preview { return try show(preview) }
+        if let export, let out {
+            let n = try TaskExport.write(try TaskCatalog.load(export, imageSize: imageSize), splitSeed: splitSeed, to: out)
+            return say("\(out): \(export) as a VTAB-1k folder — train800 \(n.train), val200 \(n.val), test \(n.test) (split seed \(splitSeed))")
+        }
         for t in TaskCatalog.builtins {
             let status: String
             do {

@@ -128,3 +128,19 @@ import SPTEngine
         #expect(Resample.resize([1, 2, 3], height: 1, width: 3, channels: 1, toHeight: 1, toWidth: 3, filter: .bicubic) == [1, 2, 3])
     }
 }
+
+extension ImageFolderLayoutTests {
+    @Test func anExportedTaskLoadsAsTheSameTask() throws {
+        let source = try TaskCatalog.load("shape", imageSize: 16), dir = formats.dir() + "/export"
+        let n = try TaskExport.write(source, splitSeed: 4, to: dir)
+        #expect(n.train == 800 && n.val == 200 && n.test == 2000)
+        let back = try TaskCatalog.load(dir, imageSize: 16)
+        for p in [TaskData.EvalProtocol.tune, .final] {
+            let a = TaskData(source: source, protocol: p, seed: 4), b = TaskData(source: back, protocol: p, seed: 99)
+            #expect(a.train.labels == b.train.labels && a.eval.labels == b.eval.labels, "\(p)")
+            let worst = zip(a.train.images, b.train.images).map { abs($0 - $1) }.max() ?? 1
+            #expect(worst <= 0.5 / 255 + 1e-6, "\(p): pixels differ by \(worst)")
+        }
+        #expect(throws: (any Error).self) { try TaskExport.write(source, splitSeed: 0, to: dir) }
+    }
+}
