@@ -9,6 +9,7 @@ struct Train: ParsableCommand {
     @OptionGroup var opts: RunFlags
     @Option(help: "Prompt initialization: \(InitStrategy.allCases.map(\.rawValue).joined(separator: ", ")).") var strategy: InitStrategy = .kmeans
     @Flag(help: "Load backbone and task, print the memory this run would need, and stop.") var dryRun = false
+    @Option(help: "Write the initial prompts and head (after initialization, before step 1) to this safetensors file.") var saveInit: String?
 
     func run() throws {
         Parallel.setThreads(opts.threads)
@@ -30,6 +31,13 @@ struct Train: ParsableCommand {
         let trainer = try PromptTrainer(options: options, backbone: backbone,
                                         task: task, runID: runID, sessionID: session, progress: phases.report,
                                         log: RunLogSink(writer: writer, observe: summary.add))
+        if let saveInit {
+            // What another engine needs to start from the same point (the parity tests of spt_torch).
+            try SafeTensors.write(path: saveInit, tensors: SafeTensors.tensors(of: trainer.model.task),
+                                  metadata: ["run": runID, "strategy": strategy.rawValue, "backbone_hash": backbone.hash,
+                                             "train_selection": task.selectionHash, "engine": engineVersion])
+            say("initial prompts and head: \(saveInit)")
+        }
         let start = Date(), first = trainer.step
         while !trainer.finished {
             try trainer.trainStep()

@@ -45,7 +45,11 @@ import TestSupport
 
     @Test func sptTrainAndTheDashboardTrainOnTheSameImages() throws {
         let args = ["--task", "shape", "--seed", "1", "--epochs", "1", "--prompts", "2", "--nmi-every", "0"]
-        let cli = try sptTrain(args), tui = try dashboard(args)
+        let initFile = temporaryDirectory() + "/init.safetensors"
+        let cli = try sptTrain(args + ["--save-init", initFile]), tui = try dashboard(args)
+        let saved = try SafeTensors(path: initFile)
+        #expect(saved.entries["prompt_embeddings"]?.shape == [1, 2, 128] && saved.entries["head.weight"] != nil)
+        #expect(saved.metadata["train_selection"] == cli.params?["train_selection"])
         #expect(cli.params?["split_seed"] == "0" && tui.params?["split_seed"] == "0")
         #expect(cli.params?["train_selection"] != nil && cli.params?["train_selection"] == tui.params?["train_selection"])
         #expect(cli.lr == tui.lr && cli.seed == 1 && tui.seed == 1)
