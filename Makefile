@@ -11,10 +11,11 @@ run: build
 	LANG=C.UTF-8 .build/release/spt-tui $(ARGS)
 
 # Tests run one BLAS thread each: Swift Testing runs tests in parallel on two cores. Then the
-# Python package's tests (the run-log writer and control channel need only the standard library).
+# Python package's tests in the project's venv (created once by tools/setup-python.sh, cached in
+# ~/.cache/spt/venv): the parity tests train with torch and timm against the spt binary just built.
 test: setup
 	OPENBLAS_NUM_THREADS=1 swift test
-	cd python && python3 -m unittest discover -s tests -v
+	py=$$(bash tools/setup-python.sh) && cd python && OMP_NUM_THREADS=1 $$py -m unittest discover -s tests -v
 
 # The PyTorch and scikit-learn comparisons run in a virtual environment the script creates once.
 bench: build
