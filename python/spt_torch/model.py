@@ -47,13 +47,16 @@ class PromptedViT(nn.Module):
         self.prompt_embeddings = nn.Parameter(torch.zeros(layers, prompts, D))
         self.head = nn.Linear(D, classes)
 
-    def forward(self, images):
+    def forward(self, images, observe=None):
+        """Logits; `observe(block, x)` sees each block's input (NMI)."""
         v, B, P = self.vit, images.shape[0], self.vit.num_prefix_tokens
         x = v.norm_pre(v._pos_embed(v.patch_embed(images)))
         x = torch.cat([x[:, :P], self.prompt_embeddings[0].expand(B, -1, -1), x[:, P:]], 1)
         for i, block in enumerate(v.blocks):
             if self.deep and i > 0:
                 x = torch.cat([x[:, :P], self.prompt_embeddings[i].expand(B, -1, -1), x[:, P + self.np:]], 1)
+            if observe:
+                observe(block, x)
             x = block(x)
         x = v.norm(x)
         pooled = x[:, P:].mean(1) if self.pooling == "mean" else x[:, 0]

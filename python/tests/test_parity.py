@@ -1,7 +1,7 @@
 """The PyTorch side against the Swift engine: from the same backbone file, the same exported task,
 the same initial prompts and head (`spt train --save-init`), the same batches in the same order
 and the same AdamW schedule, the per-step training losses agree within 1e-4 relative over 20
-steps, shallow and deep. Needs torch and timm (the project's venv: `make test` runs these tests
+steps, shallow and deep; the per-block NMI at step 0 agrees within 1e-5. Needs torch and timm (the project's venv: `make test` runs these tests
 with it) and the `spt` binary `swift test` built; skipped, visibly, otherwise."""
 import os
 import re
@@ -30,23 +30,25 @@ class ParityTests(unittest.TestCase):
         info = subprocess.run([SPT, "info", "mae-tiny"], check=True, capture_output=True, text=True).stdout
         cls.backbone = re.search(r"file (\S+\.safetensors)", info).group(1)
 
-    def swift_run(self, deep):
-        d = os.path.join(self.tmp.name, "deep" if deep else "shallow")
+    def swift_run(self, deep, nmi_mode=None):
+        d = os.path.join(self.tmp.name, ("deep" if deep else "shallow") + (nmi_mode or ""))
         init = os.path.join(d, "init.safetensors")
+        nmi = ["--nmi-every", "5", "--nmi-mode", nmi_mode] if nmi_mode else ["--nmi-every", "0"]
         subprocess.run([SPT, "train", "--task", self.task, "--backbone", "mae-tiny", "--strategy", "random", "--epochs", "1",
-                        "--batch", "32", "--prompts", "4", "--nmi-every", "0", "--threads", "1", "--save-init", init,
-                        "--runs-dir", os.path.join(d, "runs")] + (["--deep"] if deep else []), check=True, capture_output=True)
+                        "--batch", "32", "--prompts", "4", "--threads", "1", "--save-init", init,
+                        "--runs-dir", os.path.join(d, "runs")] + nmi + (["--deep"] if deep else []), check=True, capture_output=True)
         from spt_torch import read
         session = os.listdir(os.path.join(d, "runs"))[0]
         records, issues = read(os.path.join(d, "runs", session, "random.jsonl"))
         self.assertEqual(issues, [])
         return init, records
 
-    def torch_losses(self, init, header, steps):
+    def torch_model(self, init, header):
+        """The PyTorch model from the engine's backbone file and saved init, and the normalized
+        train800 images with their labels."""
         import torch
         from spt_torch.data import load_split
-        from spt_torch.model import PromptedViT, learning_rate, load_backbone, loss
-        from spt_torch.rng import epoch_order
+        from spt_torch.model import PromptedViT, load_backbone
         torch.manual_seed(0)
         torch.set_num_threads(1)
         vit, pooling, mean, std = load_backbone(self.backbone)
@@ -54,6 +56,13 @@ class ParityTests(unittest.TestCase):
         images = (images - torch.tensor(mean)[None, :, None, None]) / torch.tensor(std)[None, :, None, None]
         model = PromptedViT(vit, pooling, classes=int(labels.max()) + 1, prompts=header["prompts"], deep=header["deep"])
         model.load_init(init)
+        return model, images, labels
+
+    def torch_losses(self, init, header, steps):
+        import torch
+        from spt_torch.model import learning_rate, loss
+        from spt_torch.rng import epoch_order
+        model, images, labels = self.torch_model(init, header)
         B = header["batch"]
         per_epoch = len(labels) // B
         opt = model.optimizer(header["lr"], header["weight_decay"])
@@ -85,6 +94,20 @@ class ParityTests(unittest.TestCase):
 
     def test_deep(self):
         self.check(deep=True)
+
+    def test_nmi_at_step_0(self):
+        """Per-block NMI of the initial prompts on the probe (the first 32 training images)."""
+        from spt_torch.nmi import per_block
+        for deep, mode in [(False, "tokens"), (True, "tokens"), (True, "attention")]:
+            init, records = self.swift_run(deep, nmi_mode=mode)
+            swift = next(r for r in records if r["kind"] == "nmi" and r["step"] == 0)
+            model, images, _ = self.torch_model(init, records[0])
+            ours = per_block(model, images[:32], mode=mode, normalization=swift["normalization"])
+            worst = max(abs(a - b) for a, b in zip(ours, swift["values"]))
+            print(f"NMI at step 0 ({'deep' if deep else 'shallow'}, {mode}): {len(ours)} blocks, largest difference {worst:.1e}"
+                  f" (values {min(swift['values']):.1e}…{max(swift['values']):.1e})")
+            self.assertEqual(len(ours), len(swift["values"]))
+            self.assertLessEqual(worst, 1e-5)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,47 @@
+"""Normalized mutual information between prompt and patch tokens per block (METHOD.md §4), as
+the engine measures it (`Sources/SPTEngine/SPT/NMI.swift`): per image, scores s[k, j] between
+prompt k and patch j — `tokens`: p·e/√D of the block's input; `attention`: q·k/√(D/H) of its own
+projections, averaged over heads — a joint π ∝ σ(s), I(P; E) normalized by √(H_P·H_E) (`sqrt`) or
+(H_P + H_E)/2 (`arithmetic`); averaged over the probe images."""
+import math
+
+import torch
+
+
+def from_scores(s, normalization="sqrt"):
+    """NMI of one score matrix [Np, m] (float64)."""
+    pi = torch.sigmoid(s)
+    total = pi.sum()
+    if total <= 0:
+        return 0.0
+    pi = pi / total
+    pk, pj = pi.sum(1), pi.sum(0)
+    ratio = pi / (pk[:, None] * pj[None, :])
+    mi = max(0.0, float(torch.where(pi > 0, pi * torch.log(ratio), torch.zeros_like(pi)).sum()))
+    hp = -float(torch.where(pk > 0, pk * torch.log(pk), torch.zeros_like(pk)).sum())
+    he = -float(torch.where(pj > 0, pj * torch.log(pj), torch.zeros_like(pj)).sum())
+    if normalization == "sqrt":
+        return mi / math.sqrt(hp * he) if hp > 0 and he > 0 else 0.0
+    return 2 * mi / (hp + he) if hp + he > 0 else 0.0
+
+
+@torch.no_grad()
+def per_block(model, images, mode="tokens", normalization="sqrt"):
+    """Per-block NMI of a `PromptedViT` on `images` (normalized), averaged over the images."""
+    P, Np, values = model.vit.num_prefix_tokens, model.np, []
+
+    def observe(block, x):
+        if mode == "tokens":
+            prompts, patches, scale = x[:, P:P + Np], x[:, P + Np:], 1 / math.sqrt(x.shape[-1])
+            scores = torch.einsum("bkd,bjd->bkj", prompts, patches) * scale
+        else:
+            B, T, D = x.shape
+            H = block.attn.num_heads
+            qkv = block.attn.qkv(block.norm1(x)).reshape(B, T, 3, H, D // H)
+            q, k = qkv[:, P:P + Np, 0], qkv[:, P + Np:, 1]
+            scores = torch.einsum("bkhd,bjhd->bkj", q, k) / H / math.sqrt(D // H)
+        scores = scores.double()
+        values.append(sum(from_scores(scores[b], normalization) for b in range(x.shape[0])) / x.shape[0])
+
+    model(images, observe=observe)
+    return values
