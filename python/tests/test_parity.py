@@ -1,7 +1,8 @@
 """The PyTorch side against the Swift engine: from the same backbone file, the same exported task,
 the same initial prompts and head (`spt train --save-init`), the same batches in the same order
 and the same AdamW schedule, the per-step training losses agree within 1e-4 relative over 20
-steps, shallow and deep; the per-block NMI at step 0 agrees within 1e-5. Needs torch and timm (the project's venv: `make test` runs these tests
+steps, shallow and deep; the per-block NMI at step 0 agrees within 1e-5; K-means on the same
+tokens and seed reaches the engine's inertia within 0.5%. Needs torch and timm (the project's venv: `make test` runs these tests
 with it) and the `spt` binary `swift test` built; skipped, visibly, otherwise."""
 import os
 import re
@@ -94,6 +95,31 @@ class ParityTests(unittest.TestCase):
 
     def test_deep(self):
         self.check(deep=True)
+
+    def test_kmeans_prototypes(self):
+        """K-means on the same tokens (layer 0: the 800 training images' patch embeddings before
+        the position embedding) reaches the engine's inertia within 0.5%."""
+        import torch
+        from spt_torch.kmeans import kmeans
+        d = os.path.join(self.tmp.name, "kmeans")
+        subprocess.run([SPT, "train", "--task", self.task, "--backbone", "mae-tiny", "--strategy", "kmeans", "--epochs", "1",
+                        "--batch", "32", "--prompts", "8", "--nmi-every", "0", "--threads", "1", "--runs-dir", d],
+                       check=True, capture_output=True)
+        from spt_torch import read
+        records, _ = read(os.path.join(d, os.listdir(d)[0], "kmeans.jsonl"))
+        swift = next(r for r in records if r["kind"] == "init")
+        from spt_torch.data import load_split
+        from spt_torch.model import load_backbone
+        vit, _, mean, std = load_backbone(self.backbone)
+        images, _ = load_split(self.task, "train800.txt", len(mean))
+        images = (images - torch.tensor(mean)[None, :, None, None]) / torch.tensor(std)[None, :, None, None]
+        with torch.no_grad():
+            tokens = vit.patch_embed(images).reshape(-1, vit.embed_dim)
+        _, ours = kmeans(tokens, 8, seed=0)  # the engine's seed for layer 0 of a seed-0 run
+        rel = (ours - swift["inertia"]) / swift["inertia"]
+        print(f"K-means on {tokens.shape[0]} tokens × {tokens.shape[1]}, 8 centroids: inertia {ours:.6g} vs the engine's "
+              f"{swift['inertia']:.6g} ({rel:+.2%})")
+        self.assertLessEqual(abs(rel), 0.005)
 
     def test_nmi_at_step_0(self):
         """Per-block NMI of the initial prompts on the probe (the first 32 training images)."""

@@ -20,7 +20,8 @@ public struct InitOptions: Codable, Equatable, Sendable {
     /// Images in the one random batch that pooling and sampling draw from.
     public var poolBatch = 32
     public var kmeansMaxIterations = 100
-    public var kmeansTolerance = 1e-4
+    /// 0: until no token changes centre (see `kmeans`).
+    public var kmeansTolerance = 0.0
     public init(strategy: InitStrategy) { self.strategy = strategy }
 
     /// The training images whose tokens are gathered: the first `kmeansImages` when set, which
