@@ -74,6 +74,14 @@ public struct SafeTensors: Sendable {
         metadata = meta
     }
 
+    /// FNV-1a 64 of the file's bytes, hex (run logs name a backbone by it), from the bytes already
+    /// read: a 340 MB ViT-B checkpoint is not read a second time to hash it.
+    public var contentHash: String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        data.withUnsafeBytes { for b in $0 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 } }
+        return String(h, radix: 16)
+    }
+
     /// The tensor's values as Float, whatever its stored dtype.
     public func floats(_ name: String) throws -> [Float] {
         guard let e = entries[name] else { throw EngineError.checkpoint(file: path, message: "missing tensor \(name)") }

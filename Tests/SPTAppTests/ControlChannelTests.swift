@@ -8,8 +8,6 @@ import TestSupport
 /// Run keys on a watched run: the dashboard's code path writes the command beside the log, and
 /// the Python side (`spt_torch.control`, what a PyTorch trainer polls) reads exactly that.
 @Suite struct ControlChannelTests {
-    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized.path
-
     @Test func watchedRunKeysBecomeControlLinesAndTheChannelIsNotARun() throws {
         let dir = temporaryDirectory()
         let w = try RunLogWriter(path: dir + "/kmeans.jsonl")
@@ -32,14 +30,8 @@ import TestSupport
         #expect(try RunDirectory.logFiles(at: dir) == [dir + "/kmeans.jsonl"], "the channel is not listed as a run")
 
         guard onPath("python3") else { return }
-        let p = Process(), out = Pipe()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", "import sys, json; sys.path.insert(0, sys.argv[2] + '/python'); "
-                       + "from spt_torch.control import ControlChannel; print(json.dumps(ControlChannel(sys.argv[1]).poll()))",
-                       dir + "/kmeans.jsonl", Self.repo]
-        p.standardOutput = out
-        try p.run(); p.waitUntilExit()
-        let read = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let read = try runPython("import sys, json; from spt_torch.control import ControlChannel; print(json.dumps(ControlChannel(sys.argv[1]).poll()))",
+                                 [dir + "/kmeans.jsonl"]).output
         #expect(read.trimmingCharacters(in: .whitespacesAndNewlines)
                 == #"[{"command": "switch", "strategy": "random"}, {"command": "pause"}, {"command": "restart"}]"#)
     }

@@ -7,24 +7,18 @@ import TestSupport
 /// selection (its `train_selection` hash) and an epoch's order — what a PyTorch run needs to see
 /// the same images in the same order.
 @Suite struct PythonRNGTests {
-    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized.path
-
     @Test(.enabled(if: onPath("python3"), "needs python3"))
     func pythonDrawsWhatTheEngineDraws() throws {
         let script = """
-        import sys, json; sys.path.insert(0, sys.argv[1] + '/python')
+        import json
         from spt_torch.rng import RNG, vtab_selection, selection_hash, epoch_order
         r = RNG(7)
         print(json.dumps({"next": [str(r.next()) for _ in range(3)], "perm": RNG(11).permutation(10),
                           "tune": selection_hash(vtab_selection(2000, 3, "tune")), "final": selection_hash(vtab_selection(2000, 3, "final")),
                           "order": epoch_order(50, 1, 2), "uniform": RNG(5).uniform()}))
         """
-        let p = Process(), out = Pipe()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", script, Self.repo]
-        p.standardOutput = out
-        try p.run(); p.waitUntilExit()
-        let obj = try #require(try JSONSerialization.jsonObject(with: out.fileHandleForReading.readDataToEndOfFile()) as? [String: Any])
+        let output = try runPython(script).output
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
 
         var r = RNG(seed: 7)
         #expect(obj["next"] as? [String] == (0..<3).map { _ in String(r.next()) })

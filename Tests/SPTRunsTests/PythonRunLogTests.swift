@@ -6,17 +6,12 @@ import TestSupport
 /// The project's Python writer (`python/spt_torch/runlog.py`) and this reader agree: every record
 /// kind with every optional field, written by Python, reads back as the Swift writer's records.
 @Suite struct PythonRunLogTests {
-    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized.path
-
     @Test(.enabled(if: onPath("python3"), "needs python3"))
     func whatPythonWritesSwiftReads() throws {
         let path = temporaryDirectory() + "/python.jsonl"
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", "import sys; sys.path[:0] = [sys.argv[2] + '/python', sys.argv[2] + '/python/tests']; "
-                       + "from test_runlog import full_log; full_log(sys.argv[1])", path, Self.repo]
-        try p.run(); p.waitUntilExit()
-        #expect(p.terminationStatus == 0)
+        let r = try runPython("import sys; sys.path.insert(0, sys.argv[2] + '/python/tests'); from test_runlog import full_log; full_log(sys.argv[1])",
+                              [path, repositoryRoot])
+        #expect(r.status == 0)
         let log = try RunLogReader.read(path)
         #expect(log.issues.isEmpty, "\(log.issues)")
         var expected = RecordRoundTripTests.full

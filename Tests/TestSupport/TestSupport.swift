@@ -38,3 +38,19 @@ public func onPath(_ program: String) -> Bool {
         FileManager.default.isExecutableFile(atPath: "\($0)/\(program)")
     }
 }
+
+/// The repository's root (tests run Python from `python/` in it).
+public let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized.path
+
+/// Runs `python3 -c script args…` with the repository's `python/` importable; its exit status and stdout.
+public func runPython(_ script: String, _ args: [String] = []) throws -> (status: Int32, output: String) {
+    let p = Process(), out = Pipe()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = ["python3", "-c", script] + args
+    p.environment = ProcessInfo.processInfo.environment.merging(["PYTHONPATH": repositoryRoot + "/python"]) { _, new in new }
+    p.standardOutput = out
+    try p.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+}

@@ -100,7 +100,7 @@ public struct Backbone: @unchecked Sendable {
         let pooling = f.metadata["pooling"].flatMap(Pooling.init(rawValue:)) ?? (pretrain.map { $0.method == .mae ? .mean : .cls } ?? .cls)
         let name = displayName(path)
         return Backbone(name: name, path: path, config: config, params: params, norm: norm, pooling: pooling,
-                        metadata: f.metadata, hash: try fileHash(path))
+                        metadata: f.metadata, hash: f.contentHash)
     }
 
     /// A timm checkpoint: architecture from config.json and tensors, preprocessing from
@@ -119,7 +119,7 @@ public struct Backbone: @unchecked Sendable {
             throw EngineError.checkpoint(file: configPath ?? f.path, message: "normalization: \(problem)")
         }
         var b = Backbone(name: name, path: f.path, config: config, params: params, norm: norm, pooling: pooling,
-                         metadata: f.metadata, hash: try fileHash(f.path), preprocessing: pre)
+                         metadata: f.metadata, hash: f.contentHash, preprocessing: pre)
         b.head = try ckpt.head(dim: config.dim)
         b.family = "timm" + (ckpt.report.architecture.map { " \($0)" } ?? "") + (configPath == nil ? " (no config.json)" : "")
         let r = ckpt.report
@@ -128,13 +128,6 @@ public struct Backbone: @unchecked Sendable {
         return b
     }
 
-    /// FNV-1a 64 of the file's bytes, hex.
-    static func fileHash(_ path: String) throws -> String {
-        guard let d = FileManager.default.contents(atPath: path) else { throw EngineError.checkpoint(file: path, message: "cannot read") }
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        d.withUnsafeBytes { for b in $0 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 } }
-        return String(h, radix: 16)
-    }
 }
 
 /// What a user may change about how images reach a backbone: the resolution (timm checkpoints;
