@@ -4,6 +4,8 @@ block (deep) — and the head reading the class token or the mean of every later
 included), with the final LayerNorm before pooling (timm `norm`) or after it (`fc_norm`).
 """
 import json
+import os
+from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
@@ -11,11 +13,30 @@ import torch.nn.functional as F
 from safetensors import safe_open
 from timm.models.vision_transformer import VisionTransformer
 
+from .data import FILTERS, Preprocessing
 
-def load_backbone(path):
-    """A frozen timm ViT from a safetensors file: this project's own backbones (architecture in
-    the metadata; their `norm` sits after pooling) or a timm export (`spt info` reads more
-    variants; this loader covers the plain ViT). Returns (vit, pooling, mean, std)."""
+
+@dataclass
+class Backbone:
+    vit: VisionTransformer        # frozen, eval mode
+    pooling: str                  # "cls" or "mean"
+    preprocessing: Preprocessing  # with the normalization
+
+
+def load_backbone(path, resize=None):
+    """A frozen timm ViT and its input preprocessing (`resize` "crop"|"squash" overrides the mode) from
+    - this project's own backbone files (architecture in the safetensors metadata; their final
+      LayerNorm sits after pooling: timm's fc_norm), or
+    - a timm export: a hub-style folder (config.json + model.safetensors) or a `.safetensors` file
+      with timm's config.json beside it, built by `timm.create_model` from the config's
+      architecture and model_args, preprocessed as its pretrained_cfg says (timm's ViT defaults
+      without one: mean/std 0.5, crop_pct 0.9, bicubic). An MAE decoder is ignored; any other
+      unknown tensor is an error."""
+    config_path = None
+    if os.path.isdir(path):
+        config_path, path = os.path.join(path, "config.json"), os.path.join(path, "model.safetensors")
+    elif os.path.exists(os.path.join(os.path.dirname(path), "config.json")):
+        config_path = os.path.join(os.path.dirname(path), "config.json")
     with safe_open(path, "pt") as f:
         meta = f.metadata() or {}
         weights = {k: f.get_tensor(k) for k in f.keys()}
@@ -23,20 +44,44 @@ def load_backbone(path):
         c = json.loads(meta["config"])
         pooling = meta.get("pooling", "cls")
         norm = json.loads(meta.get("normalization", '{"mean": [0.5], "std": [0.5]}'))
-        # This project's backbones apply their final LayerNorm to the pooled vector: timm's fc_norm.
         vit = VisionTransformer(img_size=c["imageSize"], patch_size=c["patchSize"], in_chans=c["channels"], num_classes=0,
                                 embed_dim=c["dim"], depth=c["depth"], num_heads=c["heads"], mlp_ratio=c["mlpDim"] / c["dim"],
                                 global_pool="avg" if pooling == "mean" else "token", fc_norm=True)
         weights = {("fc_" + k if k.startswith("norm.") else k): v for k, v in weights.items()}
-        mean, std = norm["mean"], norm["std"]
+        pre = Preprocessing(size=c["imageSize"], mean=tuple(norm["mean"]), std=tuple(norm["std"]))
+    elif config_path and os.path.exists(config_path):
+        import timm
+        with open(config_path) as f:
+            c = json.load(f)
+        args = dict(c.get("model_args") or {})
+        args.setdefault("num_classes", 0)
+        if c.get("global_pool") is not None:
+            args.setdefault("global_pool", c["global_pool"])
+        vit = timm.create_model(c["architecture"], pretrained=False, **args)
+        if not isinstance(vit, VisionTransformer):
+            raise ValueError(f"{config_path}: {c['architecture']} is not a timm VisionTransformer")
+        if vit.global_pool not in ("token", "avg"):
+            raise ValueError(f"{config_path}: global_pool {vit.global_pool!r} (token and avg are read)")
+        weights = {k: v for k, v in weights.items() if not k.startswith(("decoder", "mask_token"))
+                   and not (k.startswith("head.") and args["num_classes"] == 0)}
+        pooling = "mean" if vit.global_pool == "avg" else "cls"
+        cfg = c.get("pretrained_cfg") or {}
+        if cfg.get("interpolation", "bicubic") not in FILTERS:
+            raise ValueError(f"{config_path}: interpolation {cfg['interpolation']!r} (bicubic and bilinear are read)")
+        pre = Preprocessing(size=vit.patch_embed.img_size[0], mode="squash" if cfg.get("crop_mode") == "squash" else "crop",
+                            crop_pct=cfg.get("crop_pct", 0.9), interpolation=cfg.get("interpolation", "bicubic"),
+                            mean=tuple(cfg.get("mean", (0.5,) * 3)), std=tuple(cfg.get("std", (0.5,) * 3)))
     else:
-        raise ValueError(f"{path}: only this project's own backbone files are read here so far")
+        raise ValueError(f"{path}: neither this project's backbone (no config in its metadata) nor a timm export "
+                         f"(no config.json beside it)")
     missing, unexpected = vit.load_state_dict(weights, strict=False)
     if missing or unexpected:
         raise ValueError(f"{path}: missing {missing}, unexpected {unexpected}")
     for p in vit.parameters():
         p.requires_grad_(False)
-    return vit.eval(), pooling, mean, std
+    if resize:
+        pre.mode = resize
+    return Backbone(vit.eval(), pooling, pre)
 
 
 class PromptedViT(nn.Module):
@@ -69,10 +114,14 @@ class PromptedViT(nn.Module):
             self.head.weight.data.copy_(f.get_tensor("head.weight"))
             self.head.bias.data.copy_(f.get_tensor("head.bias"))
 
-    def optimizer(self, lr, weight_decay):
-        """AdamW as the engine steps it: decay on the prompts and the head's weight, not its bias."""
-        return torch.optim.AdamW([{"params": [self.prompt_embeddings, self.head.weight], "weight_decay": weight_decay},
-                                  {"params": [self.head.bias], "weight_decay": 0.0}], lr=lr)
+    def optimizer(self, kind, lr, weight_decay, momentum=0.9):
+        """AdamW or SGD with momentum as the engine steps them: decay on the prompts and the head's
+        weight, not its bias (SGD adds it to the gradient, AdamW decouples it)."""
+        groups = [{"params": [self.prompt_embeddings, self.head.weight], "weight_decay": weight_decay},
+                  {"params": [self.head.bias], "weight_decay": 0.0}]
+        if kind == "sgd":
+            return torch.optim.SGD(groups, lr=lr, momentum=momentum)
+        return torch.optim.AdamW(groups, lr=lr)
 
 
 def learning_rate(lr, step, total, warmup, min_lr=0.0):

@@ -52,10 +52,9 @@ class ParityTests(unittest.TestCase):
         from spt_torch.model import PromptedViT, load_backbone
         torch.manual_seed(0)
         torch.set_num_threads(1)
-        vit, pooling, mean, std = load_backbone(self.backbone)
-        images, labels = load_split(self.task, "train800.txt", len(mean))
-        images = (images - torch.tensor(mean)[None, :, None, None]) / torch.tensor(std)[None, :, None, None]
-        model = PromptedViT(vit, pooling, classes=int(labels.max()) + 1, prompts=header["prompts"], deep=header["deep"])
+        backbone = load_backbone(self.backbone)
+        images, labels = load_split(self.task, "train800.txt", backbone.preprocessing)
+        model = PromptedViT(backbone.vit, backbone.pooling, classes=int(labels.max()) + 1, prompts=header["prompts"], deep=header["deep"])
         model.load_init(init)
         return model, images, labels
 
@@ -66,7 +65,7 @@ class ParityTests(unittest.TestCase):
         model, images, labels = self.torch_model(init, header)
         B = header["batch"]
         per_epoch = len(labels) // B
-        opt = model.optimizer(header["lr"], header["weight_decay"])
+        opt = model.optimizer(header["optimizer"], header["lr"], header["weight_decay"])
         order = epoch_order(len(labels), header["seed"], 0)
         out = []
         for step in range(steps):
@@ -110,12 +109,12 @@ class ParityTests(unittest.TestCase):
         swift = next(r for r in records if r["kind"] == "init")
         from spt_torch.data import load_split
         from spt_torch.model import load_backbone
-        vit, _, mean, std = load_backbone(self.backbone)
-        images, _ = load_split(self.task, "train800.txt", len(mean))
-        images = (images - torch.tensor(mean)[None, :, None, None]) / torch.tensor(std)[None, :, None, None]
+        backbone = load_backbone(self.backbone)
+        vit = backbone.vit
+        images, _ = load_split(self.task, "train800.txt", backbone.preprocessing)
         with torch.no_grad():
             tokens = vit.patch_embed(images).reshape(-1, vit.embed_dim)
-        _, ours = kmeans(tokens, 8, seed=0)  # the engine's seed for layer 0 of a seed-0 run
+        _, ours, _ = kmeans(tokens, 8, seed=0)  # the engine's seed for layer 0 of a seed-0 run
         rel = (ours - swift["inertia"]) / swift["inertia"]
         print(f"K-means on {tokens.shape[0]} tokens × {tokens.shape[1]}, 8 centroids: inertia {ours:.6g} vs the engine's "
               f"{swift['inertia']:.6g} ({rel:+.2%})")

@@ -1,0 +1,328 @@
+"""VPT prompt tuning of a frozen ViT in PyTorch, writing spt-tui's run logs — one process, or
+several under `torchrun` (DistributedDataParallel; gloo on CPU, nccl on GPU). The global batch is
+split across ranks; gradients and the logged loss are averaged, so N processes step exactly as
+one process at the global batch. Rank 0 writes the log and polls the run's control channel between
+steps, broadcasting what it read (`switch`, `pause`, `resume`, `restart`).
+
+    python -m spt_torch.train --backbone mae-tiny.safetensors --task DIR --strategy kmeans --runs-dir runs
+    torchrun --nproc_per_node=2 -m spt_torch.train ...
+
+A run is the engine's (`spt train`): task folders are VTAB-1k folders (`spt tasks --export` writes
+them), visited in the engine's order; prompts and head are initialized as the engine does
+(`spt_torch.prompt_init`), the same AdamW or SGD with warmup + cosine steps them; the train split's
+loss and accuracy are logged every epoch, the eval split (val200, or test once at the end under
+`--eval-protocol final`) at every epoch's end, the per-block NMI on the first `--probe-images`
+training images every `--nmi-every` steps and after every initialization.
+"""
+import argparse
+import gc
+import math
+import os
+import sys
+import time
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+
+from .control import ControlChannel
+from .data import load_split
+from .kmeans import shard
+from .model import PromptedViT, learning_rate, load_backbone
+from .nmi import per_block
+from .prompt_init import STRATEGIES, init_head, init_prompts, variant_name
+from .rng import epoch_order
+from .runlog import RunLog
+
+
+def parse(argv=None):
+    p = argparse.ArgumentParser(prog="python -m spt_torch.train", description=__doc__.split("\n\n")[0])
+    p.add_argument("--backbone", required=True,
+                   help="this project's backbone file (e.g. the shipped mae-tiny), a timm hub folder, or a timm .safetensors "
+                        "with config.json beside it")
+    p.add_argument("--task", required=True, help="a VTAB-1k task folder (spt tasks --export, or train800.txt-style lists)")
+    p.add_argument("--resize", choices=["crop", "squash"], help="timm's eval transform or VTAB's resize (default: the backbone's)")
+    p.add_argument("--strategy", choices=STRATEGIES, default="kmeans")
+    p.add_argument("--pool-variant", choices=["batch-windows", "per-image"], default="batch-windows")
+    p.add_argument("--pool-batch", type=int, default=32, help="images pooling and sampling draw from")
+    p.add_argument("--kmeans-images", type=int, help="cluster the tokens of the first N training images (default all)")
+    p.add_argument("--prompts", type=int, default=10)
+    p.add_argument("--deep", action="store_true")
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--batch", type=int, default=32, help="global batch (split across ranks)")
+    p.add_argument("--optimizer", choices=["adamw", "sgd"], default="adamw")
+    p.add_argument("--lr", type=float, help="default: 3e-3 for random prompts, 1e-2 for prototypes (the engine's "
+                                            "default for backbones it has not tuned)")
+    p.add_argument("--weight-decay", type=float, default=1e-4)
+    p.add_argument("--momentum", type=float, default=0.9, help="SGD momentum")
+    p.add_argument("--warmup-epochs", type=int, default=1)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--eval-protocol", choices=["tune", "final"], default="tune")
+    p.add_argument("--nmi-every", type=int, default=5, help="steps between NMI measurements (0: never)")
+    p.add_argument("--nmi-mode", choices=["tokens", "attention"], default="tokens")
+    p.add_argument("--nmi-normalization", choices=["sqrt", "arithmetic"], default="sqrt")
+    p.add_argument("--probe-images", type=int, default=32)
+    p.add_argument("--init", help="start from these prompts and head (spt train --save-init)")
+    p.add_argument("--runs-dir", default="runs")
+    p.add_argument("--session", default=time.strftime("%Y%m%d-%H%M%S"))
+    p.add_argument("--run", help="run id (default: the strategy)")
+    p.add_argument("--max-steps", type=int, help="stop after this many steps")
+    a = p.parse_args(argv)
+    for name in ("prompts", "epochs", "batch", "pool_batch", "probe_images"):
+        if getattr(a, name) < 1:
+            p.error(f"--{name.replace('_', '-')} must be at least 1")
+    return a
+
+
+class Ranks:
+    """This process's place among the ranks (one process: rank 0 of 1)."""
+
+    def __init__(self):
+        self.distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+        if self.distributed:
+            dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+        self.rank, self.world = (dist.get_rank(), dist.get_world_size()) if self.distributed else (0, 1)
+
+    def sum(self, t):
+        if self.distributed:
+            dist.all_reduce(t)
+        return t
+
+    def broadcast(self, obj):
+        """Rank 0's `obj` on every rank."""
+        if not self.distributed:
+            return obj
+        box = [obj]
+        dist.broadcast_object_list(box, src=0)
+        return box[0]
+
+
+class Task:
+    """The published VTAB-1k division of a task folder: train800/val200 (tune) or train800val200/test (final)."""
+
+    def __init__(self, folder, protocol, preprocessing):
+        train, evaluation = ("train800.txt", "val200.txt") if protocol == "tune" else ("train800val200.txt", "test.txt")
+        self.name, self.eval_split = os.path.basename(os.path.normpath(folder)), "val" if protocol == "tune" else "test"
+        self.train, self.train_labels = load_split(folder, train, preprocessing)
+        self.eval, self.eval_labels = load_split(folder, evaluation, preprocessing)
+        self.classes = int(max(self.train_labels.max(), self.eval_labels.max())) + 1
+
+
+class Run:
+    """One run's training state and log (rank 0 holds the log)."""
+
+    def __init__(self, a, ranks, backbone, task, strategy, run_id):
+        self.a, self.ranks, self.task, self.strategy, self.id = a, ranks, task, strategy, run_id
+        self.model = PromptedViT(backbone.vit, backbone.pooling, classes=task.classes, prompts=a.prompts, deep=a.deep)
+        pre = backbone.preprocessing
+        self.trained = torch.nn.parallel.DistributedDataParallel(self.model) if ranks.distributed else self.model
+        self.lr = a.lr if a.lr is not None else (3e-3 if strategy == "random" else 1e-2)
+        self.per_epoch = len(task.train_labels) // a.batch
+        self.total = self.per_epoch * a.epochs
+        self.step, self.active = 0, 0.0
+        self.epoch_loss, self.epoch_correct, self.epoch_seen = 0.0, 0, 0
+        self.path = os.path.join(a.runs_dir, a.session, run_id + ".jsonl")
+        self.log = None
+        if ranks.rank == 0:
+            self.log = RunLog(
+                self.path, run=run_id, session=a.session, task=task.name, backbone=os.path.basename(os.path.normpath(a.backbone)),
+                strategy=strategy, variant=variant_name(strategy, a.pool_variant), prompts=a.prompts, deep=a.deep,
+                pooling=backbone.pooling, optimizer=a.optimizer, lr=self.lr, weight_decay=a.weight_decay, epochs=a.epochs,
+                batch=a.batch, seed=a.seed, threads=ranks.world, engine=f"spt_torch (torch {torch.__version__})",
+                params={"protocol": a.eval_protocol, "eval_split": task.eval_split, "train_images": len(task.train_labels),
+                        "eval_images": len(task.eval_labels), "nmi_mode": a.nmi_mode, "nmi_normalization": a.nmi_normalization,
+                        "nmi_every": a.nmi_every, "probe_images": min(a.probe_images, len(task.train_labels)),
+                        "warmup_epochs": a.warmup_epochs, "pool_batch": a.pool_batch, "kmeans_images": a.kmeans_images or "all",
+                        "world_size": ranks.world, "image_size": pre.size, "preprocessing": pre.summary,
+                        "normalization": f"mean {list(pre.mean)} std {list(pre.std)}",
+                        **({"momentum": a.momentum} if a.optimizer == "sgd" else {})})
+        init_head(self.model.head, a.seed)
+        if a.init:
+            self.model.load_init(a.init)
+        self.initialize(strategy, from_file=bool(a.init))
+
+    @property
+    def epoch(self):
+        return self.step / self.per_epoch
+
+    def timed(self, since):
+        self.active += time.time() - since
+
+    def initialize(self, strategy, from_file=False):
+        """(Re)initializes the prompts with `strategy` at this step, with fresh optimizer moments."""
+        self.strategy, t0 = strategy, time.time()
+        m, a = self.model, self.a
+        if not from_file:
+            layers = m.prompt_embeddings.shape[0]
+            prompts, info = init_prompts(m.vit, strategy, self.task.train, layers, a.prompts, (a.seed + 31 * self.step) & (2**64 - 1),
+                                         a.pool_variant, a.pool_batch, a.kmeans_images)
+            with torch.no_grad():
+                m.prompt_embeddings.copy_(prompts)
+        self.optimizer = m.optimizer(a.optimizer, self.lr, a.weight_decay, a.momentum)
+        self.timed(t0)
+        if self.log:
+            if from_file:
+                self.log.init(step=self.step, strategy=strategy, seconds=0.0, variant=f"from {os.path.basename(a.init)}")
+            else:
+                self.log.init(step=self.step, strategy=strategy, variant=variant_name(strategy, a.pool_variant), **info)
+        self.measure_nmi()
+
+    def measure_nmi(self):
+        if self.a.nmi_every <= 0 or self.log is None:
+            return
+        t0 = time.time()
+        values = per_block(self.model, self.task.train[:self.a.probe_images], self.a.nmi_mode, self.a.nmi_normalization)
+        self.timed(t0)
+        self.log.nmi(step=self.step, epoch=self.epoch, time=self.active, values=values, mode=self.a.nmi_mode,
+                     normalization=self.a.nmi_normalization)
+
+    @torch.no_grad()
+    def evaluate(self):
+        """Loss and accuracy on the eval split, each rank taking its share."""
+        t0, part = time.time(), shard(len(self.task.eval_labels))
+        images, labels = self.task.eval[part], self.task.eval_labels[part]
+        totals = torch.zeros(2, dtype=torch.float64)
+        for i in range(0, len(labels), 64):
+            logits = self.model(images[i:i + 64])
+            totals[0] += float(F.cross_entropy(logits, labels[i:i + 64], reduction="sum"))
+            totals[1] += int((logits.argmax(1) == labels[i:i + 64]).sum())
+        loss, correct = self.ranks.sum(totals).tolist()
+        self.timed(t0)
+        n = len(self.task.eval_labels)
+        if self.log:
+            self.log.eval(step=self.step, epoch=self.epoch, time=self.active, split=self.task.eval_split, loss=loss / n,
+                          accuracy=correct / n)
+
+    def train_step(self):
+        """One optimizer step; False when the loss or gradient is not finite (logged)."""
+        a, t0 = self.a, time.time()
+        if self.step % self.per_epoch == 0:
+            self.order = epoch_order(len(self.task.train_labels), a.seed, self.step // self.per_epoch)
+        k, local = self.step % self.per_epoch, a.batch // self.ranks.world
+        batch = self.order[k * a.batch:(k + 1) * a.batch][self.ranks.rank * local:(self.ranks.rank + 1) * local]
+        images, labels = self.task.train[batch], self.task.train_labels[batch]
+        lr = learning_rate(self.lr, self.step, self.total, self.per_epoch * a.warmup_epochs)
+        for g in self.optimizer.param_groups:
+            g["lr"] = lr
+        self.optimizer.zero_grad()
+        logits = self.trained(images)
+        loss = F.cross_entropy(logits, labels)
+        loss.backward()
+        grads = [p.grad for p in (self.model.prompt_embeddings, self.model.head.weight, self.model.head.bias)]
+        stats = self.ranks.sum(torch.tensor([loss.item() / self.ranks.world, float((logits.argmax(1) == labels).sum())],
+                                            dtype=torch.float64))
+        loss_value, correct = float(stats[0]), int(stats[1])
+        grad_norm = math.sqrt(sum(float(g.double().pow(2).sum()) for g in grads))
+        if not (math.isfinite(loss_value) and math.isfinite(grad_norm)):
+            what = f"gradient norm is {grad_norm}" if math.isfinite(loss_value) else f"loss is {loss_value}"
+            self.event("diverged", what)
+            return False
+        self.optimizer.step()
+        self.step += 1
+        self.epoch_loss, self.epoch_correct, self.epoch_seen = (self.epoch_loss + loss_value * a.batch,
+                                                                self.epoch_correct + correct, self.epoch_seen + a.batch)
+        dt = time.time() - t0
+        self.active += dt
+        if self.log:
+            self.log.train(step=self.step, epoch=self.epoch, time=self.active, loss=loss_value, lr=lr, grad_norm=grad_norm,
+                           images_per_second=a.batch / max(dt, 1e-9))
+        if self.step % self.per_epoch == 0:
+            if self.log:
+                self.log.eval(step=self.step, epoch=self.epoch, time=self.active, split="train",
+                              loss=self.epoch_loss / self.epoch_seen, accuracy=self.epoch_correct / self.epoch_seen)
+            self.epoch_loss, self.epoch_correct, self.epoch_seen = 0.0, 0, 0
+            # The test split is evaluated once, at the end: nothing may be selected on it.
+            if self.task.eval_split != "test" or self.step == self.total:
+                self.evaluate()
+        if a.nmi_every > 0 and self.step % a.nmi_every == 0:
+            self.measure_nmi()
+        return True
+
+    def event(self, event, message=None):
+        if self.log:
+            self.log.event(event, step=self.step, time=self.active, message=message)
+
+    def switch(self, strategy):
+        """A new strategy from this step on (a `segment`, then the new initialization), as the engine switches."""
+        if self.log:
+            self.log.segment(step=self.step, time=self.active, strategy=strategy, reason="control channel",
+                             variant=variant_name(strategy, self.a.pool_variant))
+        self.initialize(strategy)
+
+    def end(self, event=None, message=None):
+        """Logs the ending `event` (none after a logged divergence) and closes the log."""
+        if event:
+            self.event(event, message)
+        if self.log:
+            self.log.close()
+
+
+def unique_run_id(directory, name):
+    """`name`, else `name-2`, `name-3`, … — the first without a log in `directory` (as spt-tui names runs)."""
+    n, run = 1, name
+    while os.path.exists(os.path.join(directory, run + ".jsonl")):
+        n += 1
+        run = f"{name}-{n}"
+    return run
+
+
+def main(argv=None):
+    a = parse(argv)
+    ranks = Ranks()
+    if a.batch % ranks.world:
+        raise SystemExit(f"--batch {a.batch} does not split over {ranks.world} processes")
+    torch.manual_seed(a.seed)
+    backbone = load_backbone(a.backbone, a.resize)
+    task = Task(a.task, a.eval_protocol, backbone.preprocessing)
+    if len(task.train_labels) < a.batch:
+        raise SystemExit(f"{a.task}: {len(task.train_labels)} training images, fewer than --batch {a.batch}")
+    session = os.path.join(a.runs_dir, a.session)
+    name = ranks.broadcast(unique_run_id(session, a.run or a.strategy))
+    run = Run(a, ranks, backbone, task, a.strategy, name)
+    control = ControlChannel(run.path) if ranks.rank == 0 else None
+    paused, steps = False, min(run.total, a.max_steps or run.total)
+    while True:
+        restart = False
+        for c in ranks.broadcast(control.poll() if control else []):
+            command = c.get("command")
+            if command == "pause" and not paused:
+                paused = True
+                run.event("pause")
+            elif command == "resume" and paused:
+                paused = False
+                run.event("resume")
+            elif command == "switch" and c.get("strategy") in STRATEGIES:
+                run.switch(c["strategy"])
+            elif command == "restart":
+                restart = True
+            elif ranks.rank == 0:
+                print(f"{control.path}: ignored {c}", file=sys.stderr)
+        if restart:
+            # As spt-tui restarts a run: this one stops, a new one starts with the current strategy.
+            run.end("stopped", "restarted")
+            name = ranks.broadcast(unique_run_id(session, run.strategy))
+            a.init = None
+            run = Run(a, ranks, backbone, task, run.strategy, name)
+            control = ControlChannel(run.path) if ranks.rank == 0 else None
+            paused = False
+            continue
+        if paused:
+            time.sleep(0.05)
+            continue
+        if run.step >= steps:
+            run.end("finished" if run.step == run.total else "stopped")
+            break
+        if not run.train_step():
+            run.end()
+            break
+    if ranks.distributed:
+        # DDP's reducer must be freed while the process group is still registered: freed after
+        # destroy_process_group, it destroys the group itself, joining gloo's threads while
+        # holding the GIL one of them waits for — a hang at exit.
+        del run
+        gc.collect()
+        dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main()

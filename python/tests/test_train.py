@@ -1,0 +1,182 @@
+"""`python -m spt_torch.train` is the engine's `spt train` in PyTorch: the five strategies draw the
+engine's prompts and head; a whole run logs the engine's records with its numbers; under torchrun
+two processes at 16 images step as one at 32 (K-means across the two ranks included); control
+commands reach a running two-process run. Needs torch, timm and the `spt` binary."""
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+from test_parity import HAVE_TORCH, REPO, SPT
+
+
+@unittest.skipUnless(HAVE_TORCH and os.path.exists(SPT), "needs torch, timm and the spt binary")
+class TrainerTests(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.task = os.path.join(cls.tmp.name, "shape")
+        subprocess.run([SPT, "tasks", "--export", "shape", "--out", cls.task, "--image-size", "28"], check=True, capture_output=True)
+        info = subprocess.run([SPT, "info", "mae-tiny"], check=True, capture_output=True, text=True).stdout
+        cls.backbone = re.search(r"file (\S+\.safetensors)", info).group(1)
+        cls.env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.path.join(os.path.dirname(__file__), "..")}
+
+    def spt_train(self, name, flags, backbone="mae-tiny"):
+        """Runs `spt train` with `flags`; returns its records and the initial prompts and head it saved."""
+        d = os.path.join(self.tmp.name, "swift-" + name)
+        init = os.path.join(d, "init.safetensors")
+        subprocess.run([SPT, "train", "--task", self.task, "--backbone", backbone, "--threads", "1", "--save-init", init,
+                        "--runs-dir", d] + flags, check=True, capture_output=True)
+        from spt_torch import read
+        session = next(s for s in os.listdir(d) if os.path.isdir(os.path.join(d, s)))
+        records, issues = read(os.path.join(d, session, os.listdir(os.path.join(d, session))[0]))
+        self.assertEqual(issues, [])
+        return records, init
+
+    def torch_train(self, runs, flags, launcher=(), run=None, wait=True):
+        command = [sys.executable] + list(launcher) + ["-m", "spt_torch.train", "--backbone", self.backbone, "--task", self.task,
+                                                      "--runs-dir", runs, "--session", "s"] + flags
+        # A session of its own: ending it ends torchrun's workers too, whatever happens.
+        p = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE if wait else subprocess.DEVNULL, env=self.env,
+                             start_new_session=True)
+        if not wait:
+            return p
+        try:
+            _, err = p.communicate(timeout=300)
+        finally:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+        self.assertEqual(p.returncode, 0, err.decode()[-2000:])
+        return self.records(runs, run or flags[flags.index("--strategy") + 1])
+
+    def records(self, runs, run):
+        from spt_torch import read
+        path = os.path.join(runs, "s", run + ".jsonl")
+        return read(path)[0] if os.path.exists(path) else []
+
+    @staticmethod
+    def torchrun(processes=2):
+        # --standalone: a free port for the rendezvous, so runs never collide.
+        return ["-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={processes}"]
+
+    def test_strategies_draw_the_engines_prompts_and_head(self):
+        import torch
+        from safetensors import safe_open
+        from spt_torch.data import load_split
+        from spt_torch.model import load_backbone
+        from spt_torch.prompt_init import init_head, init_prompts
+        backbone = load_backbone(self.backbone)
+        vit = backbone.vit
+        images, _ = load_split(self.task, "train800.txt", backbone.preprocessing)
+        for strategy, variant in [("random", "batch-windows"), ("kmeans", "batch-windows"), ("mean-pool", "batch-windows"),
+                                  ("max-pool", "per-image"), ("sample", "batch-windows")]:
+            records, init = self.spt_train(f"init-{strategy}", ["--strategy", strategy, "--pool-variant", variant, "--deep",
+                                                                "--prompts", "4", "--epochs", "1", "--seed", "3", "--nmi-every", "0"])
+            with safe_open(init, "pt") as f:
+                swift, head_weight = f.get_tensor("prompt_embeddings"), f.get_tensor("head.weight")
+            ours, info = init_prompts(vit, strategy, images, swift.shape[0], swift.shape[1], 3, variant)
+            head = torch.nn.Linear(head_weight.shape[1], head_weight.shape[0])
+            init_head(head, 3)
+            worst = float((ours - swift).abs().max() / swift.abs().max())
+            print(f"{strategy} ({variant}), 6 layers × 4 prompts: largest difference {worst:.1e} of the largest value")
+            self.assertTrue(torch.equal(head.weight.detach(), head_weight))
+            if strategy == "random":
+                self.assertTrue(torch.equal(ours, swift))
+            self.assertLessEqual(worst, 1e-5)
+            if strategy == "kmeans":
+                swift_init = next(r for r in records if r["kind"] == "init")
+                self.assertLessEqual(abs(info["inertia"] / swift_init["inertia"] - 1), 0.005)
+
+    def same_run(self, name, flags, backbone=None):
+        """The same flags to `spt train` and `python -m spt_torch.train`: the same records in the
+        same order, losses within 1e-4 relative, accuracies equal, NMI within 1e-5."""
+        flags = flags + ["--prompts", "4", "--epochs", "2", "--seed", "1", "--nmi-every", "10"]
+        swift, _ = self.spt_train(name, flags, backbone or "mae-tiny")
+        ours = self.torch_train(os.path.join(self.tmp.name, "torch-" + name), flags + (["--backbone", backbone] if backbone else []))
+        kinds = lambda rs: [(r["kind"], r.get("step"), r.get("split")) for r in rs if r["kind"] != "header"]
+        self.assertEqual(kinds(ours), kinds(swift))
+        pairs = list(zip(ours, swift))
+        losses = [(a["loss"], b["loss"]) for a, b in pairs if a["kind"] == "train"]
+        worst = max(abs(a - b) / b for a, b in losses)
+        nmi = max(abs(x - y) for a, b in pairs if a["kind"] == "nmi" for x, y in zip(a["values"], b["values"]))
+        print(f"{name}: {len(losses)} steps, largest relative loss difference {worst:.1e}, largest NMI difference {nmi:.1e}")
+        self.assertLessEqual(worst, 1e-4)
+        self.assertLessEqual(nmi, 1e-5)
+        for a, b in pairs:
+            if a["kind"] == "eval":
+                self.assertAlmostEqual(a["accuracy"], b["accuracy"], places=9)
+        for field in ("optimizer", "variant", "pooling"):
+            self.assertEqual(ours[0].get(field), swift[0].get(field))
+        for param in ("preprocessing", "image_size", "eval_split", "train_images"):
+            self.assertEqual(ours[0]["params"][param], swift[0]["params"][param])
+
+    def test_a_run_logs_the_engines_records(self):
+        self.same_run("kmeans-deep-adamw", ["--strategy", "kmeans", "--deep", "--lr", "1e-2"])
+        self.same_run("mean-pool-sgd", ["--strategy", "mean-pool", "--pool-variant", "per-image", "--optimizer", "sgd",
+                                        "--lr", "0.05", "--weight-decay", "1e-3"])
+
+    def test_timm_exports_train_as_in_the_engine(self):
+        """timm's own exports (config.json + model.safetensors, made by tools/timm/make_fixtures.py):
+        registers with LayerScale and patch 14; avg pooling with fc_norm; CLIP's norm_pre — each
+        preprocessed by its pretrained_cfg (28² task images cropped to the model's size)."""
+        fixtures = os.path.join(REPO, "Tests", "SPTEngineTests", "Fixtures", "timm")
+        for name in ("dinov2-reg", "mae-avg-fcnorm", "clip-norm-pre"):
+            self.same_run("timm-" + name, ["--strategy", "sample", "--deep", "--lr", "1e-2"], os.path.join(fixtures, name))
+
+    def test_two_processes_step_as_one(self):
+        """Global batch 32 as 2 × 16 under torchrun, K-means on each rank's half of the images."""
+        flags = ["--strategy", "kmeans", "--prompts", "4", "--epochs", "2", "--max-steps", "8", "--nmi-every", "4", "--lr", "1e-2"]
+        one = self.torch_train(os.path.join(self.tmp.name, "one"), flags)
+        two = self.torch_train(os.path.join(self.tmp.name, "two"), flags, launcher=self.torchrun())
+        self.assertEqual(two[0]["params"]["world_size"], "2")
+        init = [next(r for r in rs if r["kind"] == "init") for rs in (one, two)]
+        self.assertEqual(init[0]["inertia"], init[1]["inertia"])
+        self.assertEqual(init[0]["iterations"], init[1]["iterations"])
+        a, b = ([r["loss"] for r in rs if r["kind"] == "train"] for rs in (one, two))
+        worst = max(abs(x - y) for x, y in zip(a, b))
+        print(f"torchrun 2 × 16 vs 1 × 32: K-means inertia {init[1]['inertia']:.9g} on both, 8 steps, largest loss difference {worst:.1e}")
+        self.assertEqual((len(a), len(b)), (8, 8))
+        self.assertLessEqual(worst, 1e-5)
+
+    def test_control_commands_reach_a_running_two_process_run(self):
+        """`switch` re-initializes every rank (a `segment`), `restart` stops the run and starts
+        `<strategy>-2` with the current strategy."""
+        from spt_torch.control import send
+        runs = os.path.join(self.tmp.name, "control")
+        p = self.torch_train(runs, ["--strategy", "random", "--prompts", "4", "--epochs", "40", "--nmi-every", "0"],
+                             launcher=self.torchrun(), wait=False)
+        log = os.path.join(runs, "s", "random.jsonl")
+
+        def wait_for(condition, what):
+            deadline = time.time() + 180
+            while time.time() < deadline and not condition():
+                self.assertIsNone(p.poll(), f"the run ended before {what}")
+                time.sleep(0.2)
+            self.assertTrue(condition(), what)
+        try:
+            steps = lambda run: sum(r["kind"] == "train" for r in self.records(runs, run))
+            wait_for(lambda: steps("random") >= 3, "3 steps")
+            send(log, "switch", strategy="kmeans")
+            wait_for(lambda: any(r["kind"] == "segment" for r in self.records(runs, "random")), "the segment")
+            send(log, "restart")
+            wait_for(lambda: steps("kmeans") >= 2, "2 steps of the restarted run")
+            os.killpg(p.pid, signal.SIGINT)
+            p.wait(timeout=60)
+        finally:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+        first, second = self.records(runs, "random"), self.records(runs, "kmeans")
+        segments = [r for r in first if r["kind"] == "segment"]
+        self.assertEqual([(s["strategy"], s["reason"]) for s in segments], [("kmeans", "control channel")])
+        self.assertEqual(next(r for r in first if r["kind"] == "init" and r["step"] == segments[0]["step"])["strategy"], "kmeans")
+        self.assertEqual((first[-1]["event"], first[-1]["message"]), ("stopped", "restarted"))
+        self.assertEqual((second[0]["run"], second[0]["strategy"]), ("kmeans", "kmeans"))
+        self.assertEqual(second[1]["kind"], "init")
+
+
+if __name__ == "__main__":
+    unittest.main()
