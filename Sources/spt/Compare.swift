@@ -13,7 +13,10 @@ struct Compare: ParsableCommand {
         The backbone pass that gathers candidate tokens runs once and is shared by all runs.
 
         With --tune, each strategy's learning rate and weight decay are picked on the val split \
-        (train 800 / val 200, first seed), then final runs train on all 1000 and report test accuracy.
+        (train 800 / val 200, first seed), then final runs train on all 1000 and report test accuracy. \
+        When the best rate is the grid's lowest or highest, the grid grows by about 3× on that side \
+        until the pick is bracketed (at most --max-grid-extensions rates); every point scored is in \
+        the session's compare.json.
 
         Lists take spaces: --seeds 0 1 2 --prompt-counts 5 10 20 40 --strategies random kmeans.
         """)
@@ -25,6 +28,7 @@ struct Compare: ParsableCommand {
     @Flag(help: "Pick lr and weight decay per strategy on val (ties: the first in grid order), then run final (train 1000, test).") var tune = false
     @Option(parsing: .upToNextOption, help: "Learning rates tried by --tune.") var lrGrid: [Float] = [1e-3, 3e-3, 1e-2, 3e-2]
     @Option(parsing: .upToNextOption, help: "Weight decays tried by --tune.") var wdGrid: [Float] = [1e-4]
+    @Option(help: "Rates --tune may add (×≈3 beyond the grid's edge) while the best rate sits on an edge.") var maxGridExtensions = 4
     @Flag(help: "Print the table as JSON (progress goes to stderr, so stdout is JSON alone; values not measured are left out).") var json = false
 
     /// Progress lines: stdout for people, stderr under --json.
@@ -36,6 +40,7 @@ struct Compare: ParsableCommand {
         for n in promptCounts { try OptionCheck.require(OptionCheck.prompts.contains(n), "prompt-counts", n, "must be in \(OptionCheck.prompts)") }
         for lr in lrGrid { try OptionCheck.positive("lr-grid", lr) }
         for wd in wdGrid { try OptionCheck.require(wd.isFinite && wd >= 0, "wd-grid", wd, "must be ≥ 0") }
+        try OptionCheck.require((0...20).contains(maxGridExtensions), "max-grid-extensions", maxGridExtensions, "must be in 0...20")
         try OptionCheck.require(!seeds.isEmpty && !strategies.isEmpty, "seeds/--strategies", "", "need at least one each")
     }
 
@@ -51,22 +56,25 @@ struct Compare: ParsableCommand {
                 var base = opts.trainOptions(strategy: strategy, backbone: backbone)
                 base.prompts.count = np
                 var bestVal: Double?
+                var search: LRSearch.Result?
                 if tune {
-                    var best: (acc: Double, lr: Float, wd: Float)?
-                    for lr in lrGrid {
-                        for wd in wdGrid {
-                            var o = base
-                            o.optimizer.lr = lr; o.optimizer.weightDecay = wd; o.seed = seeds[0]; o.evalProtocol = .tune
-                            let s = try runOne(o, backbone: backbone, source: source, session: session,
-                                               id: "tune-\(strategy.rawValue)-np\(np)-lr\(lr)-wd\(wd)", cache: cache)
-                            if let acc = s.finalAccuracy("val"), acc > best?.acc ?? -1 { best = (acc, lr, wd) }
-                        }
+                    var grid = LRSearch(lrGrid: lrGrid, wdGrid: wdGrid)
+                    grid.maxExtensions = maxGridExtensions
+                    search = try grid.run { lr, wd in
+                        var o = base
+                        o.optimizer.lr = lr; o.optimizer.weightDecay = wd; o.seed = seeds[0]; o.evalProtocol = .tune
+                        return try runOne(o, backbone: backbone, source: source, session: session,
+                                          id: "tune-\(strategy.rawValue)-np\(np)-lr\(lr)-wd\(wd)", cache: cache).finalAccuracy("val")
                     }
-                    guard let best else { throw ValidationError("\(strategy.rawValue): every learning rate of the grid diverged") }
-                    base.optimizer.lr = best.lr; base.optimizer.weightDecay = best.wd
+                    guard let best = search?.best, let acc = best.accuracy else {
+                        throw ValidationError("\(strategy.rawValue): every learning rate of the grid diverged")
+                    }
+                    base.optimizer.lr = best.lr; base.optimizer.weightDecay = best.weightDecay
                     base.evalProtocol = .final
-                    bestVal = best.acc
-                    progress(String(format: "%@ np=%d: picked lr %g wd %g (val %.1f%%)", strategy.rawValue, np, best.lr, best.wd, best.acc * 100))
+                    bestVal = acc
+                    let grown = (search!.extensions.isEmpty ? "" : " · grid grown by \(search!.extensions.map { String(format: "%g", $0) }.joined(separator: ", "))")
+                        + (search!.bracketed ? "" : " · on the grid's edge")
+                    progress(String(format: "%@ np=%d: picked lr %g wd %g (val %.1f%%)", strategy.rawValue, np, best.lr, best.weightDecay, acc * 100) + grown)
                 }
                 var summaries: [RunSummary] = []
                 for seed in seeds {
@@ -82,13 +90,17 @@ struct Compare: ParsableCommand {
                                 accuracyMean: finite(mean(accs)), accuracySD: finite(sd(accs)), bestVal: bestVal,
                                 initSeconds: mean(summaries.map(\.initSeconds)), gatherSeconds: mean(summaries.map(\.gatherSeconds)),
                                 nmiStart: finite(mean(summaries.map(\.nmiStart))), nmiEnd: finite(mean(summaries.map(\.nmiEnd))),
-                                diverged: summaries.filter { $0.diverged != nil }.count))
+                                diverged: summaries.filter { $0.diverged != nil }.count, tune: search))
             }
         }
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let table = try e.encode(Table(session: session, task: opts.task, backbone: backbone.name, seeds: seeds, rows: rows))
+        // Beside the logs, for `spt report` and for anyone re-reading the comparison.
+        let directory = (opts.runsDir as NSString).appendingPathComponent(session)
+        try table.write(to: URL(fileURLWithPath: (directory as NSString).appendingPathComponent("compare.json")), options: .atomic)
         if json {
-            let e = JSONEncoder()
-            e.outputFormatting = [.prettyPrinted, .sortedKeys]
-            say(String(decoding: try e.encode(Table(session: session, task: opts.task, backbone: backbone.name, seeds: seeds, rows: rows)), as: UTF8.self))
+            say(String(decoding: table, as: UTF8.self))
         } else {
             say(Self.render(rows, task: opts.task, backbone: backbone.name, seeds: seeds.count))
             say("logs: \((opts.runsDir as NSString).appendingPathComponent(session))")
@@ -124,6 +136,8 @@ struct Compare: ParsableCommand {
         var initSeconds, gatherSeconds: Double
         var nmiStart, nmiEnd: Double?
         var diverged: Int
+        /// --tune: every point scored on val, the grid's extensions, whether the pick is bracketed.
+        var tune: LRSearch.Result?
     }
 
     struct Table: Codable {
