@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's Python: a virtual environment outside the repository (SPT_VENV, default
-# ~/.cache/spt/venv) with the pinned CPU PyTorch, timm, and what the benchmark's comparisons need.
+# ~/.cache/spt/venv) with the pinned CPU PyTorch, timm, what the benchmark's comparisons need, and
+# TensorBoard (the event-file round-trip tests).
 # Used by `make bench` and by the fixture scripts under tools/ (run by hand). Created once;
 # prints its python's path on stdout.
 #
@@ -13,11 +14,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 bash "$here/setup.sh" python3-venv >&2
 venv=${SPT_VENV:-$HOME/.cache/spt/venv}
 py="$venv/bin/python"
-if ! "$py" -c "import torch, timm, sklearn, safetensors, faiss, PIL" 2>/dev/null; then
-  echo "python: creating $venv (torch 2.13.0 CPU, timm 1.0.31, scikit-learn, faiss-cpu, safetensors; ≈1 GB)" >&2
+if ! "$py" -c "import torch, timm, sklearn, safetensors, faiss, PIL, tensorboard" 2>/dev/null; then
+  echo "python: creating $venv (torch 2.13.0 CPU, timm 1.0.31, scikit-learn, faiss-cpu, safetensors, tensorboard; ≈1 GB)" >&2
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q torch==2.13.0 numpy scikit-learn faiss-cpu==1.15.1 safetensors==0.8.0 \
-    pillow pyyaml huggingface_hub >&2
+    pillow pyyaml huggingface_hub tensorboard==2.21.0 >&2
   "$venv/bin/pip" install -q --no-deps torchvision==0.28.0 timm==1.0.31 >&2
   tv=$("$py" -c "import importlib.util as u; print(u.find_spec('torchvision').submodule_search_locations[0])")
   echo "# Emptied by tools/setup-python.sh: the CUDA wheel's op registrations fail beside CPU torch." > "$tv/_meta_registrations.py"

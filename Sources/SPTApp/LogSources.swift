@@ -10,8 +10,8 @@ public final class ReplaySource: RunSource {
 
     public init(path: String, speed: Double) throws {
         files = try RunDirectory.logFiles(at: path)
-        guard !files.isEmpty else { throw RunLogError.io(path: path, message: "no .jsonl run logs here") }
-        let logs = try files.map { try RunLogReader.read($0) }
+        guard !files.isEmpty else { throw RunLogError.io(path: path, message: "no run logs here (.jsonl files or TensorBoard event directories)") }
+        let logs = try files.map { try RunDirectory.read($0) }
         ids = RunDirectory.distinctNames(logs.map(\.runName), paths: files)
         replay = Replay(logs: logs)
         replay.speed = speed
@@ -49,7 +49,7 @@ public final class ReplaySource: RunSource {
 /// Follows every run log under a directory, including files that appear later.
 public final class WatchSource: RunSource {
     public let directory: String
-    private var readers: [String: (id: String, reader: RunLogReader)] = [:]
+    private var readers: [String: (id: String, reader: any RunLogFollower)] = [:]
     private var sinceScan = 1.0
 
     public init(directory: String) { self.directory = directory }
@@ -81,7 +81,7 @@ public final class WatchSource: RunSource {
         if sinceScan >= 0.5 {
             sinceScan = 0
             for f in (try? RunDirectory.logFiles(at: directory)) ?? [] where readers[f] == nil {
-                readers[f] = (RunDirectory.distinctName(for: f, taken: Set(readers.values.map(\.id))), RunLogReader(path: f))
+                readers[f] = (RunDirectory.distinctName(for: f, taken: Set(readers.values.map(\.id))), RunDirectory.follower(f))
             }
         }
         var out: [Message] = []

@@ -27,7 +27,7 @@ private func draw(_ buf: inout CellBuffer, _ s: DashboardState, width: Int, heig
     var nmiRows = depth > 0 ? min(depth, 12) + 1 : 0
     var chartH = height - 1 - tableRows - nmiRows - 3
     if chartH < 8 { nmiRows = 0; chartH = height - 1 - tableRows - 3 }
-    var chart = LineChart(title: s.metric.rawValue + (s.smoothing > 0 ? " (EMA \(s.smoothing))" : ""),
+    var chart = LineChart(title: s.metric.title + (s.smoothing > 0 ? " (EMA \(s.smoothing))" : ""),
                           series: chartSeries(s))
     chart.logY = s.logY; chart.zoom = s.zoom; chart.xLabel = s.xAxis.rawValue; chart.glyphs = g
     chart.draw(into: &buf, x: 0, y: 1, width: width, height: chartH)
@@ -57,12 +57,14 @@ func chartSeries(_ s: DashboardState) -> [ChartSeries] {
         case .nmiMean: t = r.nmiMean
         case .learningRate: t = r.learningRate
         case .gradNorm: t = r.gradNorm
+        case .extra(let tag): t = r.extras[tag] ?? Trace()
         }
         func x(_ p: SeriesPoint) -> Double {
             switch s.xAxis { case .step: Double(p.step); case .epoch: p.epoch; case .time: p.time }
         }
-        var pts = t.buckets.map { Downsample.Bucket(x: x($0.last), min: $0.min, max: $0.max, last: $0.last.value) }
-        if let first = t.points.first, !pts.isEmpty { pts[0].x = min(pts[0].x, x(first)) }  // the axis starts at the first point
+        // Points without a value on this axis (scalars carry no epoch) are left out.
+        var pts = t.buckets.map { Downsample.Bucket(x: x($0.last), min: $0.min, max: $0.max, last: $0.last.value) }.filter(\.x.isFinite)
+        if let first = t.points.first, !pts.isEmpty, x(first).isFinite { pts[0].x = min(pts[0].x, x(first)) }  // the axis starts at the first point
         return ChartSeries(name: names[i], points: pts, role: .series(i))
     }
 }

@@ -1,5 +1,5 @@
 import Testing
-import SPTDashboard
+@testable import SPTDashboard
 import SPTRuns
 
 @Suite struct UpdateTests {
@@ -35,6 +35,21 @@ import SPTRuns
         _ = update(&s, .key(.char("+"))); #expect(s.zoom == 0.5)
         _ = update(&s, .key(.char("L"))); #expect(s.logY)
         _ = update(&s, .key(.char("t"))); #expect(s.theme == 1)
+    }
+
+    @Test func extraMetricsJoinTheMetricCycle() {
+        var s = liveState()
+        let scalars = (1...3).map { RunRecord.scalar(ScalarRecord(step: $0, time: Double($0), tag: "gpu/memory", value: Double($0))) }
+        _ = update(&s, .records(id: "kmeans", scalars))
+        #expect(s.metrics == DashboardState.Metric.builtIn + [.extra("gpu/memory")])
+        for _ in DashboardState.Metric.builtIn { _ = update(&s, .key(.char("m"))) }
+        #expect(s.metric == .extra("gpu/memory"))
+        let chart = chartSeries(s)
+        #expect(chart[1].points.count == 3 && chart[0].points.isEmpty)
+        #expect(s.runs[1].extras["gpu/memory"]!.points.map(\.value) == [1, 2, 3])
+        _ = update(&s, .key(.char("x")))  // epoch: scalars carry none, so nothing is drawn rather than NaN
+        #expect(chartSeries(s)[1].points.isEmpty)
+        _ = update(&s, .key(.char("m"))); #expect(s.metric == .loss)
     }
 
     @Test func strategyKeysAndRunControlsBecomeEffects() {
@@ -131,7 +146,7 @@ import SPTRuns
         s.ascii = true
         var screens: [String] = []
         func snap(_ w: Int = 100, _ h: Int = 30) { screens.append(view(s, width: w, height: h).lines.joined(separator: "\n")) }
-        for _ in DashboardState.Metric.allCases { snap(); _ = update(&s, .key(.char("m"))) }
+        for _ in DashboardState.Metric.builtIn { snap(); _ = update(&s, .key(.char("m"))) }
         _ = update(&s, .key(.char("L"))); _ = update(&s, .key(.char("+"))); snap()
         _ = update(&s, .key(.char("?"))); snap(); _ = update(&s, .key(.char("?")))
         _ = update(&s, .key(.char("q"))); snap()

@@ -17,6 +17,7 @@ import SPTRuns
         .segment(SegmentRecord(step: 5, time: 6, strategy: "sample", variant: "v", reason: "key 5")),
         .event(EventRecord(step: 6, time: 7, .error, message: "disk full")),
         .event(EventRecord(step: 7, time: 8, .other("checkpoint"), message: "a writer's own event")),
+        .scalar(ScalarRecord(step: 8, time: 9, tag: "gpu/memory_gb", value: 11.5)),
     ]
 
     /// No property of the record (or of its payload) is nil.
@@ -30,7 +31,7 @@ import SPTRuns
 
     @Test func everyKindWithEveryFieldRoundTrips() throws {
         let kinds = Set(Self.full.map(\.kind))
-        #expect(kinds == ["header", "train", "eval", "nmi", "init", "segment", "event"], "a record kind is missing from the test")
+        #expect(kinds == ["header", "train", "eval", "nmi", "init", "segment", "event", "scalar"], "a record kind is missing from the test")
         for r in Self.full {
             #expect(everyFieldSet(r), "\(r.kind): set every optional field in the test")
             let line = try r.encodedLine()

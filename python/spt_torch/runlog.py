@@ -1,7 +1,7 @@
 """Writer and reader of spt-tui's run-log schema v1 (the README's "Run logs" section).
 
 A run log is JSON Lines: one record per line, `kind` first — `header`, `train`, `eval`, `nmi`,
-`init`, `segment`, `event`. Non-finite numbers are the strings "NaN", "Infinity", "-Infinity".
+`init`, `segment`, `event`, `scalar`. Non-finite numbers are the strings "NaN", "Infinity", "-Infinity".
 Each record is one write(2) of a complete line to a file opened O_APPEND, so a kill at any
 instant loses at most the line being written; the header, segments and the final event are
 fsync'ed. Three lines in anyone's training loop:
@@ -91,6 +91,10 @@ class RunLog:
 
     def segment(self, *, step, time, strategy, reason, variant=None):
         self._write("segment", dict(step=int(step), time=float(time), strategy=strategy, variant=variant, reason=reason))
+
+    def scalar(self, *, step, time, tag, value):
+        """Any other metric (the dashboard's `m` key cycles through them)."""
+        self._write("scalar", dict(step=int(step), time=float(time), tag=str(tag), value=float(value)))
 
     def event(self, event, *, step=0, time=0.0, message=None):
         self._write("event", dict(step=int(step), time=float(time), event=event, message=message))

@@ -20,6 +20,7 @@ def full_log(path):
         log.segment(step=5, time=6, strategy="sample", variant="v", reason="key 5")
         log.event("error", step=6, time=7, message="disk full")
         log.event("checkpoint", step=7, time=8, message="a writer's own event")
+        log.scalar(step=8, time=9, tag="gpu/memory_gb", value=11.5)
 
 
 class RunLogTests(unittest.TestCase):
@@ -29,7 +30,7 @@ class RunLogTests(unittest.TestCase):
             full_log(path)
             records, issues = read(path)
             self.assertEqual(issues, [])
-            self.assertEqual([r["kind"] for r in records], ["header", "train", "eval", "nmi", "init", "segment", "event", "event"])
+            self.assertEqual([r["kind"] for r in records], ["header", "train", "eval", "nmi", "init", "segment", "event", "event", "scalar"])
             h = records[0]
             self.assertEqual((h["schema"], h["deep"], h["seed"], h["params"]), (1, True, 7, {"split_seed": "3"}))
             self.assertTrue(math.isinf(records[1]["loss"]) and math.isnan(records[1]["grad_norm"]))

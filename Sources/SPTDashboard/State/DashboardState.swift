@@ -1,9 +1,31 @@
 /// Everything the dashboard shows. Only `update` changes it.
 public struct DashboardState: Sendable {
     public enum Mode: String, Sendable { case live, replay, watch }
-    public enum Metric: String, CaseIterable, Sendable {
-        case loss = "train loss", evalAccuracy = "eval accuracy", trainAccuracy = "train accuracy", nmiMean = "NMI (mean over blocks)"
-        case learningRate = "learning rate", gradNorm = "gradient norm"
+    public enum Metric: Hashable, Sendable {
+        case loss, evalAccuracy, trainAccuracy, nmiMean, learningRate, gradNorm
+        /// A metric the schema has no field for (`scalar` records, e.g. a TensorBoard log's other tags).
+        case extra(String)
+
+        public static let builtIn: [Metric] = [.loss, .evalAccuracy, .trainAccuracy, .nmiMean, .learningRate, .gradNorm]
+
+        public var title: String {
+            switch self {
+            case .loss: "train loss"
+            case .evalAccuracy: "eval accuracy"
+            case .trainAccuracy: "train accuracy"
+            case .nmiMean: "NMI (mean over blocks)"
+            case .learningRate: "learning rate"
+            case .gradNorm: "gradient norm"
+            case .extra(let tag): tag
+            }
+        }
+    }
+
+    /// What `m` cycles through: the built-in metrics, then every extra tag the runs have, in the order they appeared.
+    public var metrics: [Metric] {
+        var seen = Set<String>(), extras: [Metric] = []
+        for r in runs { for t in r.extraTags where seen.insert(t).inserted { extras.append(.extra(t)) } }
+        return Metric.builtIn + extras
     }
     public enum XAxis: String, CaseIterable, Sendable { case step, epoch, time }
 

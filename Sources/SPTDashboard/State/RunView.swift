@@ -21,6 +21,9 @@ public struct RunView: Sendable {
     public var nmi: [Trace] = []
     public var nmiMean: Trace
     public var nmiMode = ""
+    /// Curves of `scalar` records by tag, and the tags in the order they appeared.
+    public var extras: [String: Trace] = [:]
+    public var extraTags: [String] = []
     public var segments: [SegmentRecord] = []
     public var lastInit: InitRecord?
     public var message: String?
@@ -34,6 +37,7 @@ public struct RunView: Sendable {
 
     public mutating func smooth(weight w: Double) {
         for k in [\RunView.loss, \.learningRate, \.gradNorm, \.trainAccuracy, \.evalAccuracy, \.nmiMean] { self[keyPath: k].smooth(weight: w) }
+        for t in extraTags { extras[t]!.smooth(weight: w) }
     }
 
     public var strategy: String { segments.last?.strategy ?? header?.strategy ?? "?" }
@@ -60,6 +64,9 @@ public struct RunView: Sendable {
                 if nmi.count <= b { nmi += Array(repeating: Trace(), count: b + 1 - nmi.count) }
                 nmi[b].append(p)
             case .nmiMean: nmiMean.append(p)
+            case .scalar(let tag):
+                if extras[tag] == nil { extras[tag] = Trace(weight: loss.weight); extraTags.append(tag) }
+                extras[tag]!.append(p)
             }
         }
     }
@@ -73,7 +80,7 @@ public struct RunView: Sendable {
             step = t.step; epoch = t.epoch; time = t.time
             if status == .waiting || status == .initializing { status = .training; phase = nil }
             add(r.points)
-        case .eval:
+        case .eval, .scalar:
             add(r.points)
         case .nmi(let n):
             nmiMode = "\(n.mode), \(n.normalization)"

@@ -123,8 +123,8 @@ private func perform(_ s: inout DashboardState, _ action: KeyBinding.Action, key
         let forward = [Key.tab, .down, .char("j"), .right, .char("l")].contains(k)
         s.focus = (s.focus + (forward ? 1 : s.runs.count - 1)) % s.runs.count
     case .metric:
-        let all = DashboardState.Metric.allCases
-        s.metric = all[(all.firstIndex(of: s.metric)! + 1) % all.count]
+        let all = s.metrics
+        s.metric = all[((all.firstIndex(of: s.metric) ?? -1) + 1) % all.count]
     case .xAxis:
         let all = DashboardState.XAxis.allCases
         s.xAxis = all[(all.firstIndex(of: s.xAxis)! + 1) % all.count]

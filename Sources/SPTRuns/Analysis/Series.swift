@@ -7,6 +7,8 @@ public enum Metric: Hashable, Sendable, CustomStringConvertible {
     case accuracy(split: String)
     case nmi(block: Int)
     case nmiMean
+    /// A `scalar` record's tag.
+    case scalar(String)
 
     /// The name used in CSV files and on screen.
     public var description: String {
@@ -19,6 +21,7 @@ public enum Metric: Hashable, Sendable, CustomStringConvertible {
         case .accuracy(let s): "\(s)/acc"
         case .nmi: "nmi"
         case .nmiMean: "nmi/mean"
+        case .scalar(let tag): tag
         }
     }
 
@@ -54,6 +57,9 @@ extension RunRecord {
             let mean = n.values.reduce(0, +) / Double(n.values.count)
             return (n.values.enumerated().map { (Metric.nmi(block: $0.offset), $0.element) } + [(.nmiMean, mean)])
                 .map { m, v in var q = p; q.value = v; return (m, q) }
+        case .scalar(let r):
+            // Scalars carry no epoch of their own.
+            return [(.scalar(r.tag), SeriesPoint(step: r.step, epoch: .nan, time: r.time, value: r.value))]
         case .header, .initialization, .segment, .event:
             return []
         }

@@ -43,13 +43,23 @@ public enum CSVExport {
         var files: [String] = []
         for p in paths { files += try RunDirectory.logFiles(at: p) }
         guard !files.isEmpty else {
-            throw RunLogError.io(path: paths.joined(separator: ", "), message: "no run logs (.jsonl files) to export")
+            throw RunLogError.io(path: paths.joined(separator: ", "), message: "no run logs (.jsonl files or TensorBoard event directories) to export")
         }
         try SafeOutput.check(out, inputs: paths + files)
         // A first pass reads the headers (names) and, for the wide layout, which curves each log has.
         var issues: [String] = []
         var sources: [LogSource] = []
         for f in files {
+            if RunDirectory.isTensorBoard(f) {
+                // Event files are read whole (their records are decoded anyway to map tags).
+                let log = try TensorBoardReader.read(f)
+                issues += log.issues.map { "\(f): \($0)" }
+                sources.append(LogSource(path: f, header: log.header) {
+                    var done = false
+                    return { defer { done = true }; return done ? nil : log.records }
+                })
+                continue
+            }
             let head = try RunLogReader.stream(f) { _ in }
             issues += head.issues.map { "\(f): \($0)" }
             sources.append(LogSource(path: f, header: head.header) {

@@ -17,6 +17,12 @@ public enum SafeOutput {
             if isDir.boolValue { throw refuse("it is a directory (name a file)") }
             if looksLikeRunLog(out) { throw refuse("it is a run log") }
         }
+        try checkInputs(out, inputs: inputs)
+    }
+
+    /// Refuses a target that is one of the inputs (through any symlink) or inside an input directory.
+    public static func checkInputs(_ out: String, inputs: [String]) throws {
+        func refuse(_ why: String) -> RunLogError { .io(path: out, message: "refusing to write here: \(why)") }
         let target = canonical(out)
         for input in inputs {
             let c = canonical(input)
@@ -28,6 +34,11 @@ public enum SafeOutput {
     /// Writes through `body`'s emit function into a temporary file beside `path`, then renames it
     /// into place. Every write error (a full disk, a read-only directory) is thrown with the path.
     public static func write(to path: String, _ body: ((String) throws -> Void) throws -> Void) throws {
+        try writeBytes(to: path) { emit in try withoutActuallyEscaping(emit) { e in try body { try e(Array($0.utf8)) } } }
+    }
+
+    /// `write(to:)` for binary files.
+    public static func writeBytes(to path: String, _ body: (([UInt8]) throws -> Void) throws -> Void) throws {
         let dir = (path as NSString).deletingLastPathComponent
         let base = (path as NSString).lastPathComponent
         var template = Array(((dir.isEmpty ? "." : dir) + "/." + base + ".XXXXXX").utf8CString)
@@ -49,8 +60,8 @@ public enum SafeOutput {
             }
             pending.removeAll(keepingCapacity: true)
         }
-        try body { text in
-            pending.append(contentsOf: text.utf8)
+        try body { bytes in
+            pending.append(contentsOf: bytes)
             if pending.count >= 1 << 16 { try flush() }
         }
         try flush()

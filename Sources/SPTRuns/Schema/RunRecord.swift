@@ -86,6 +86,15 @@ public struct SegmentRecord: Codable, Equatable, Sendable {
     }
 }
 
+/// Any other named value at a step (a metric this schema has no field for; what an imported
+/// TensorBoard log's unknown tags become). The dashboard's `m` key cycles through them.
+public struct ScalarRecord: Codable, Equatable, Sendable {
+    public var step: Int, time: Double, tag: String, value: Double
+    public init(step: Int, time: Double, tag: String, value: Double) {
+        self.step = step; self.time = time; self.tag = tag; self.value = value
+    }
+}
+
 /// A lifecycle event: pause, resume, diverged, finished, stopped, error.
 public struct EventRecord: Codable, Equatable, Sendable {
     public var step: Int, time: Double, event: String, message: String?
@@ -130,6 +139,7 @@ public enum RunRecord: Equatable, Sendable {
     case initialization(InitRecord)
     case segment(SegmentRecord)
     case event(EventRecord)
+    case scalar(ScalarRecord)
 
     public var kind: String {
         switch self {
@@ -140,6 +150,7 @@ public enum RunRecord: Equatable, Sendable {
         case .initialization: "init"
         case .segment: "segment"
         case .event: "event"
+        case .scalar: "scalar"
         }
     }
 
@@ -153,6 +164,7 @@ public enum RunRecord: Equatable, Sendable {
         case .initialization(let r): r.step
         case .segment(let r): r.step
         case .event(let r): r.step
+        case .scalar(let r): r.step
         }
     }
 
@@ -165,6 +177,7 @@ public enum RunRecord: Equatable, Sendable {
         case .nmi(let r): r.time
         case .segment(let r): r.time
         case .event(let r): r.time
+        case .scalar(let r): r.time
         }
     }
 }
@@ -189,6 +202,7 @@ extension RunRecord {
         case .initialization(let r): body = try Self.encoder.encode(r)
         case .segment(let r): body = try Self.encoder.encode(r)
         case .event(let r): body = try Self.encoder.encode(r)
+        case .scalar(let r): body = try Self.encoder.encode(r)
         }
         // Splice the kind in front of the object's other fields.
         var line = Data("{\"kind\":\"\(kind)\"".utf8)
@@ -257,6 +271,8 @@ extension RunRecord {
         case "segment":
             return .segment(SegmentRecord(step: try int("step"), time: try num("time"), strategy: try str("strategy"),
                                           variant: optStr("variant"), reason: try str("reason")))
+        case "scalar":
+            return .scalar(ScalarRecord(step: try int("step"), time: try num("time"), tag: try str("tag"), value: try num("value")))
         case "event":
             return .event(EventRecord(step: try int("step"), time: try num("time"), RunEvent(name: try str("event")), message: optStr("message")))
         default:

@@ -17,8 +17,9 @@ public enum RunDirectory {
         return f.string(from: date) + "-" + String(UInt32.random(in: 0..<0x10000), radix: 16)
     }
 
-    /// The run-log files a path names: a `.jsonl` file itself, or every `.jsonl` below a
-    /// directory (sorted), so that a session directory or a whole runs root can be replayed.
+    /// The run logs a path names: a `.jsonl` file itself, or every `.jsonl` file and every
+    /// TensorBoard run directory (one holding `events.out.tfevents.*` files) below a directory,
+    /// sorted, so that a session directory, a whole runs root or a TensorBoard log root can be replayed.
     public static func logFiles(at path: String) throws -> [String] {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
@@ -26,8 +27,33 @@ public enum RunDirectory {
         }
         guard isDir.boolValue else { return [path] }
         guard let e = FileManager.default.enumerator(atPath: path) else { return [] }
-        return e.compactMap { $0 as? String }.filter { $0.hasSuffix(".jsonl") && !$0.hasSuffix(ControlChannel.suffix) }.sorted()
-            .map { (path as NSString).appendingPathComponent($0) }
+        var logs = Set<String>()
+        for case let f as String in e {
+            let name = (f as NSString).lastPathComponent
+            if f.hasSuffix(".jsonl") && !f.hasSuffix(ControlChannel.suffix) {
+                logs.insert((path as NSString).appendingPathComponent(f))
+            } else if name.hasPrefix(TensorBoardReader.filePrefix) {
+                let dir = (f as NSString).deletingLastPathComponent
+                logs.insert(dir.isEmpty ? path : (path as NSString).appendingPathComponent(dir))
+            }
+        }
+        return logs.sorted()
+    }
+
+    /// Whether a log `logFiles` returned is a TensorBoard run directory.
+    public static func isTensorBoard(_ log: String) -> Bool {
+        var isDir: ObjCBool = false
+        return FileManager.default.fileExists(atPath: log, isDirectory: &isDir) && isDir.boolValue
+    }
+
+    /// Reads a whole log of either kind.
+    public static func read(_ log: String) throws -> RunLog {
+        isTensorBoard(log) ? try TensorBoardReader.read(log) : try RunLogReader.read(log)
+    }
+
+    /// A follower of a log of either kind.
+    public static func follower(_ log: String) -> any RunLogFollower {
+        isTensorBoard(log) ? TensorBoardReader(directory: log) : RunLogReader(path: log)
     }
 
     /// One distinct display name per log: the run's own id where no other log shares it, else

@@ -1,10 +1,14 @@
 import Foundation
 
-/// A line that could not be read, with its 1-based line number.
+/// A part of a log that could not be read: a line (1-based) of a JSONL log, or the byte offset of
+/// a record in a TensorBoard event file.
 public struct RunLogIssue: Equatable, Sendable, CustomStringConvertible {
     public let line: Int
     public let message: String
-    public var description: String { "line \(line): \(message)" }
+    public var unit = "line"
+    public init(line: Int, message: String) { self.line = line; self.message = message }
+    public init(byte: UInt64, message: String) { line = Int(byte); self.message = message; unit = "byte" }
+    public var description: String { "\(unit) \(line): \(message)" }
 }
 
 /// What a reader has taken in from one run log so far.
@@ -17,6 +21,15 @@ public struct RunLog: Sendable {
     public var unknownKinds = 0
     public init(path: String) { self.path = path }
 }
+
+/// A log that another process may still be writing, read as it grows.
+public protocol RunLogFollower: AnyObject {
+    /// What changed since the last call, and the new records.
+    func follow() throws -> (change: RunLogReader.Change, records: [RunRecord])
+}
+
+extension RunLogReader: RunLogFollower {}
+extension TensorBoardReader: RunLogFollower {}
 
 /// Reads a run log, incrementally: each `poll()` consumes the complete lines appended since the
 /// last call, so a file that another process is still writing can be followed. A torn or garbled

@@ -1,0 +1,86 @@
+import Foundation
+
+/// Run logs as TensorBoard event files: one directory per run under `out`, holding one
+/// `events.out.tfevents.*` file. Scalars for TensorBoard's own views (`train/loss`, `train/lr`,
+/// `train/grad_norm`, `train/img_per_s`, `<split>/loss` (`train/epoch_loss`), `<split>/accuracy`, `nmi/block_<i>`,
+/// `nmi/mean`, every `scalar` record's tag) and the strategy as text at step 0 and at each
+/// segment; every record also goes in verbatim as an `spt/record` text, so that the files read
+/// back as the logs they came from. Names come from logs anyone may have written: they are
+/// sanitized before they become directory names, and nothing is written outside `out`.
+public enum TensorBoardExport {
+    /// A run name as one safe path component: letters, digits and `._-+=@` kept, everything
+    /// else (separators, control characters, spaces, non-ASCII) as `_`; no leading dot (so no
+    /// `.` or `..`); at most 100 characters; never empty.
+    public static func sanitize(_ name: String) -> String {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-+=@")
+        var s = String(name.map { allowed.contains($0) ? $0 : "_" }.prefix(100))
+        while s.hasPrefix(".") { s = "_" + s.dropFirst() }
+        return s.isEmpty ? "run" : s
+    }
+
+    /// Writes every log under `paths` into `out` (created when missing). Refuses an `out` that is
+    /// a file, an input or inside an input directory, and a run directory that already exists
+    /// (nothing is overwritten). Returns the directories written and the issues met reading.
+    @discardableResult
+    public static func export(paths: [String], to out: String, now: Date = Date()) throws -> (runs: [String], issues: [String]) {
+        var logs: [String] = []
+        for p in paths { logs += try RunDirectory.logFiles(at: p) }
+        guard !logs.isEmpty else {
+            throw RunLogError.io(path: paths.joined(separator: ", "), message: "no run logs (.jsonl files or TensorBoard event directories) to export")
+        }
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: out, isDirectory: &isDir), !isDir.boolValue {
+            throw RunLogError.io(path: out, message: "refusing to write here: it is a file (name a directory)")
+        }
+        try SafeOutput.checkInputs(out, inputs: paths + logs)
+        let read = try logs.map { try RunDirectory.read($0) }
+        var names: [String] = []
+        for n in RunDirectory.distinctNames(read.map(\.runName), paths: logs).map(sanitize) {
+            var name = n, k = 1
+            while names.contains(name) { k += 1; name = "\(n)-\(k)" }
+            names.append(name)
+        }
+        let dirs = names.map { (out as NSString).appendingPathComponent($0) }
+        for d in dirs where FileManager.default.fileExists(atPath: d) {
+            throw RunLogError.io(path: d, message: "refusing to write here: it exists (export into a new or empty directory)")
+        }
+        var issues: [String] = []
+        for (log, dir) in zip(read, dirs) {
+            issues += log.issues.map { "\(log.path): \($0)" }
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let file = (dir as NSString).appendingPathComponent("\(TensorBoardReader.filePrefix)\(Int(now.timeIntervalSince1970)).spt")
+            try SafeOutput.writeBytes(to: file) { emit in
+                let start = log.header.flatMap { ISO8601DateFormatter().date(from: $0.created) }?.timeIntervalSince1970 ?? now.timeIntervalSince1970
+                try emit(TFRecord.frame(TensorBoardEvent(wallTime: start, step: 0, fileVersion: "brain.Event:2").encoded()))
+                for r in log.records {
+                    try emit(TFRecord.frame(TensorBoardEvent(wallTime: start + (r.time ?? 0), step: r.step, values: values(r)).encoded()))
+                }
+            }
+        }
+        return (dirs, issues)
+    }
+
+    /// A record's summary values.
+    static func values(_ r: RunRecord) -> [(tag: String, value: TensorBoardEvent.Value)] {
+        var out: [(tag: String, value: TensorBoardEvent.Value)] = []
+        switch r {
+        case .header(let h): out.append(("strategy", .text(h.strategy)))
+        case .segment(let s): out.append(("strategy", .text(s.strategy)))
+        case .train, .eval, .nmi, .scalar:
+            out = r.points.map { m, p in (m.block.map { "nmi/block_\($0)" } ?? (m == .nmiMean ? "nmi/mean" : tag(m)), .scalar(p.value)) }
+        case .initialization, .event: break
+        }
+        if let line = try? r.encodedLine() { out.append(("spt/record", .text(String(decoding: line, as: UTF8.self)))) }
+        return out
+    }
+
+    /// TensorBoard's names: `<split>/accuracy` rather than the CSV's `<split>/acc`, and the train
+    /// split's epoch loss as `train/epoch_loss` (`train/loss` is the step's).
+    static func tag(_ m: Metric) -> String {
+        switch m {
+        case .accuracy(let split): "\(split)/accuracy"
+        case .loss(split: "train"): "train/epoch_loss"
+        default: m.description
+        }
+    }
+}
