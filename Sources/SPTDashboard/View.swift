@@ -125,9 +125,12 @@ private func runsTable(_ buf: inout CellBuffer, _ s: DashboardState, y: Int, wid
         let nmi = r.nmiMean.last.map { LineChart.format($0.value) } ?? "—"
         let loss = r.loss.last.map { String(format: "%.4f", $0.value) } ?? "—"
         let total = r.totalSteps.map { "/\($0)" } ?? ""
-        let line = String(format: "%@  %d %@ %3d %7@ %7.2f %7@   %@  %@  %9@ %7.0f  %@",
+        // Logs from other writers may not say (a TensorBoard log without an epoch tag): a dash.
+        let epoch = r.epoch.isFinite ? String(format: "%.2f", r.epoch) : "—"
+        let speed = r.imagesPerSecond.isFinite ? String(format: "%.0f", r.imagesPerSecond) : "—"
+        let line = String(format: "%@  %d %@ %3d %7@ %7@ %7@   %@  %@  %9@ %7@  %@",
                           focused ? ">" : " ", i + 1, pad(shorten(r.label, labelW, glyphs), labelW), r.segments.count, "\(r.step)\(total)".leftPad(7),
-                          r.epoch, loss.leftPad(7), acc, best, nmi.leftPad(9), r.imagesPerSecond, pad(r.status.rawValue, 12))
+                          epoch.leftPad(7), loss.leftPad(7), acc, best, nmi.leftPad(9), speed.leftPad(7), pad(r.status.rawValue, 12))
         buf.put(String(line.prefix(width)), x: 0, y: ry, role: focused ? .highlight : .text, attrs: focused ? .bold : [])
         buf.put(glyphs.legendMark, x: 1, y: ry, role: .series(i))
         if sparkW > 4 {

@@ -116,7 +116,10 @@ public final class TensorBoardReader {
                         records.append(r)
                         if case .header = r { ours = true; headerDone = true }
                     }
-                } else { texts[tag] = t }
+                } else {
+                    // PyTorch's add_text names its tag `<tag>/text_summary`.
+                    texts[tag.hasSuffix("/text_summary") ? String(tag.dropLast("/text_summary".count)) : tag] = t
+                }
             }
         }
         // Our own export: every record is in the `spt/record` texts.
