@@ -52,12 +52,14 @@ let package = Package(
 
         // No ncurses in the headless CLI: its bench times a frame with SPTDashboard's pure diff.
         .executableTarget(name: "spt", dependencies: [
-            "SPTEngine", "SPTRuns", "SPTDashboard", "SPTCommandLine",
+            "SPTEngine", "SPTRuns", "SPTDashboard", "SPTCommandLine", "SPTReport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The dashboard program: its loop, behind a terminal backend and run sources (live engine,
         // replay, watch), so tests drive it in-process.
         .target(name: "SPTApp", dependencies: ["SPTEngine", "SPTRuns", "SPTDashboard"]),
+        // spt report: figures as SVG and PNG (libpng through SPTFormats), colours from the dashboard's themes.
+        .target(name: "SPTReport", dependencies: ["SPTRuns", "SPTDashboard", "SPTFormats"]),
         .executableTarget(name: "spt-tui", dependencies: [
             "SPTEngine", "SPTRuns", "SPTDashboard", "SPTTerminal", "SPTCommandLine", "SPTApp",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -68,6 +70,7 @@ let package = Package(
         .testTarget(name: "SPTEngineTests", dependencies: ["SPTEngine", "CPng", "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "SPTRunsTests", dependencies: ["SPTRuns", "TestSupport"], exclude: ["Snapshots"]),
+        .testTarget(name: "SPTReportTests", dependencies: ["SPTReport", "SPTRuns", "SPTFormats", "TestSupport"], exclude: ["Snapshots"]),
         .testTarget(name: "SPTDashboardTests", dependencies: ["SPTDashboard", "TestSupport"], exclude: ["Snapshots"]),
         .testTarget(name: "SPTTerminalTests", dependencies: ["SPTTerminal", "SPTDashboard", "SPTRuns", "TestSupport"]),
         .testTarget(name: "SPTAppTests", dependencies: ["SPTApp", "SPTCommandLine", "SPTEngine", "SPTDashboard", "SPTRuns", "TestSupport"]),

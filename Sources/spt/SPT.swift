@@ -8,7 +8,7 @@ struct SPT: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "spt",
         abstract: "Train visual prompts (VPT/SPT) on a frozen ViT, headless.",
-        subcommands: [Info.self, Train.self, Compare.self, Tasks.self, Backbones.self, Probe.self, Embed.self, Pretrain.self, Export.self, Bench.self, SelftestWriter.self])
+        subcommands: [Info.self, Train.self, Compare.self, Tasks.self, Backbones.self, Probe.self, Embed.self, Pretrain.self, Export.self, ReportCommand.self, Bench.self, SelftestWriter.self])
 
     static func main() {
         BLASCore.relaunchIfUndetected()

@@ -1,0 +1,219 @@
+import Foundation
+import SPTRuns
+
+/// `spt report`: sessions of runs (`spt compare` output, TensorBoard logs, any run logs) as a
+/// Markdown report with figures. Per session: the table of SPT's Table 1 (accuracy mean ± sd over
+/// seeds, initialization time, NMI at the start and the end), loss and accuracy per strategy
+/// with seed bands, NMI per block per strategy over training, accuracy against the prompt count
+/// when the session sweeps it, and val accuracy against the learning rate for `--tune` grids.
+public enum Report {
+    /// What the report needs of one run.
+    struct Run {
+        var name: String
+        var strategy: String
+        var prompts: Int
+        var seed: UInt64
+        var tune: Bool
+        var lr: Double
+        var loss: [(step: Int, value: Double)] = []
+        var accuracy: [String: [(step: Int, value: Double)]] = [:]
+        var nmi: [(step: Int, values: [Double])] = []
+        var initSeconds = 0.0
+
+        init(_ log: RunLog) {
+            let h = log.header
+            name = log.runName
+            strategy = h?.strategy ?? "?"
+            prompts = h?.prompts ?? 0
+            seed = h?.seed ?? 0
+            // A point of a --tune grid: the tune protocol, named `tune-…` (by spt compare, or by hand as its file name).
+            tune = h?.params?["protocol"] == "tune" && (name.hasPrefix("tune-") || (log.path as NSString).lastPathComponent.hasPrefix("tune-"))
+            lr = h?.lr ?? .nan
+            for r in log.records {
+                switch r {
+                case .train(let t): loss.append((t.step, t.loss))
+                case .eval(let e): accuracy[e.split, default: []].append((e.step, e.accuracy))
+                case .nmi(let n) where !n.values.isEmpty: nmi.append((n.step, n.values))
+                case .initialization(let i) where i.step == 0: initSeconds = i.seconds + (i.gatherSeconds ?? 0)
+                case .segment(let s) where s.step == 0: strategy = s.strategy
+                default: break
+                }
+            }
+        }
+
+        func final(_ split: String) -> Double? { accuracy[split]?.last?.value }
+    }
+
+    /// A session: the runs of one directory (or file) given.
+    struct Session {
+        var name: String
+        var runs: [Run]
+        var tune: [Run] { runs.filter(\.tune) }
+        var final: [Run] { runs.filter { !$0.tune } }
+        /// The split final accuracy is read on: test when any run has it, else val.
+        var split: String { final.contains { $0.final("test") != nil } ? "test" : "val" }
+        var strategies: [String] {
+            var seen = Set<String>()
+            return runs.map(\.strategy).filter { seen.insert($0).inserted }
+        }
+    }
+
+    public struct Output {
+        public var markdown: String
+        /// File name → contents of each figure.
+        public var figures: [(name: String, svg: String, figure: Figure)]
+    }
+
+    /// Builds the report of the sessions at `paths`; figure names are prefixed with the session's.
+    public static func build(paths: [String], palette: Palette, title: String = "spt report") throws -> (Output, issues: [String]) {
+        var sessions: [Session] = [], issues: [String] = []
+        var names = Set<String>()
+        for p in paths {
+            let logs = try RunDirectory.logFiles(at: p)
+            guard !logs.isEmpty else { throw RunLogError.io(path: p, message: "no run logs (.jsonl files or TensorBoard event directories) here") }
+            var runs: [Run] = []
+            for f in logs {
+                let log = try RunDirectory.read(f)
+                issues += log.issues.map { "\(f): \($0)" }
+                runs.append(Run(log))
+            }
+            var name = TensorBoardExport.sanitize((p as NSString).lastPathComponent), k = 1
+            while names.contains(name) { k += 1; name = "\((p as NSString).lastPathComponent)-\(k)" }
+            names.insert(name)
+            sessions.append(Session(name: name, runs: runs))
+        }
+        var md = ["# \(title)", ""], figures: [(String, String, Figure)] = []
+        for s in sessions {
+            md += ["## \(s.name)", ""] + table(s) + [""]
+            for (suffix, caption, f) in Self.figures(s, palette) {
+                let file = "\(s.name)-\(suffix)"
+                figures.append((file, SVG.render(f), f))
+                md += ["![\(f.title)](\(file).svg)", "", "*\(caption)* ([PNG](\(file).png))", ""]
+            }
+        }
+        return (Output(markdown: md.joined(separator: "\n"), figures: figures), issues)
+    }
+
+    static func meanSD(_ xs: [Double]) -> (mean: Double, sd: Double)? {
+        guard !xs.isEmpty else { return nil }
+        let m = xs.reduce(0, +) / Double(xs.count)
+        let sd = xs.count > 1 ? (xs.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(xs.count - 1)).squareRoot() : 0
+        return (m, sd)
+    }
+
+    static func mean(_ xs: [Double]) -> Double { xs.isEmpty ? .nan : xs.reduce(0, +) / Double(xs.count) }
+
+    /// SPT's Table 1 for one session: a row per strategy and prompt count.
+    static func table(_ s: Session) -> [String] {
+        var lines = ["| strategy | prompts | lr | seeds | \(s.split) accuracy % (mean ± sd) | init s | NMI start → end (mean over blocks) |",
+                     "|---|---|---|---|---|---|---|"]
+        let groups = Dictionary(grouping: s.final) { "\($0.strategy)|\($0.prompts)" }
+        let keys = groups.keys.sorted { a, b in
+            let (x, y) = (groups[a]![0], groups[b]![0])
+            return (s.strategies.firstIndex(of: x.strategy)!, x.prompts) < (s.strategies.firstIndex(of: y.strategy)!, y.prompts)
+        }
+        let best = keys.compactMap { meanSD(groups[$0]!.compactMap { $0.final(s.split) })?.mean }.max()
+        for k in keys {
+            let g = groups[k]!
+            let acc = meanSD(g.compactMap { $0.final(s.split) })
+            var accText = acc.map { String(format: "%.1f ± %.1f", $0.mean * 100, $0.sd * 100) } ?? "—"
+            if let a = acc, a.mean == best { accText = "**\(accText)**" }
+            let start = mean(g.compactMap { $0.nmi.first.map { mean($0.values) } }), end = mean(g.compactMap { $0.nmi.last.map { mean($0.values) } })
+            let nmi = start.isFinite ? String(format: "%.2e → %.2e", start, end) : "—"
+            let lrs = Set(g.map(\.lr)).sorted().map { String(format: "%g", $0) }.joined(separator: ", ")
+            lines.append("| \(g[0].strategy) | \(g[0].prompts) | \(lrs) | \(g.count) | \(accText) | \(String(format: "%.2f", mean(g.map(\.initSeconds)))) | \(nmi) |")
+        }
+        if !s.tune.isEmpty { lines += ["", "Learning rates tried on val (`--tune`): figure below."] }
+        return lines
+    }
+
+    /// Mean over the runs at each step they share, with the min–max band.
+    static func aggregate(_ curves: [[(step: Int, value: Double)]]) -> (line: [(x: Double, y: Double)], band: [(x: Double, low: Double, high: Double)]) {
+        var byStep: [Int: [Double]] = [:]
+        for c in curves { for p in c where p.value.isFinite { byStep[p.step, default: []].append(p.value) } }
+        let steps = byStep.keys.sorted().filter { byStep[$0]!.count == curves.count }
+        return (steps.map { (Double($0), mean(byStep[$0]!)) }, curves.count > 1 ? steps.map { (Double($0), byStep[$0]!.min()!, byStep[$0]!.max()!) } : [])
+    }
+
+    static func ema(_ c: [(step: Int, value: Double)], weight: Double = 0.6) -> [(step: Int, value: Double)] {
+        let v = Smoothing.ema(c.map(\.value), weight: weight)
+        return zip(c, v).map { ($0.step, $1) }
+    }
+
+    /// The session's figures: (file suffix, caption, figure).
+    static func figures(_ s: Session, _ palette: Palette) -> [(String, String, Figure)] {
+        var out: [(String, String, Figure)] = []
+        let final = s.final
+        guard !final.isEmpty || !s.tune.isEmpty else { return out }
+        let np = Dictionary(grouping: final, by: \.prompts).max { $0.value.count < $1.value.count }?.key
+        let main = final.filter { $0.prompts == np }
+        func perStrategy(_ curve: (Run) -> [(step: Int, value: Double)]) -> [Figure.Series] {
+            s.strategies.enumerated().compactMap { i, st in
+                let runs = main.filter { $0.strategy == st }
+                guard !runs.isEmpty else { return nil }
+                let a = aggregate(runs.map(curve))
+                guard !a.line.isEmpty else { return nil }
+                var series = Figure.Series(name: st, color: palette.series(i), points: a.line)
+                series.band = a.band
+                return series
+            }
+        }
+        let seeds = Set(main.map(\.seed)).count
+        let band = seeds > 1 ? "; band: min–max over \(seeds) seeds" : ""
+        if !main.isEmpty {
+            out.append(("loss", "Training loss (EMA 0.6 per run, mean over seeds\(band)), \(np ?? 0) prompts.",
+                        Figure(title: "\(s.name): training loss", xLabel: "step", yLabel: "loss",
+                               panels: [.init(title: "", series: perStrategy { ema($0.loss) })], palette: palette)))
+            let evalSplit = main.contains { ($0.accuracy[s.split]?.count ?? 0) > 1 } ? s.split : "train"
+            out.append(("accuracy", "Accuracy on \(evalSplit) per epoch (mean over seeds\(band))\(evalSplit == "train" ? "; the test split is evaluated once, at the end (table)" : "").",
+                        Figure(title: "\(s.name): \(evalSplit) accuracy", xLabel: "step", yLabel: "accuracy",
+                               panels: [.init(title: "", series: perStrategy { $0.accuracy[evalSplit] ?? [] })], palette: palette)))
+            let blocks = main.map { $0.nmi.first?.values.count ?? 0 }.max() ?? 0
+            if blocks > 0 {
+                let panels = s.strategies.compactMap { st -> Figure.Panel? in
+                    let runs = main.filter { $0.strategy == st && !$0.nmi.isEmpty }
+                    guard !runs.isEmpty else { return nil }
+                    let series = (0..<blocks).map { b -> Figure.Series in
+                        let a = aggregate(runs.map { r in r.nmi.compactMap { b < $0.values.count ? ($0.step, $0.values[b]) : nil } })
+                        let t = blocks > 1 ? Double(b) / Double(blocks - 1) : 0
+                        return Figure.Series(name: "block \(b)", color: palette.series(0).mixed(with: palette.series(1), t), points: a.line)
+                    }
+                    return Figure.Panel(title: st, series: series)
+                }
+                var f = Figure(title: "\(s.name): NMI per block", xLabel: "step", yLabel: "NMI", panels: panels, palette: palette)
+                f.yLog = true
+                out.append(("nmi", "NMI between prompt and patch tokens per block over training (mean over seeds; log scale, shared by the panels), one panel per strategy.", f))
+            }
+        }
+        let counts = Set(final.map(\.prompts)).sorted()
+        if counts.count > 1 {
+            let series = s.strategies.enumerated().compactMap { i, st -> Figure.Series? in
+                let pts = counts.compactMap { n -> (Double, Double, Double)? in
+                    meanSD(final.filter { $0.strategy == st && $0.prompts == n }.compactMap { $0.final(s.split) }).map { (Double(n), $0.mean, $0.sd) }
+                }
+                guard !pts.isEmpty else { return nil }
+                var f = Figure.Series(name: st, color: palette.series(i), points: pts.map { ($0.0, $0.1) })
+                f.errors = pts.map(\.2); f.markers = true
+                return f
+            }
+            out.append(("prompts", "Final \(s.split) accuracy against the number of prompts (mean ± sd over seeds).",
+                        Figure(title: "\(s.name): accuracy vs prompts", xLabel: "prompts", yLabel: "\(s.split) accuracy",
+                               panels: [.init(title: "", series: series)], palette: palette)))
+        }
+        if !s.tune.isEmpty {
+            let series = s.strategies.enumerated().compactMap { i, st -> Figure.Series? in
+                let byLR = Dictionary(grouping: s.tune.filter { $0.strategy == st }, by: \.lr)
+                let pts = byLR.keys.sorted().compactMap { lr in byLR[lr]!.compactMap { $0.final("val") }.max().map { (lr, $0) } }
+                guard !pts.isEmpty else { return nil }
+                var f = Figure.Series(name: st, color: palette.series(i), points: pts)
+                f.markers = true
+                return f
+            }
+            var f = Figure(title: "\(s.name): --tune grid", xLabel: "learning rate", yLabel: "val accuracy",
+                           panels: [.init(title: "", series: series)], palette: palette)
+            f.xLog = true
+            out.append(("tune", "Val accuracy after the tune runs (train 800 / val 200) against the learning rate; the best weight decay at each rate.", f))
+        }
+        return out
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+@testable import SPTReport
+import SPTFormats
+import SPTRuns
+import TestSupport
+
+@Suite struct ReportTests {
+    static let palette = Palette(text: RGB(0, 0, 0), axis: RGB(128, 128, 128), grid: RGB(220, 220, 220), background: RGB(255, 255, 255),
+                                 series: [RGB(0, 95, 215), RGB(215, 95, 0)])
+
+    /// A session of two strategies × two seeds, with NMI and a test evaluation at the end.
+    static func session(_ dir: String) throws {
+        for (strategy, base) in [("random", 2.0), ("kmeans", 1.5)] {
+            for seed in 0..<2 {
+                let w = try RunLogWriter(path: "\(dir)/\(strategy)-np10-s\(seed).jsonl")
+                try w.append(.header(RunHeader(run: "\(strategy)-np10-s\(seed)", session: "s", engine: "e", task: "shape", backbone: "mae-tiny",
+                                               strategy: strategy, deep: false, prompts: 10, optimizer: "adamw", lr: 0.01, weightDecay: 1e-4,
+                                               epochs: 2, batch: 32, seed: UInt64(seed), threads: 1, params: ["protocol": "final"])))
+                try w.append(.initialization(InitRecord(step: 0, strategy: strategy, seconds: 0.5, gatherSeconds: 0.25)))
+                for step in 1...8 {
+                    try w.append(.train(TrainRecord(step: step, epoch: Double(step) / 4, time: Double(step), loss: base / Double(step) + 0.01 * Double(seed),
+                                                    lr: 0.01, gradNorm: 1, imagesPerSecond: 100)))
+                    if step % 4 == 0 {
+                        try w.append(.eval(EvalRecord(step: step, epoch: Double(step) / 4, time: Double(step), split: "train", loss: 1,
+                                                      accuracy: 0.3 + 0.05 * Double(step) + 0.01 * Double(seed))))
+                        try w.append(.nmi(NMIRecord(step: step, epoch: 1, time: 1, values: [0.01 * Double(step), 0.002 * base], mode: "tokens", normalization: "sqrt")))
+                    }
+                }
+                try w.append(.eval(EvalRecord(step: 8, epoch: 2, time: 8, split: "test", loss: 1, accuracy: base == 2 ? 0.7 + 0.02 * Double(seed) : 0.8)))
+            }
+        }
+    }
+
+    @Test func theTableAndFiguresOfASession() throws {
+        let d = temporaryDirectory()
+        try Self.session(d + "/shape-mae")
+        let (out, issues) = try Report.build(paths: [d + "/shape-mae"], palette: Self.palette)
+        #expect(issues.isEmpty)
+        let lines = out.markdown.split(separator: "\n").map(String.init)
+        // NMI: the blocks' mean at the first and last measurement ((0.04 + 0.004) / 2 → (0.08 + 0.004) / 2 for random).
+        #expect(lines.contains("| random | 10 | 0.01 | 2 | 71.0 ± 1.4 | 0.75 | 2.20e-02 → 4.20e-02 |"))
+        #expect(lines.contains("| kmeans | 10 | 0.01 | 2 | **80.0 ± 0.0** | 0.75 | 2.15e-02 → 4.15e-02 |"))
+        #expect(out.figures.map(\.name) == ["shape-mae-loss", "shape-mae-accuracy", "shape-mae-nmi"])
+        // The loss figure: one mean line and one seed band per strategy.
+        let loss = out.figures[0].svg
+        #expect(loss.components(separatedBy: "class=\"series\"").count - 1 == 2)
+        #expect(loss.components(separatedBy: "class=\"band\"").count - 1 == 2)
+        #expect(out.figures[2].figure.panels.map(\.title) == ["kmeans", "random"])
+    }
+
+    @Test func svgStructureSnapshot() throws {
+        var s = Figure.Series(name: "kmeans <&>", color: RGB(0, 95, 215), points: [(1, 0.5), (2, 0.25), (4, 0.125)])
+        s.band = [(1, 0.4, 0.6), (2, 0.2, 0.3), (4, 0.1, 0.15)]
+        var t = Figure.Series(name: "random", color: RGB(215, 95, 0), points: [(1, 0.6), (2, 0.55)])
+        t.errors = [0.05, 0.1]; t.markers = true; t.dashed = true
+        let f = Figure(title: "loss \"quoted\"", xLabel: "step", yLabel: "loss", panels: [.init(title: "", series: [s, t])], palette: Self.palette)
+        try expectSnapshot(SVG.render(f), at: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Snapshots/figure.svg"))
+    }
+
+    @Test func pngFiguresDecodeAtTheLayoutsSize() throws {
+        let d = temporaryDirectory()
+        let f = Figure(title: "t", xLabel: "x", yLabel: "y",
+                       panels: [.init(title: "a", series: [.init(name: "s", color: RGB(0, 0, 255), points: [(0, 0), (1, 1)])]),
+                                .init(title: "b", series: [])], palette: Self.palette)
+        try Raster.png(f, to: d + "/f.png")
+        let img = try ImageDecoder.decode(d + "/f.png")
+        let L = FigureLayout(f)
+        #expect(img.width == Int(L.width) && img.height == Int(L.height))
+        // The series' colour is drawn; the background is white where nothing is.
+        #expect(stride(from: 0, to: img.pixels.count, by: 3).contains { img.pixels[$0] == 0 && img.pixels[$0 + 1] == 0 && img.pixels[$0 + 2] == 255 })
+        #expect(img.pixels[0...2] == [255, 255, 255])
+    }
+
+    @Test func ticksAreRound() {
+        #expect(Ticks.linear(0...1) == [0, 0.2, 0.4, 0.6, 0.8, 1])
+        #expect(Ticks.log(0.0025...0.036) == [0.003, 0.01, 0.03])
+        #expect(Ticks.label(0.0300) == "0.03" && Ticks.label(1e-7) == "1e-07" && Ticks.label(250) == "250")
+    }
+}
