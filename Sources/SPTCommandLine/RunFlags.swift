@@ -16,7 +16,9 @@ public struct RunFlags: ParsableArguments {
     @Option(help: "adamw or sgd.") public var optimizer: OptimizerConfig.Kind = .adamw
     @Option(help: "Peak learning rate (default: the tuned default for the backbone and strategy).") public var lr: Float?
     @Option(help: "Weight decay (default: the tuned default).") public var weightDecay: Float?
-    @Option(help: "Epochs.") public var epochs = 10
+    @Option(help: "Epochs (default: 10; 100 under --protocol vpt).") public var epochs: Int?
+    @Option(help: "engine (the defaults above) or vpt: VPT's recipe — SGD with momentum 0.9, --lr a base rate scaled by batch/256, 100 epochs with 10 of warmup, the schedule stepped per epoch.")
+    public var `protocol`: Recipe = .engine
     @Option(help: "Batch size.") public var batch = 32
     @Option(help: "Seed of initialization, head, data order and augmentation.") public var seed: UInt64 = 0
     @Option(help: "Seed of the VTAB-1k draw of 1000 training images (800 train + 200 val); tasks with a published division ignore it.") public var splitSeed: UInt64 = 0
@@ -51,7 +53,15 @@ public struct RunFlags: ParsableArguments {
         o.mode = mode; o.pooling = pooling
         o.optimizer = OptimizerConfig(kind: optimizer, lr: lr ?? 1e-3, weightDecay: weightDecay ?? 1e-4)
         if let b { Defaults.apply(&o, backbone: b, lr: lr, weightDecay: weightDecay) }
-        o.epochs = epochs; o.batch = batch; o.seed = seed; o.splitSeed = splitSeed; o.threads = threads; o.evalProtocol = evalProtocol
+        o.epochs = epochs ?? 10
+        if `protocol` == .vpt {
+            // VPT's recipe; its grid's middle where no rate is given (spt compare --tune searches the grid).
+            o.recipe = .vpt
+            o.optimizer = OptimizerConfig(kind: .sgd, lr: Recipe.vptScaled(lr ?? 1, batch: batch), weightDecay: weightDecay ?? 1e-3)
+            o.epochs = epochs ?? Recipe.vptEpochs
+            o.warmupEpochs = Recipe.vptWarmupEpochs
+        }
+        o.batch = batch; o.seed = seed; o.splitSeed = splitSeed; o.threads = threads; o.evalProtocol = evalProtocol
         o.nmiEvery = nmiEvery; o.nmiMode = nmiMode; o.nmiNormalization = nmiNormalization; o.augment = augment
         return o
     }
@@ -65,3 +75,4 @@ extension InitStrategy: ExpressibleByArgument {}
 extension InitStrategy.PoolVariant: ExpressibleByArgument {}
 extension NMI.Mode: ExpressibleByArgument {}
 extension NMI.Normalization: ExpressibleByArgument {}
+extension Recipe: ExpressibleByArgument {}

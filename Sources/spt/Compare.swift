@@ -26,8 +26,16 @@ struct Compare: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Seeds.") var seeds: [UInt64] = [0]
     @Option(parsing: .upToNextOption, help: "Prompt counts (default: --prompts).") var promptCounts: [Int] = []
     @Flag(help: "Pick lr and weight decay per strategy on val (ties: the first in grid order), then run final (train 1000, test).") var tune = false
-    @Option(parsing: .upToNextOption, help: "Learning rates tried by --tune.") var lrGrid: [Float] = [1e-3, 3e-3, 1e-2, 3e-2]
-    @Option(parsing: .upToNextOption, help: "Weight decays tried by --tune.") var wdGrid: [Float] = [1e-4]
+    @Option(parsing: .upToNextOption, help: "Learning rates tried by --tune (default: 0.001 0.003 0.01 0.03; under --protocol vpt, VPT's base rates 50 … 0.05, given and tried as base rates × batch/256).") var lrGrid: [Float] = []
+    @Option(parsing: .upToNextOption, help: "Weight decays tried by --tune (default: 0.0001; under --protocol vpt, VPT's 0.01 0.001 0.0001 0).") var wdGrid: [Float] = []
+
+    /// The grids --tune searches, in the rates runs train with.
+    var grids: (lr: [Float], wd: [Float]) {
+        let vpt = opts.protocol == .vpt
+        let lrs = lrGrid.isEmpty ? (vpt ? Recipe.vptBaseLRs : [1e-3, 3e-3, 1e-2, 3e-2]) : lrGrid
+        return (vpt ? lrs.map { Recipe.vptScaled($0, batch: opts.batch) } : lrs,
+                wdGrid.isEmpty ? (vpt ? Recipe.vptWeightDecays : [1e-4]) : wdGrid)
+    }
     @Option(help: "Rates --tune may add (×≈3 beyond the grid's edge) while the best rate sits on an edge.") var maxGridExtensions = 4
     @Flag(help: "Print the table as JSON (progress goes to stderr, so stdout is JSON alone; values not measured are left out).") var json = false
 
@@ -58,7 +66,7 @@ struct Compare: ParsableCommand {
                 var bestVal: Double?
                 var search: LRSearch.Result?
                 if tune {
-                    var grid = LRSearch(lrGrid: lrGrid, wdGrid: wdGrid)
+                    var grid = LRSearch(lrGrid: grids.lr, wdGrid: grids.wd)
                     grid.maxExtensions = maxGridExtensions
                     search = try grid.run { lr, wd in
                         var o = base

@@ -12,6 +12,9 @@ public struct OptimizerConfig: Codable, Equatable, Sendable {
     public var eps: Float = 1e-8
     public var warmupSteps: Int = 0
     public var minLR: Float = 0
+    /// VPT's schedule: the rate changes once per epoch of this many steps (their
+    /// `WarmupCosineSchedule` stepped at each epoch's end), warmup from 0, not from lr/warmup.
+    public var stepsPerEpoch: Int?
 
     public init(kind: Kind, lr: Float, weightDecay: Float, warmupSteps: Int = 0) {
         self.kind = kind; self.lr = lr; self.weightDecay = weightDecay; self.warmupSteps = warmupSteps
@@ -20,6 +23,12 @@ public struct OptimizerConfig: Codable, Equatable, Sendable {
     /// Linear warmup over `warmupSteps` (step 0 gets lr/warmup), then a half-cycle cosine from
     /// lr down to minLR at `totalSteps`. Stepped per iteration.
     public func learningRate(step: Int, totalSteps: Int) -> Float {
+        if let spe = stepsPerEpoch, spe > 0 {
+            let e = step / spe, warm = warmupSteps / spe, total = totalSteps / spe
+            if e < warm { return lr * Float(e) / Float(warm) }
+            let progress = Double(e - warm) / Double(max(1, total - warm))
+            return max(0, lr * Float(0.5 * (1 + cos(Double.pi * progress))))
+        }
         if step < warmupSteps { return lr * Float(step + 1) / Float(warmupSteps) }
         let span = max(1, totalSteps - warmupSteps)
         let progress = min(1, Double(step - warmupSteps) / Double(span))

@@ -72,6 +72,9 @@ public final class PromptTrainer {
                      "nmi_mode": options.nmiMode.rawValue, "nmi_normalization": options.nmiNormalization.rawValue,
                      "nmi_every": String(options.nmiEvery), "probe_images": String(probe.shape[0]),
                      "prompt_dropout": String(options.prompts.dropout), "warmup_epochs": String(options.warmupEpochs),
+                     "recipe": options.recipe.rawValue,
+                     "lr_schedule": options.recipe == .vpt ? "per epoch, warmup from 0 (VPT)" : "per step",
+                     "momentum": options.optimizer.kind == .sgd ? String(options.optimizer.momentum) : "—",
                      "pool_batch": String(options.initialization.poolBatch), "augment": String(options.augment),
                      "kmeans_images": options.initialization.kmeansImages.map(String.init) ?? "all",
                      "blas_core": BLASCore.description, "image_size": String(c.imageSize),
@@ -165,6 +168,7 @@ public final class PromptTrainer {
         let warm = options.warmupEpochs * stepsPerEpoch
         var oc = options.optimizer
         oc.warmupSteps = warm
+        if options.recipe == .vpt { oc.stepsPerEpoch = stepsPerEpoch }
         let lr = oc.learningRate(step: step, totalSteps: totalSteps)
         optimizer.step(lr: lr)
         step += 1

@@ -9,6 +9,8 @@ public struct TrainOptions: Codable, Equatable, Sendable {
     public var pooling: Pooling?
     public var optimizer = OptimizerConfig(kind: .adamw, lr: 5e-3, weightDecay: 1e-4)
     public var warmupEpochs = 1
+    /// `vpt`: VPT's published recipe (SGD, momentum 0.9, 10 warmup epochs, the schedule stepped per epoch).
+    public var recipe = Recipe.engine
     public var epochs = 10
     public var batch = 32
     public var seed: UInt64 = 0
@@ -26,4 +28,17 @@ public struct TrainOptions: Codable, Equatable, Sendable {
     public var augment = false
 
     public init() {}
+}
+
+/// A training recipe: the engine's defaults, or VPT's published one (`--protocol vpt`).
+public enum Recipe: String, Codable, Sendable, CaseIterable {
+    case engine, vpt
+
+    /// VPT's grids: base learning rates (scaled by batch/256) and weight decays.
+    public static let vptBaseLRs: [Float] = [50, 25, 10, 5, 2.5, 1, 0.5, 0.25, 0.1, 0.05]
+    public static let vptWeightDecays: [Float] = [0.01, 0.001, 1e-4, 0]
+    public static let vptEpochs = 100, vptWarmupEpochs = 10
+
+    /// A base learning rate of VPT's as the rate a batch of `batch` trains with.
+    public static func vptScaled(_ base: Float, batch: Int) -> Float { base * Float(batch) / 256 }
 }
