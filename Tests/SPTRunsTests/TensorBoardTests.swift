@@ -61,6 +61,26 @@ import TestSupport
         #expect(try RunDirectory.logFiles(at: (d as NSString).deletingLastPathComponent) == [d])
     }
 
+    @Test func aGrowingRunIsFollowedRecordByRecord() throws {
+        let d = temporaryDirectory() + "/run"
+        let events = (1...4).map { TensorBoardEvent(wallTime: Double($0), step: $0, values: [("loss", .scalar(Double($0)))]) }
+        let path = try write(Array(events[0..<2]), to: d)
+        let follower = RunDirectory.follower(d)
+        // Step 2 waits for a later step: writers log one tag per event.
+        #expect(try follower.follow().records.map(\.kind) == ["header", "train"])
+        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try h.seekToEnd()
+        let more = events[2...].flatMap { TFRecord.frame($0.encoded()) }
+        try h.write(contentsOf: Data(more.prefix(10)))    // half a record: nothing yet
+        #expect(try follower.follow().records.isEmpty)
+        try h.write(contentsOf: Data(more.dropFirst(10)))
+        try h.close()
+        #expect(try follower.follow().records.map(\.step) == [2, 3])
+        // A second event file of the same run is picked up.
+        _ = try write([TensorBoardEvent(wallTime: 9, step: 9, values: [("loss", .scalar(9))])], to: d, name: "events.out.tfevents.2.test")
+        #expect(try follower.follow().records.map(\.step) == [4])
+    }
+
     @Test func tf2TensorScalarsAreRead() throws {
         // tf.summary.scalar's shape: a scalar DT_FLOAT tensor in tensor_content, and a DT_DOUBLE one in double_val.
         var w = ProtoWriter()
