@@ -47,7 +47,7 @@ class RunLogTests(unittest.TestCase):
             with open(path, "ab") as f:
                 f.write(b'{"kind":"train","step":9,"ep')
             records, issues = read(path)
-            self.assertEqual(len(records), 8)
+            self.assertEqual(len(records), 9)
             self.assertEqual(len(issues), 1)
 
     def test_a_newer_schema_is_refused(self):
