@@ -37,10 +37,12 @@ let package = Package(
 
         // libjpeg-turbo's decoder behind a C function: its errors longjmp, which Swift cannot.
         .target(name: "CJpeg", linkerSettings: [.linkedLibrary("jpeg")]),
+        // bf16 matrix products through oneDNN (C: its API is structs and out-parameters).
+        .target(name: "CBF16", linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]),
 
         // Readers of files users bring, compiled with bounds and overflow checks (never -Ounchecked).
         .target(name: "SPTFormats", dependencies: ["CZlib", "CPng", "CJpeg"]),
-        .target(name: "SPTEngine", dependencies: ["COpenBLAS", "SPTFormats", "SPTRuns"],
+        .target(name: "SPTEngine", dependencies: ["COpenBLAS", "CBF16", "SPTFormats", "SPTRuns"],
                 resources: [.copy("Backbones")], swiftSettings: engineSettings),
         .target(name: "SPTRuns"),
         .target(name: "SPTDashboard", dependencies: ["SPTRuns"]),

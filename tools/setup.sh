@@ -3,7 +3,7 @@
 # further packages (tools/setup-python.sh adds python3-venv).
 # Run as root (or with sudo available). Safe to run repeatedly.
 set -euo pipefail
-packages=(pkg-config libncurses-dev libopenblas-dev zlib1g-dev libpng-dev libjpeg62-turbo-dev dataset-fashion-mnist tmux python3 "$@")
+packages=(pkg-config libncurses-dev libopenblas-dev libdnnl-dev zlib1g-dev libpng-dev libjpeg62-turbo-dev dataset-fashion-mnist tmux python3 "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

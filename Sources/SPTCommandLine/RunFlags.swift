@@ -31,6 +31,11 @@ public struct RunFlags: ParsableArguments {
     @Option(help: "NMI normalization: sqrt or arithmetic.") public var nmiNormalization: NMI.Normalization = .sqrt
     @Flag(help: "Random flip and shift augmentation.") public var augment = false
     @Option(help: "Directory of run logs (runs/<session>/<run>.jsonl).") public var runsDir = RunDirectory.defaultRoot
+    @Option(help: "fp32, bf16 (autocast's recipe for the frozen backbone's products: AVX512-BF16 or AMX through oneDNN) or auto (bf16 where the CPU has it).")
+    public var precision: Precision = .fp32
+
+    /// Which precision runs use, and why (`auto` says what it chose).
+    public var precisionLine: String { (try? precision.resolved().1) ?? precision.rawValue }
 
     /// The backbone and the task's source data, as every executable loads them.
     public func load() throws -> (backbone: Backbone, source: DataSplits) {
@@ -40,6 +45,8 @@ public struct RunFlags: ParsableArguments {
 
     /// Refuses values no run can have before anything is loaded.
     public func validate() throws {
+        if precision != .fp32 && mode == .full { throw ValidationError("--precision \(precision): bf16 covers a frozen backbone (prompt and linear modes)") }
+        _ = try precision.resolved()
         try trainOptions(strategy: .random, backbone: nil).validate()
     }
 
@@ -61,6 +68,8 @@ public struct RunFlags: ParsableArguments {
             o.epochs = epochs ?? Recipe.vptEpochs
             o.warmupEpochs = Recipe.vptWarmupEpochs
         }
+        o.precision = (try? precision.resolved().0) ?? .fp32
+        if o.mode == .full { o.precision = .fp32 }  // weights that train stay fp32
         o.batch = batch; o.seed = seed; o.splitSeed = splitSeed; o.threads = threads; o.evalProtocol = evalProtocol
         o.nmiEvery = nmiEvery; o.nmiMode = nmiMode; o.nmiNormalization = nmiNormalization; o.augment = augment
         return o
@@ -76,3 +85,4 @@ extension InitStrategy.PoolVariant: ExpressibleByArgument {}
 extension NMI.Mode: ExpressibleByArgument {}
 extension NMI.Normalization: ExpressibleByArgument {}
 extension Recipe: ExpressibleByArgument {}
+extension Precision: ExpressibleByArgument {}

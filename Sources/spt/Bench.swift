@@ -16,6 +16,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Seconds per measurement.") var seconds = 3.0
     @Option(help: "Python with torch for the comparison (default: python3 if it imports torch).") var python: String?
     @Flag(help: "Skip the PyTorch comparison.") var noTorch = false
+    @Option(help: "fp32, bf16 (compared with PyTorch under bf16 autocast) or auto.") var precision: Precision = .fp32
     @Option(help: "Backbone for the K-means timing (a name or file).") var kmeansBackbone = "mae-tiny"
     @Option(help: "Task whose 1000 final-protocol training images the K-means timing gathers.") var kmeansTask = "fashion-mnist"
     @Option(help: "Seeds the K-means timing averages over (every side the same).") var kmeansSeeds = 10
@@ -27,6 +28,7 @@ struct Bench: ParsableCommand {
 
     struct Report: Codable {
         var blasCore: String, threads: Int, config: ViTConfig, batch: Int, prompts: Int
+        var cpu: String, precision: String
         var gemmPeakGFLOPs: Double?
         var steps: [Benchmark.Step] = []
         var torch: [String: Double]?
@@ -56,14 +58,17 @@ struct Bench: ParsableCommand {
             guard let p = Part(rawValue: String(name)) else { throw ValidationError("unknown part \(name); parts: engine, kmeans, dashboard, runlog") }
             parts.insert(p)
         }
-        var report = Report(blasCore: BLASCore.description, threads: threads, config: c, batch: batch, prompts: prompts)
+        let (precision, precisionLine) = try self.precision.resolved()
+        var report = Report(blasCore: BLASCore.description, threads: threads, config: c, batch: batch, prompts: prompts,
+                            cpu: Self.cpuModel, precision: precisionLine)
         if parts.contains(.engine) {
-            let peak = Benchmark.gemmPeak(c, rows: batch * (1 + prompts + c.numPatches))
+            let peak = Benchmark.gemmPeak(c, rows: batch * (1 + prompts + c.numPatches), precision: precision)
             report.gemmPeakGFLOPs = peak
-            // Full fine-tuning at 224² takes minutes per measurement: timed on the small configs only.
-            report.steps = Benchmark.steps(c, batch: batch, prompts: prompts, classes: 10, peak: peak, seconds: seconds, full: c.imageSize < 224)
+            // Full fine-tuning at 224² takes minutes per measurement: timed on the small configs only (fp32: its weights train).
+            report.steps = Benchmark.steps(c, batch: batch, prompts: prompts, classes: 10, peak: peak, seconds: seconds, full: c.imageSize < 224,
+                                           precision: precision)
             report.nmiOverheadFraction = nmiOverhead(c, batch: batch, steps: report.steps)
-            if !noTorch { report.torch = torchNumbers(c, batch: batch) }
+            if !noTorch { report.torch = torchNumbers(c, batch: batch, autocast: precision == .bf16) }
         }
         if parts.contains(.kmeans) { report.kmeans = kmeansTiming() }
         if parts.contains(.dashboard) { report.frameMilliseconds = frameTime() }
@@ -73,11 +78,13 @@ struct Bench: ParsableCommand {
             say(String(decoding: try e.encode(report), as: UTF8.self))
             return
         }
+        say("CPU \(report.cpu); precision \(report.precision)")
         say("BLAS core \(report.blasCore), \(threads) thread(s); config \(config) (\(c.imageSize)²×\(c.channels), patch \(c.patchSize), D \(c.dim), depth \(c.depth), heads \(c.heads)), batch \(batch), \(prompts) prompts")
-        if let peak = report.gemmPeakGFLOPs { say(String(format: "GEMM peak on the model's shapes: %.1f GFLOP/s", peak)) }
+        if let peak = report.gemmPeakGFLOPs { say(String(format: "GEMM peak on the model's shapes (%@): %.1f GFLOP/s", precision.rawValue, peak)) }
         let torchKey = ["forward": "forward", "vpt-shallow step": "vpt_shallow", "vpt-deep step": "vpt_deep", "linear-probe step": "linear",
                         "full fine-tune step": "full"]
-        if !report.steps.isEmpty { say("step                    img/s   GFLOP/s  of peak  peak RSS   timm img/s  Swift/timm  timm peak RSS") }
+        let timm = precision == .bf16 ? "timm bf16-autocast img/s" : "timm img/s"
+        if !report.steps.isEmpty { say("step                    img/s   GFLOP/s  of peak  peak RSS   \(timm)  Swift/timm  timm peak RSS") }
         func gb(_ b: Double?) -> String { b.map { String(format: "%6.2f GB", $0 / Double(1 << 30)) } ?? "        —" }
         for s in report.steps {
             let key = torchKey[s.name] ?? "", t = report.torch?[key]
@@ -124,11 +131,19 @@ struct Bench: ParsableCommand {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../tools/bench/\(name)").standardized.path
     }
 
-    private func torchNumbers(_ c: ViTConfig, batch: Int) -> [String: Double]? {
+    /// The CPU's model name (ratios depend on it: PyTorch's and OpenBLAS's kernels differ by part).
+    static var cpuModel: String {
+        let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let name = info.split(separator: "\n").first { $0.hasPrefix("model name") }?.split(separator: ":", maxSplits: 1).last
+        return (name.map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown") + (Precision.hardware ? " (AVX512-BF16/AMX)" : "")
+    }
+
+    private func torchNumbers(_ c: ViTConfig, batch: Int, autocast: Bool) -> [String: Double]? {
         guard let py = pythonWithTorch() else { warn("(PyTorch with timm not importable: no comparison; make bench creates it, or pass --python PATH)"); return nil }
         let args = [toolPath("torch_bench.py"), "--image", "\(c.imageSize)", "--patch", "\(c.patchSize)", "--channels", "\(c.channels)",
                     "--dim", "\(c.dim)", "--depth", "\(c.depth)", "--heads", "\(c.heads)", "--mlp", "\(c.mlpDim)",
-                    "--batch", "\(batch)", "--prompts", "\(prompts)", "--threads", "\(threads)", "--full", c.imageSize < 224 ? "1" : "0"]
+                    "--batch", "\(batch)", "--prompts", "\(prompts)", "--threads", "\(threads)",
+                    "--full", c.imageSize < 224 && !autocast ? "1" : "0", "--autocast", autocast ? "bf16" : "none"]
             // A ViT-B step takes seconds: fewer repetitions, as the engine's side does (median of ≥ 5).
             + (c.imageSize >= 224 ? ["--warmup", "3", "--iters", "5"] : [])
         guard let out = run(py, args), let obj = try? JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any] else { return nil }

@@ -92,7 +92,7 @@ struct Probe: ParsableCommand {
     func run() throws {
         let (b, d) = try frozen.load()
         let train = trainImages > 0 && trainImages < d.train.count ? d.train.subset(Array(0..<trainImages)) : d.train
-        let r = LinearProbe.run(b, train: train, test: d.test, pooling: frozen.pooling, epochs: epochs)
+        let r = LinearProbe.run(b, train: train, test: d.test, pooling: frozen.pooling, epochs: epochs, precision: frozen.resolvedPrecision)
         say(String(format: "%@ on %@: linear probe test accuracy %.2f%% (train %.2f%%; %d train / %d test images; features %.1fs)",
                    b.name, frozen.task, r.testAccuracy * 100, r.trainAccuracy * 100, r.trainImages, r.testImages, r.featureSeconds))
     }

@@ -27,7 +27,9 @@ struct Embed: ParsableCommand {
         default: data = source.train
         }
         let phases = PhaseReporter(say)
-        let e = Features.compute(b, data, pooling: pooling, blockMeans: blockMeans) { phases.report(.embedding(done: $0, total: $1)) }
+        let e = Features.compute(b, data, pooling: pooling, blockMeans: blockMeans, precision: frozen.resolvedPrecision) {
+            phases.report(.embedding(done: $0, total: $1))
+        }
         let N = data.count, D = b.config.dim
         var tensors: [(name: String, shape: [Int], values: [Float])] = [("features", [N, D], e.features), ("labels", [N], data.labels.map(Float.init))]
         if let m = e.blockMeans { tensors.append(("block_means", [N, b.config.depth, D], m)) }

@@ -20,6 +20,7 @@ struct Train: ParsableCommand {
         let plan = try MemoryPlan.check(config: backbone.config, options: options, trainImages: task.train.count, classes: task.classes,
                                         dataBytes: task.bytes, strategies: [strategy])
         say("memory: about \(plan)")
+        say("precision: \(opts.precisionLine)")
         if dryRun { return }
         let session = RunDirectory.newSessionID()
         let runID = strategy.rawValue

@@ -34,11 +34,11 @@ import SPTEngine
         #expect(bad == 0, "\(name): \(bad) of \(ref.count) values off, largest difference \(maxDiff)", sourceLocation: sourceLocation)
     }
 
-    func makeModel(deep: Bool, pooling: Pooling, mode: TuningMode) throws -> ViTClassifier {
+    func makeModel(deep: Bool, pooling: Pooling, mode: TuningMode, precision: Precision = .fp32) throws -> ViTClassifier {
         let backbone = ParameterSet(config.backboneLayout)
         try f.load(into: backbone)
         let model = ViTClassifier(config: config, backbone: backbone, numClasses: classes,
-                                  prompts: PromptSpec(count: np, deep: deep), pooling: pooling, mode: mode)
+                                  prompts: PromptSpec(count: np, deep: deep), pooling: pooling, mode: mode, precision: precision)
         let prompts = try f.floats("prompt_embeddings")
         model.task.set("prompt_embeddings", Array(prompts.prefix(model.task.layout.spec("prompt_embeddings")!.count)))
         model.task.set("head.weight", try f.floats("head.weight"))

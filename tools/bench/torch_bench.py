@@ -15,6 +15,8 @@ p = argparse.ArgumentParser()
 for k, v in dict(image=32, patch=4, channels=3, dim=192, depth=6, heads=3, mlp=768, batch=64, prompts=10, classes=10,
                  threads=2, warmup=15, iters=30, full=1).items():
     p.add_argument(f"--{k}", type=int, default=v)
+p.add_argument("--autocast", choices=["none", "bf16"], default="none",
+               help="bf16: every step under torch.autocast('cpu', dtype=torch.bfloat16), PyTorch's fastest CPU mode")
 a = p.parse_args()
 torch.set_num_threads(a.threads)
 torch.manual_seed(0)
@@ -64,6 +66,12 @@ def peak_rss():
 
 
 def timed(fn):
+    if a.autocast == "bf16":
+        plain = fn
+
+        def fn():
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                plain()
     for _ in range(a.warmup):
         fn()
     ts = []
@@ -82,7 +90,7 @@ def measure(key, make):
 img = torch.randn(a.batch, a.channels, a.image, a.image)
 lab = torch.randint(0, a.classes, (a.batch,))
 import timm
-out = {"torch": torch.__version__, "timm": timm.__version__, "threads": a.threads}
+out = {"torch": torch.__version__, "timm": timm.__version__, "threads": a.threads, "autocast": a.autocast}
 def forward():
     model = ViT(a.prompts, False).eval()
 

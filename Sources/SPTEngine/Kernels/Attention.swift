@@ -9,7 +9,8 @@ import Foundation
 // (Hand-written axpy loops here were ~5× slower than BLAS: they stream the output row through
 // memory once per term instead of keeping a register tile.)
 
-public func attentionForward(_ out: FPtr, _ att: FPtr, _ qkv: FPtr, B: Int, T: Int, D: Int, H: Int) {
+/// `bf16`: the per-head products round their operands to bf16 (autocast's recipe).
+public func attentionForward(_ out: FPtr, _ att: FPtr, _ qkv: FPtr, B: Int, T: Int, D: Int, H: Int, bf16: Bool = false) {
     let dh = D / H, ld = 3 * D
     let scale = 1 / Float(dh).squareRoot()
     Parallel.chunks(B * H) { _, pairs in
@@ -17,16 +18,16 @@ public func attentionForward(_ out: FPtr, _ att: FPtr, _ qkv: FPtr, B: Int, T: I
             let b = bh / H, h = bh % H
             let q = qkv + b * T * ld + h * dh, k = q + D, v = q + 2 * D
             let a = att + bh * T * T
-            gemmSerial(transB: true, M: T, N: T, K: dh, alpha: scale, q, lda: ld, k, ldb: ld, a, ldc: T)
+            gemmSerial(transB: true, M: T, N: T, K: dh, alpha: scale, q, lda: ld, k, ldb: ld, a, ldc: T, bf16: bf16)
             softmaxRows(a, rows: T, cols: T)
-            gemmSerial(M: T, N: dh, K: T, a, lda: T, v, ldb: ld, out + b * T * D + h * dh, ldc: D)
+            gemmSerial(M: T, N: dh, K: T, a, lda: T, v, ldb: ld, out + b * T * D + h * dh, ldc: D, bf16: bf16)
         }
     }
 }
 
 /// Accumulates dqkv from dout (overwrites it when `accumulate` is false).
 public func attentionBackward(dqkv: FPtr, _ dout: FPtr, _ qkv: FPtr, _ att: FPtr, B: Int, T: Int, D: Int, H: Int,
-                              accumulate: Bool = true) {
+                              accumulate: Bool = true, bf16: Bool = false) {
     let dh = D / H, ld = 3 * D, beta: Float = accumulate ? 1 : 0
     let scale = 1 / Float(dh).squareRoot()
     Parallel.chunks(B * H) { _, pairs in
@@ -39,8 +40,8 @@ public func attentionBackward(dqkv: FPtr, _ dout: FPtr, _ qkv: FPtr, _ att: FPtr
             let p = att + bh * T * T
             let dy = dout + b * T * D + h * dh
             // dP = dy · vᵀ ; dv += Pᵀ · dy
-            gemmSerial(transB: true, M: T, N: T, K: dh, dy, lda: D, v, ldb: ld, ds, ldc: T)
-            gemmSerial(transA: true, M: T, N: dh, K: T, p, lda: T, dy, ldb: D, beta: beta, dv, ldc: ld)
+            gemmSerial(transB: true, M: T, N: T, K: dh, dy, lda: D, v, ldb: ld, ds, ldc: T, bf16: bf16)
+            gemmSerial(transA: true, M: T, N: dh, K: T, p, lda: T, dy, ldb: D, beta: beta, dv, ldc: ld, bf16: bf16)
             // dS = P ⊙ (dP − Σ dP ⊙ P), row by row
             for t in 0..<T {
                 let pt = p + t * T, g = ds + t * T
@@ -49,8 +50,8 @@ public func attentionBackward(dqkv: FPtr, _ dout: FPtr, _ qkv: FPtr, _ att: FPtr
                 for u in 0..<T { g[u] = pt[u] * (g[u] - dot) }
             }
             // dq += scale · dS · k ; dk += scale · dSᵀ · q
-            gemmSerial(M: T, N: dh, K: T, alpha: scale, ds, lda: T, k, ldb: ld, beta: beta, dq, ldc: ld)
-            gemmSerial(transA: true, M: T, N: dh, K: T, alpha: scale, ds, lda: T, q, ldb: ld, beta: beta, dk, ldc: ld)
+            gemmSerial(M: T, N: dh, K: T, alpha: scale, ds, lda: T, k, ldb: ld, beta: beta, dq, ldc: ld, bf16: bf16)
+            gemmSerial(transA: true, M: T, N: dh, K: T, alpha: scale, ds, lda: T, q, ldb: ld, beta: beta, dk, ldc: ld, bf16: bf16)
         }
     }
 }

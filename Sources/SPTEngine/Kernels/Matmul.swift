@@ -1,6 +1,11 @@
+import CBF16
 import COpenBLAS
 
-// The only file that talks to BLAS. Weights are stored PyTorch-style as [out, in].
+// The only file that talks to BLAS or oneDNN. Weights are stored PyTorch-style as [out, in].
+// Under `--precision bf16` (autocast's recipe) products with a frozen weight read its bf16 copy
+// and round the activations to bf16, accumulating in fp32; attention's products round both.
+
+public typealias BF16Ptr = UnsafePointer<UInt16>
 
 /// C[M,N] = alpha·op(A)·op(B) + beta·C, row-major, with explicit leading dimensions so that
 /// callers can address sub-blocks without copying. Large products are split by rows of C across
@@ -17,20 +22,38 @@ public func gemm(transA: Bool = false, transB: Bool = false, M: Int, N: Int, K: 
     }
 }
 
-/// `gemm` on the calling thread only, for small products inside a worker (one attention head).
+/// `gemm` on the calling thread only, for small products inside a worker (one attention head);
+/// `bf16` rounds both operands to bf16 (fp32 accumulation).
 @inline(__always)
 public func gemmSerial(transA: Bool = false, transB: Bool = false, M: Int, N: Int, K: Int,
                        alpha: Float = 1, _ A: FPtr, lda: Int, _ B: FPtr, ldb: Int,
-                       beta: Float = 0, _ C: FPtr, ldc: Int) {
+                       beta: Float = 0, _ C: FPtr, ldc: Int, bf16: Bool = false) {
+    if bf16 {
+        let s = spt_bf16_gemm_ff(transA ? 1 : 0, transB ? 1 : 0, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)
+        precondition(s == 0, "oneDNN bf16 product failed (status \(s))")
+        return
+    }
     cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                 Int32(M), Int32(N), Int32(K), alpha, A, Int32(lda), B, Int32(ldb), beta, C, Int32(ldc))
+}
+
+/// C[M,N] = op(A)·op(B) + beta·C with B already bf16 (a frozen weight's copy) and A rounded to
+/// bf16; rows of C split across the workers as `gemm` splits them.
+public func gemmBF16(transB: Bool, M: Int, N: Int, K: Int, _ A: FPtr, lda: Int, _ B: BF16Ptr, ldb: Int,
+                     beta: Float = 0, _ C: FPtr, ldc: Int) {
+    let minRows = max(16, 1 << 21 / max(1, N * K))
+    Parallel.chunks(M, minChunk: minRows) { _, rows in
+        let s = spt_bf16_gemm(0, transB ? 1 : 0, rows.count, N, K, 1, A + rows.lowerBound * lda, lda, B, ldb, beta,
+                              C + rows.lowerBound * ldc, ldc)
+        precondition(s == 0, "oneDNN bf16 product failed (status \(s))")
+    }
 }
 
 /// out[M,N] = inp[M,K] · weight[N,K]ᵀ + bias[N] (+ residual[M,N]). The bias and residual are
 /// written into out first and the product accumulated onto them: a residual connection costs
 /// no separate pass over the activations.
 public func matmulForward(_ out: FPtr, _ inp: FPtr, _ weight: FPtr, _ bias: FPtr?, M: Int, K: Int, N: Int,
-                          residual: FPtr? = nil) {
+                          residual: FPtr? = nil, weight16: BF16Ptr? = nil) {
     if bias != nil || residual != nil {
         Parallel.chunks(M, minChunk: 64) { _, rows in
             for r in rows {
@@ -44,8 +67,12 @@ public func matmulForward(_ out: FPtr, _ inp: FPtr, _ weight: FPtr, _ bias: FPtr
             }
         }
     }
-    gemm(transB: true, M: M, N: N, K: K, inp, lda: K, weight, ldb: K, beta: bias == nil && residual == nil ? 0 : 1,
-         out, ldc: N)
+    let beta: Float = bias == nil && residual == nil ? 0 : 1
+    if let weight16 {
+        gemmBF16(transB: true, M: M, N: N, K: K, inp, lda: K, weight16, ldb: K, beta: beta, out, ldc: N)
+    } else {
+        gemm(transB: true, M: M, N: N, K: K, inp, lda: K, weight, ldb: K, beta: beta, out, ldc: N)
+    }
 }
 
 /// Accumulates dinp[M,K] += dout·weight, dweight[N,K] += doutᵀ·inp, dbias[N] += Σ_rows dout.
@@ -53,9 +80,13 @@ public func matmulForward(_ out: FPtr, _ inp: FPtr, _ weight: FPtr, _ bias: FPtr
 /// `accumulateInput: false` overwrites dinp instead (saves zeroing a scratch buffer first).
 public func matmulBackward(dinp: FPtr?, dweight: FPtr?, dbias: FPtr?,
                            _ dout: FPtr, _ inp: FPtr, _ weight: FPtr, M: Int, K: Int, N: Int,
-                           accumulateInput: Bool = true) {
+                           accumulateInput: Bool = true, weight16: BF16Ptr? = nil) {
     if let dinp {
-        gemm(M: M, N: K, K: N, dout, lda: N, weight, ldb: K, beta: accumulateInput ? 1 : 0, dinp, ldc: K)
+        if let weight16 {
+            gemmBF16(transB: false, M: M, N: K, K: N, dout, lda: N, weight16, ldb: K, beta: accumulateInput ? 1 : 0, dinp, ldc: K)
+        } else {
+            gemm(M: M, N: K, K: N, dout, lda: N, weight, ldb: K, beta: accumulateInput ? 1 : 0, dinp, ldc: K)
+        }
     }
     if let dweight {
         gemm(transA: true, M: N, N: K, K: M, dout, lda: N, inp, ldb: K, beta: 1, dweight, ldc: K)

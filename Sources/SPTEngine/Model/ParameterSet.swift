@@ -1,3 +1,5 @@
+import CBF16
+import Foundation
 /// One named tensor inside a flat parameter buffer.
 public struct TensorSpec: Sendable, Equatable {
     public let name: String
@@ -42,6 +44,21 @@ public final class ParameterSet: @unchecked Sendable {
         guard let s = layout.spec(name) else { preconditionFailure("no tensor named \(name)") }
         return values.ptr + s.offset
     }
+
+    /// The named tensor rounded to bf16 (`--precision bf16`), made at the first call and kept:
+    /// for weights that do not change afterwards (a frozen backbone).
+    public func bf16(_ name: String) -> UnsafePointer<UInt16> {
+        bf16Lock.lock(); defer { bf16Lock.unlock() }
+        if let p = bf16Copies[name] { return UnsafePointer(p) }
+        guard let s = layout.spec(name) else { preconditionFailure("no tensor named \(name)") }
+        let p = UnsafeMutablePointer<UInt16>.allocate(capacity: s.count)
+        spt_f32_to_bf16(values.ptr + s.offset, p, s.count)
+        bf16Copies[name] = p
+        return UnsafePointer(p)
+    }
+    private var bf16Copies: [String: UnsafeMutablePointer<UInt16>] = [:]
+    private let bf16Lock = NSLock()
+    deinit { bf16Copies.values.forEach { $0.deallocate() } }
 
     public func array(_ name: String) -> [Float] {
         let s = layout.spec(name)!

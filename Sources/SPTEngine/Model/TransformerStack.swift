@@ -1,6 +1,18 @@
 /// Pointers to one pre-norm block's tensors (values or gradients) inside a ParameterSet.
 public struct BlockParams {
     public let ln1w, ln1b, qkvw, qkvb, projw, projb, ln2w, ln2b, fc1w, fc1b, fc2w, fc2b: FPtr
+    /// bf16 copies of the frozen weights (`Precision.bf16`; nil: fp32 products).
+    public private(set) var qkvw16, projw16, fc1w16, fc2w16: BF16Ptr?
+    public var bf16: Bool { qkvw16 != nil }
+
+    /// The block's tensors; with `bf16`, the weights' bf16 copies too (frozen weights only).
+    public init(_ set: ParameterSet, prefix p: String, bf16: Bool) {
+        self.init(set, prefix: p)
+        if bf16 {
+            qkvw16 = set.bf16(p + "attn.qkv.weight"); projw16 = set.bf16(p + "attn.proj.weight")
+            fc1w16 = set.bf16(p + "mlp.fc1.weight"); fc2w16 = set.bf16(p + "mlp.fc2.weight")
+        }
+    }
 
     public init(_ set: ParameterSet, prefix p: String) {
         ln1w = set.ptr(p + "norm1.weight"); ln1b = set.ptr(p + "norm1.bias")
@@ -128,14 +140,14 @@ public final class TransformerStack {
             // Under `.none` the next block's input is this block's own: written last, in place.
             let out = i + 1 < depth ? acts[i + 1].xin.ptr : output.ptr
             layerNormForward(a.ln1.ptr, a.ln1Mean.ptr, a.ln1Rstd.ptr, a.xin.ptr, w.ln1w, w.ln1b, N: M, C: D, eps: eps)
-            matmulForward(a.qkv.ptr, a.ln1.ptr, w.qkvw, w.qkvb, M: M, K: D, N: 3 * D)
+            matmulForward(a.qkv.ptr, a.ln1.ptr, w.qkvw, w.qkvb, M: M, K: D, N: 3 * D, weight16: w.qkvw16)
             observe?(i, a)
-            attentionForward(a.atty.ptr, a.att.ptr, a.qkv.ptr, B: Bn, T: T, D: D, H: heads)
-            matmulForward(a.xmid.ptr, a.atty.ptr, w.projw, w.projb, M: M, K: D, N: D, residual: a.xin.ptr)
+            attentionForward(a.atty.ptr, a.att.ptr, a.qkv.ptr, B: Bn, T: T, D: D, H: heads, bf16: w.bf16)
+            matmulForward(a.xmid.ptr, a.atty.ptr, w.projw, w.projb, M: M, K: D, N: D, residual: a.xin.ptr, weight16: w.projw16)
             layerNormForward(a.ln2.ptr, a.ln2Mean.ptr, a.ln2Rstd.ptr, a.xmid.ptr, w.ln2w, w.ln2b, N: M, C: D, eps: eps)
-            matmulForward(a.fch.ptr, a.ln2.ptr, w.fc1w, w.fc1b, M: M, K: D, N: mlp)
+            matmulForward(a.fch.ptr, a.ln2.ptr, w.fc1w, w.fc1b, M: M, K: D, N: mlp, weight16: w.fc1w16)
             geluForward(a.fcg.ptr, a.fch.ptr, N: M * mlp)
-            matmulForward(out, a.fcg.ptr, w.fc2w, w.fc2b, M: M, K: mlp, N: D, residual: a.xmid.ptr)
+            matmulForward(out, a.fcg.ptr, w.fc2w, w.fc2b, M: M, K: mlp, N: D, residual: a.xmid.ptr, weight16: w.fc2w16)
         }
     }
     /// Back-propagates `dout` (gradient of the stack output, [B, T, D]) and returns the gradient
@@ -153,18 +165,18 @@ public final class TransformerStack {
             // x_out = x_mid + fc2(gelu(fc1(ln2(x_mid))))
             // The scratch buffers are overwritten, not accumulated into: no zeroing passes.
             matmulBackward(dinp: dfcg.ptr, dweight: g?.fc2w, dbias: g?.fc2b, dx.ptr, a.fcg.ptr, w.fc2w, M: M, K: mlp, N: D,
-                           accumulateInput: false)
+                           accumulateInput: false, weight16: w.fc2w16)
             geluBackward(dinp: dfch.ptr, dfcg.ptr, a.fch.ptr, N: M * mlp, accumulate: false)
             matmulBackward(dinp: dln.ptr, dweight: g?.fc1w, dbias: g?.fc1b, dfch.ptr, a.ln2.ptr, w.fc1w, M: M, K: D, N: mlp,
-                           accumulateInput: false)
+                           accumulateInput: false, weight16: w.fc1w16)
             layerNormBackward(dinp: dx.ptr, dweight: g?.ln2w, dbias: g?.ln2b, dln.ptr, a.xmid.ptr, w.ln2w,
                               a.ln2Mean.ptr, a.ln2Rstd.ptr, N: M, C: D)
             // x_mid = x_in + proj(attention(qkv(ln1(x_in))))
             matmulBackward(dinp: datty.ptr, dweight: g?.projw, dbias: g?.projb, dx.ptr, a.atty.ptr, w.projw, M: M, K: D, N: D,
-                           accumulateInput: false)
-            attentionBackward(dqkv: dqkv.ptr, datty.ptr, a.qkv.ptr, a.att.ptr, B: B, T: T, D: D, H: heads, accumulate: false)
+                           accumulateInput: false, weight16: w.projw16)
+            attentionBackward(dqkv: dqkv.ptr, datty.ptr, a.qkv.ptr, a.att.ptr, B: B, T: T, D: D, H: heads, accumulate: false, bf16: w.bf16)
             matmulBackward(dinp: dln.ptr, dweight: g?.qkvw, dbias: g?.qkvb, dqkv.ptr, a.ln1.ptr, w.qkvw, M: M, K: D, N: 3 * D,
-                           accumulateInput: false)
+                           accumulateInput: false, weight16: w.qkvw16)
             layerNormBackward(dinp: dx.ptr, dweight: g?.ln1w, dbias: g?.ln1b, dln.ptr, a.xin.ptr, w.ln1w,
                               a.ln1Mean.ptr, a.ln1Rstd.ptr, N: M, C: D)
             afterBlock(i, dx.ptr)

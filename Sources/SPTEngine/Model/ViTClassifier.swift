@@ -28,6 +28,8 @@ public final class ViTClassifier {
     public let prompts: PromptSpec
     public let pooling: Pooling
     public let mode: TuningMode
+    /// The frozen backbone's products: fp32, or bf16 (never in `.full` mode, whose weights train).
+    public let precision: Precision
     public let backbone: ParameterSet
     public let backboneGrads: ParameterSet?
     /// `prompt_embeddings` [layers, Np, D] (when Np > 0), `head.weight` [K, D], `head.bias` [K].
@@ -40,7 +42,10 @@ public final class ViTClassifier {
     private var last: (ws: Workspace, withPrompts: Bool, training: Bool)?
 
     public init(config: ViTConfig, backbone: ParameterSet, numClasses: Int, prompts: PromptSpec,
-                pooling: Pooling, mode: TuningMode, workspaces: Workspaces = Workspaces()) {
+                pooling: Pooling, mode: TuningMode, workspaces: Workspaces = Workspaces(), precision: Precision = .fp32) {
+        precondition(precision != .auto, "resolve --precision auto first")
+        precondition(precision == .fp32 || mode != .full, "bf16 covers frozen backbones only")
+        self.precision = precision
         self.workspaces = workspaces
         precondition(backbone.layout == config.backboneLayout, "backbone layout does not match config")
         self.config = config; self.numClasses = numClasses; self.prompts = prompts
@@ -48,7 +53,7 @@ public final class ViTClassifier {
         task = ParameterSet(Self.taskLayout(config: config, numClasses: numClasses, prompts: prompts))
         taskGrads = ParameterSet(task.layout)
         backboneGrads = mode == .full ? ParameterSet(backbone.layout) : nil
-        blocks = (0..<config.depth).map { BlockParams(backbone, prefix: "blocks.\($0).") }
+        blocks = (0..<config.depth).map { BlockParams(backbone, prefix: "blocks.\($0).", bf16: precision == .bf16) }
         blockGrads = backboneGrads.map { g in (0..<config.depth).map { BlockParams(g, prefix: "blocks.\($0).") } }
     }
 
@@ -94,7 +99,8 @@ public final class ViTClassifier {
         last = (ws, withPrompts, training)
         patchify(ws.patches.ptr, images, B: B, C: c.channels, Hh: c.imageSize, W: c.imageSize, p: c.patchSize)
         matmulForward(ws.emb.ptr, ws.patches.ptr, backbone.ptr("patch_embed.proj.weight"),
-                      backbone.ptr("patch_embed.proj.bias"), M: B * m, K: c.patchDim, N: D)
+                      backbone.ptr("patch_embed.proj.bias"), M: B * m, K: c.patchDim, N: D,
+                      weight16: precision == .bf16 ? backbone.bf16("patch_embed.proj.weight") : nil)
         let x0 = ws.stack.acts[0].xin.ptr
         TokenEmbedding(config: c).forward(c.normPre ? ws.preNorm!.ptr : x0, params: backbone, emb: ws.emb.ptr, B: B, n: m, gap: Np,
                                           patch: { $1 })

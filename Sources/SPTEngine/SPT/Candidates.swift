@@ -67,11 +67,11 @@ public final class Candidates: @unchecked Sendable {
     /// (in files when they exceed `memoryBudget`, in `directory`: TMPDIR, else /var/tmp).
     /// `progress(done, total)` is called after each batch.
     public static func gather(backbone: Backbone, data: Dataset, layerCount: Int, batch: Int? = nil,
-                              memoryBudget: Int = memoryBudget, directory: String? = nil,
+                              memoryBudget: Int = memoryBudget, directory: String? = nil, precision: Precision = .fp32,
                               progress: (Int, Int) -> Void = { _, _ in }) throws -> Candidates {
         let start = Date()
         let model = ViTClassifier(config: backbone.config, backbone: backbone.params, numClasses: data.classes,
-                                  prompts: PromptSpec(count: 0), pooling: backbone.pooling, mode: .linear)
+                                  prompts: PromptSpec(count: 0), pooling: backbone.pooling, mode: .linear, precision: precision)
         let batcher = Batcher(channels: backbone.config.channels, size: backbone.config.imageSize, norm: backbone.norm)
         let c = model.config, m = c.numPatches, D = c.dim, T = c.tokens(), N = data.count
         let batch = batch ?? Workspaces.inferenceBatch(c, T: T)

@@ -1,3 +1,4 @@
+import CBF16
 import COpenBLAS
 import Foundation
 
@@ -42,7 +43,8 @@ public enum Benchmark {
     static func attentionFLOPs(_ c: ViTConfig, tokens T: Int) -> Double { Double(c.depth) * 4 * Double(T * T * c.dim) }
 
     /// Best GFLOP/s of `gemm` over the model's matmul shapes (rows = batch · tokens).
-    public static func gemmPeak(_ c: ViTConfig, rows: Int, seconds: Double = 0.3) -> Double {
+    /// `precision` bf16: the bf16 product (a frozen weight's bf16 copy, activations rounded per call).
+    public static func gemmPeak(_ c: ViTConfig, rows: Int, seconds: Double = 0.3, precision: Precision = .fp32) -> Double {
         let shapes = [(c.dim, 3 * c.dim), (c.dim, c.dim), (c.dim, c.mlpDim), (c.mlpDim, c.dim)]
         var best = 0.0
         for (K, N) in shapes {
@@ -50,7 +52,16 @@ public enum Benchmark {
             for i in 0..<a.count { a[i] = Float(i % 7) * 0.1 }
             for i in 0..<w.count { w[i] = Float(i % 5) * 0.1 }
             let flops = 2 * Double(rows * K * N)
-            best = max(best, measure(seconds: seconds) { gemm(transB: true, M: rows, N: N, K: K, a.ptr, lda: K, w.ptr, ldb: K, out.ptr, ldc: N) } .map { flops / $0 / 1e9 } ?? 0)
+            let w16 = UnsafeMutablePointer<UInt16>.allocate(capacity: N * K)
+            defer { w16.deallocate() }
+            spt_f32_to_bf16(w.ptr, w16, N * K)
+            best = max(best, measure(seconds: seconds) {
+                if precision == .bf16 {
+                    gemmBF16(transB: true, M: rows, N: N, K: K, a.ptr, lda: K, w16, ldb: K, out.ptr, ldc: N)
+                } else {
+                    gemm(transB: true, M: rows, N: N, K: K, a.ptr, lda: K, w.ptr, ldb: K, out.ptr, ldc: N)
+                }
+            }.map { flops / $0 / 1e9 } ?? 0)
         }
         return best
     }
@@ -70,7 +81,7 @@ public enum Benchmark {
     /// Forward, VPT-shallow, VPT-deep, linear-probe and full fine-tuning steps (AdamW) on random
     /// data, each with the peak memory it took (`full` false leaves out full fine-tuning).
     public static func steps(_ c: ViTConfig, batch B: Int, prompts Np: Int, classes K: Int, peak: Double, seconds: Double = 2,
-                             full: Bool = true) -> [Step] {
+                             full: Bool = true, precision: Precision = .fp32) -> [Step] {
         var rng = RNG(seed: 0)
         let images = Buffer([B, c.channels, c.imageSize, c.imageSize])
         for i in 0..<images.count { images[i] = rng.normal() }
@@ -86,11 +97,11 @@ public enum Benchmark {
                                                          ("vpt-shallow step", PromptSpec(count: Np), .prompt),
                                                          ("vpt-deep step", PromptSpec(count: Np, deep: true), .prompt),
                                                          ("linear-probe step", PromptSpec(count: 0), .linear)]
-        if full { cases.append(("full fine-tune step", PromptSpec(count: 0), .full)) }
+        if full && precision == .fp32 { cases.append(("full fine-tune step", PromptSpec(count: 0), .full)) }
         for (name, spec, mode) in cases {
             resetPeakRSS()
             let bb = c.initBackbone(seed: 1)
-            let m = ViTClassifier(config: c, backbone: bb, numClasses: K, prompts: spec, pooling: .cls, mode: mode)
+            let m = ViTClassifier(config: c, backbone: bb, numClasses: K, prompts: spec, pooling: .cls, mode: mode, precision: precision)
             m.initHead(rng: &rng)
             var groups = [(m.task, m.taskGrads)]
             if let g = m.backboneGrads { groups.append((m.backbone, g)) }

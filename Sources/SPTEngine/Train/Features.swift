@@ -11,11 +11,11 @@ public struct Features {
     public var logits: [Float]?
 
     public static func compute(_ backbone: Backbone, _ data: Dataset, pooling: Pooling? = nil, blockMeans: Bool = false,
-                               progress: (Int, Int) -> Void = { _, _ in }) -> Features {
+                               precision: Precision = .fp32, progress: (Int, Int) -> Void = { _, _ in }) -> Features {
         let c = backbone.config, D = c.dim, T = c.tokens(), P = c.prefixTokens, m = c.numPatches
         let batch = Workspaces.inferenceBatch(c, T: T)
         let model = ViTClassifier(config: c, backbone: backbone.params, numClasses: max(2, data.classes),
-                                  prompts: PromptSpec(count: 0), pooling: pooling ?? backbone.pooling, mode: .linear)
+                                  prompts: PromptSpec(count: 0), pooling: pooling ?? backbone.pooling, mode: .linear, precision: precision)
         let batcher = Batcher(channels: c.channels, size: c.imageSize, norm: backbone.norm)
         let input = Buffer([batch, c.channels, c.imageSize, c.imageSize])
         var out = Features(features: [Float](repeating: 0, count: data.count * D))

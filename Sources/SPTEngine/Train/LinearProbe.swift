@@ -14,15 +14,15 @@ public enum LinearProbe {
     }
 
     /// Features of every image of `data`, [N, D].
-    public static func features(_ backbone: Backbone, _ data: Dataset, pooling: Pooling) -> [Float] {
-        Features.compute(backbone, data, pooling: pooling).features
+    public static func features(_ backbone: Backbone, _ data: Dataset, pooling: Pooling, precision: Precision = .fp32) -> [Float] {
+        Features.compute(backbone, data, pooling: pooling, precision: precision).features
     }
 
     public static func run(_ backbone: Backbone, train: Dataset, test: Dataset, pooling: Pooling? = nil,
-                           epochs: Int = 30, lr: Float = 3e-3, batch: Int = 256, seed: UInt64 = 0) -> Result {
+                           epochs: Int = 30, lr: Float = 3e-3, batch: Int = 256, seed: UInt64 = 0, precision: Precision = .fp32) -> Result {
         let start = Date(), pool = pooling ?? backbone.pooling
         let batch = max(1, min(batch, train.count))  // fewer images than a batch: one batch of all
-        var ftr = features(backbone, train, pooling: pool), fte = features(backbone, test, pooling: pool)
+        var ftr = features(backbone, train, pooling: pool, precision: precision), fte = features(backbone, test, pooling: pool, precision: precision)
         let featureSeconds = Date().timeIntervalSince(start)
         let D = backbone.config.dim, K = train.classes
         standardize(&ftr, &fte, D: D)

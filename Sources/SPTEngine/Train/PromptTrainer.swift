@@ -42,7 +42,8 @@ public final class PromptTrainer {
         strategy = options.initialization.strategy
         let c = backbone.config
         model = ViTClassifier(config: c, backbone: backbone.params, numClasses: task.classes, prompts: options.prompts,
-                              pooling: options.pooling ?? backbone.pooling, mode: options.mode, workspaces: workspaces)
+                              pooling: options.pooling ?? backbone.pooling, mode: options.mode, workspaces: workspaces,
+                              precision: options.precision)
         var b = Batcher(channels: c.channels, size: c.imageSize, norm: backbone.norm)
         evalBatcher = b
         if options.augment { b.flip = true; b.shift = 2 }
@@ -56,7 +57,9 @@ public final class PromptTrainer {
         let layerCount = max(1, options.prompts.layers(depth: c.depth))
         let train = options.initialization.gatheredImages(task.train)
         candidateSource = candidates ?? { report in
-            try Candidates.gather(backbone: backbone, data: train, layerCount: layerCount) { report(.gathering(done: $0, total: $1)) }
+            try Candidates.gather(backbone: backbone, data: train, layerCount: layerCount, precision: options.precision) {
+                report(.gathering(done: $0, total: $1))
+            }
         }
         log.emit(.header(RunHeader(
             run: runID, session: sessionID, engine: engineVersion, task: task.name, backbone: backbone.name,
@@ -72,7 +75,7 @@ public final class PromptTrainer {
                      "nmi_mode": options.nmiMode.rawValue, "nmi_normalization": options.nmiNormalization.rawValue,
                      "nmi_every": String(options.nmiEvery), "probe_images": String(probe.shape[0]),
                      "prompt_dropout": String(options.prompts.dropout), "warmup_epochs": String(options.warmupEpochs),
-                     "recipe": options.recipe.rawValue,
+                     "recipe": options.recipe.rawValue, "precision": options.precision.rawValue,
                      "lr_schedule": options.recipe == .vpt ? "per epoch, warmup from 0 (VPT)" : "per step",
                      "momentum": options.optimizer.kind == .sgd ? String(options.optimizer.momentum) : "—",
                      "pool_batch": String(options.initialization.poolBatch), "augment": String(options.augment),
