@@ -36,6 +36,8 @@ public final class ViTClassifier {
     public let task: ParameterSet
     public let taskGrads: ParameterSet
     private let blocks: [BlockParams]
+    /// The blocks with fp32 products, for measurements taken in fp32 whatever the precision (NMI).
+    private let blocks32: [BlockParams]
     private let blockGrads: [BlockParams]?
     /// Activation memory; classifiers stepped one at a time (a comparison's runs) may share it.
     public let workspaces: Workspaces
@@ -54,6 +56,7 @@ public final class ViTClassifier {
         taskGrads = ParameterSet(task.layout)
         backboneGrads = mode == .full ? ParameterSet(backbone.layout) : nil
         blocks = (0..<config.depth).map { BlockParams(backbone, prefix: "blocks.\($0).", bf16: precision == .bf16) }
+        blocks32 = (0..<config.depth).map { BlockParams(backbone, prefix: "blocks.\($0).") }
         blockGrads = backboneGrads.map { g in (0..<config.depth).map { BlockParams(g, prefix: "blocks.\($0).") } }
     }
 
@@ -87,10 +90,12 @@ public final class ViTClassifier {
     /// cross-entropy. `withPrompts: false` runs the prompt-free backbone (token gathering).
     /// `inference: true` keeps no activations for a backward pass (one block's scratch serves
     /// all blocks); `observe(i, block)` then sees each block's input and q, k, v as it runs.
+    /// `fp32: true` runs every product in fp32 whatever the model's precision.
     @discardableResult
     public func forward(images: FPtr, B: Int, labels: [Int32]? = nil, training: Bool = false,
-                        withPrompts: Bool = true, inference: Bool = false,
+                        withPrompts: Bool = true, inference: Bool = false, fp32: Bool = false,
                         observe: ((Int, BlockActivations) -> Void)? = nil, rng: inout RNG) -> Float? {
+        let bf16 = precision == .bf16 && !fp32, blocks = bf16 ? blocks : blocks32
         let c = config, D = c.dim, m = c.numPatches, P = c.prefixTokens
         let Np = withPrompts ? prompts.count : 0, T = c.tokens(prompts: Np)
         let masks = training && prompts.dropout > 0 ? prompts.layers(depth: c.depth) * B * prompts.count * D : 0
@@ -100,7 +105,7 @@ public final class ViTClassifier {
         patchify(ws.patches.ptr, images, B: B, C: c.channels, Hh: c.imageSize, W: c.imageSize, p: c.patchSize)
         matmulForward(ws.emb.ptr, ws.patches.ptr, backbone.ptr("patch_embed.proj.weight"),
                       backbone.ptr("patch_embed.proj.bias"), M: B * m, K: c.patchDim, N: D,
-                      weight16: precision == .bf16 ? backbone.bf16("patch_embed.proj.weight") : nil)
+                      weight16: bf16 ? backbone.bf16("patch_embed.proj.weight") : nil)
         let x0 = ws.stack.acts[0].xin.ptr
         TokenEmbedding(config: c).forward(c.normPre ? ws.preNorm!.ptr : x0, params: backbone, emb: ws.emb.ptr, B: B, n: m, gap: Np,
                                           patch: { $1 })
