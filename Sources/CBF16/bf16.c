@@ -31,7 +31,7 @@ typedef struct {
     int transA, transB, accumulate;
     float alpha;
     dnnl_primitive_t prim;
-    dnnl_memory_desc_t scratch_md;
+    dnnl_memory_desc_t a, b, c, scratch_md;  // built once with the primitive, reused by every call
     size_t scratch_bytes;
 } entry_t;
 
@@ -110,7 +110,8 @@ static const entry_t *primitive(int transA, int transB, long M, long N, long K, 
             capacity = capacity ? 2 * capacity : 64;
         }
         e = &cache[cached++];
-        *e = (entry_t){M, N, K, lda, ldb, ldc, transA, transB, accumulate, alpha, p, scratch_md, dnnl_memory_desc_get_size(&scratch_md)};
+        *e = (entry_t){M, N, K, lda, ldb, ldc, transA, transB, accumulate, alpha, p, a, b, c, scratch_md,
+                       dnnl_memory_desc_get_size(&scratch_md)};
     }
     pthread_mutex_unlock(&lock);
     return e;
@@ -130,12 +131,10 @@ static int run(int transA, int transB, long M, long N, long K, float alpha, cons
     }
     omp_set_num_threads(1);
     if (!stream && (s = dnnl_stream_create(&stream, engine, dnnl_stream_default_flags)) != dnnl_success) return s;
-    dnnl_memory_desc_t a, b, c;
-    desc(&a, M, K, lda, transA, dnnl_bf16); desc(&b, K, N, ldb, transB, dnnl_bf16); desc(&c, M, N, ldc, 0, dnnl_f32);
     dnnl_memory_t ma = NULL, mb = NULL, mc = NULL, ms = NULL;
-    if ((s = dnnl_memory_create(&ma, &a, engine, (void *)A)) == dnnl_success
-        && (s = dnnl_memory_create(&mb, &b, engine, (void *)B)) == dnnl_success
-        && (s = dnnl_memory_create(&mc, &c, engine, C)) == dnnl_success
+    if ((s = dnnl_memory_create(&ma, &e->a, engine, (void *)A)) == dnnl_success
+        && (s = dnnl_memory_create(&mb, &e->b, engine, (void *)B)) == dnnl_success
+        && (s = dnnl_memory_create(&mc, &e->c, engine, C)) == dnnl_success
         && (s = dnnl_memory_create(&ms, &e->scratch_md, engine, pad)) == dnnl_success) {
         dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, mb}, {DNNL_ARG_DST, mc}, {DNNL_ARG_SCRATCHPAD, ms}};
         s = dnnl_primitive_execute(e->prim, stream, 4, args);

@@ -67,8 +67,8 @@ public enum Report {
     /// Builds the report of the sessions at `paths`; figure names are prefixed with the session's.
     public static func build(paths: [String], palette: Palette, title: String = "spt report") throws -> (Output, issues: [String]) {
         var sessions: [Session] = [], issues: [String] = []
-        var names = Set<String>()
-        for p in paths {
+        let names = RunDirectory.safeNames(paths.map { ($0 as NSString).lastPathComponent })
+        for (p, name) in zip(paths, names) {
             let logs = try RunDirectory.logFiles(at: p)
             guard !logs.isEmpty else { throw RunLogError.io(path: p, message: "no run logs (.jsonl files or TensorBoard event directories) here") }
             var runs: [Run] = []
@@ -77,9 +77,6 @@ public enum Report {
                 issues += log.issues.map { "\(f): \($0)" }
                 runs.append(Run(log))
             }
-            var name = TensorBoardExport.sanitize((p as NSString).lastPathComponent), k = 1
-            while names.contains(name) { k += 1; name = "\((p as NSString).lastPathComponent)-\(k)" }
-            names.insert(name)
             sessions.append(Session(name: name, runs: runs))
         }
         var md = ["# \(title)", ""], figures: [(String, String, Figure)] = []

@@ -141,11 +141,11 @@ import TestSupport
         let names = try FileManager.default.contentsOfDirectory(atPath: d + "/out").sorted()
         #expect(names.count == hostile.count)
         for n in names {
-            #expect(TensorBoardExport.sanitize(n) == n && !n.hasPrefix(".") && n.count <= 100 && !n.contains("/"))
+            #expect(RunDirectory.safeName(n) == n && !n.hasPrefix(".") && n.count <= 100 && !n.contains("/"))
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: d).sorted() == ["in", "out"])
-        #expect(TensorBoardExport.sanitize("../../escape") == "_._.._escape")
-        #expect(TensorBoardExport.sanitize("..") == "_." && TensorBoardExport.sanitize("") == "run")
+        #expect(RunDirectory.safeName("../../escape") == "_._.._escape")
+        #expect(RunDirectory.safeName("..") == "_." && RunDirectory.safeName("") == "run")
         // Nothing is overwritten: a second export into the same directory is refused.
         #expect(throws: RunLogError.self) { try TensorBoardExport.export(paths: [d + "/in"], to: d + "/out") }
     }

@@ -5,31 +5,13 @@ steps, shallow and deep; the per-block NMI at step 0 agrees within 1e-5; K-means
 tokens and seed reaches the engine's inertia within 0.5%. Needs torch and timm (the project's venv: `make test` runs these tests
 with it) and the `spt` binary `swift test` built; skipped, visibly, otherwise."""
 import os
-import re
 import subprocess
-import tempfile
 import unittest
 
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-SPT = os.environ.get("SPT_BIN", os.path.join(REPO, ".build", "debug", "spt"))
-
-try:
-    import torch  # noqa: F401
-    import timm  # noqa: F401
-    HAVE_TORCH = True
-except ImportError:
-    HAVE_TORCH = False
+from engine import SPT, ExportedTaskCase
 
 
-@unittest.skipUnless(HAVE_TORCH and os.path.exists(SPT), "needs torch, timm and the spt binary")
-class ParityTests(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.TemporaryDirectory()
-        cls.task = os.path.join(cls.tmp.name, "shape")
-        subprocess.run([SPT, "tasks", "--export", "shape", "--out", cls.task, "--image-size", "28"], check=True, capture_output=True)
-        info = subprocess.run([SPT, "info", "mae-tiny"], check=True, capture_output=True, text=True).stdout
-        cls.backbone = re.search(r"file (\S+\.safetensors)", info).group(1)
+class ParityTests(ExportedTaskCase):
 
     def swift_run(self, deep, nmi_mode=None):
         d = os.path.join(self.tmp.name, ("deep" if deep else "shallow") + (nmi_mode or ""))

@@ -10,7 +10,7 @@ import tempfile
 import time
 import unittest
 
-from test_parity import REPO, SPT
+from engine import REPO, SPT
 
 try:
     import numpy as np

@@ -3,26 +3,19 @@ engine's prompts and head; a whole run logs the engine's records with its number
 two processes at 16 images step as one at 32 (K-means across the two ranks included); control
 commands reach a running two-process run. Needs torch, timm and the `spt` binary."""
 import os
-import re
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 
-from test_parity import HAVE_TORCH, REPO, SPT
+from engine import REPO, SPT, ExportedTaskCase
 
 
-@unittest.skipUnless(HAVE_TORCH and os.path.exists(SPT), "needs torch, timm and the spt binary")
-class TrainerTests(unittest.TestCase):
+class TrainerTests(ExportedTaskCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.TemporaryDirectory()
-        cls.task = os.path.join(cls.tmp.name, "shape")
-        subprocess.run([SPT, "tasks", "--export", "shape", "--out", cls.task, "--image-size", "28"], check=True, capture_output=True)
-        info = subprocess.run([SPT, "info", "mae-tiny"], check=True, capture_output=True, text=True).stdout
-        cls.backbone = re.search(r"file (\S+\.safetensors)", info).group(1)
+        super().setUpClass()
         cls.env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.path.join(os.path.dirname(__file__), "..")}
 
     def spt_train(self, name, flags, backbone="mae-tiny"):

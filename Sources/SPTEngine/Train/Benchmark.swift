@@ -52,9 +52,9 @@ public enum Benchmark {
             for i in 0..<a.count { a[i] = Float(i % 7) * 0.1 }
             for i in 0..<w.count { w[i] = Float(i % 5) * 0.1 }
             let flops = 2 * Double(rows * K * N)
-            let w16 = UnsafeMutablePointer<UInt16>.allocate(capacity: N * K)
+            let w16 = UnsafeMutablePointer<UInt16>.allocate(capacity: precision == .bf16 ? N * K : 0)
             defer { w16.deallocate() }
-            spt_f32_to_bf16(w.ptr, w16, N * K)
+            if precision == .bf16 { spt_f32_to_bf16(w.ptr, w16, N * K) }
             best = max(best, measure(seconds: seconds) {
                 if precision == .bf16 {
                     gemmBF16(transB: true, M: rows, N: N, K: K, a.ptr, lda: K, w16, ldb: K, out.ptr, ldc: N)

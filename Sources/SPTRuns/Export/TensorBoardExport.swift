@@ -8,16 +8,6 @@ import Foundation
 /// back as the logs they came from. Names come from logs anyone may have written: they are
 /// sanitized before they become directory names, and nothing is written outside `out`.
 public enum TensorBoardExport {
-    /// A run name as one safe path component: letters, digits and `._-+=@` kept, everything
-    /// else (separators, control characters, spaces, non-ASCII) as `_`; no leading dot (so no
-    /// `.` or `..`); at most 100 characters; never empty.
-    public static func sanitize(_ name: String) -> String {
-        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-+=@")
-        var s = String(name.map { allowed.contains($0) ? $0 : "_" }.prefix(100))
-        while s.hasPrefix(".") { s = "_" + s.dropFirst() }
-        return s.isEmpty ? "run" : s
-    }
-
     /// Writes every log under `paths` into `out` (created when missing). Refuses an `out` that is
     /// a file, an input or inside an input directory, and a run directory that already exists
     /// (nothing is overwritten). Returns the directories written and the issues met reading.
@@ -34,13 +24,8 @@ public enum TensorBoardExport {
         }
         try SafeOutput.checkInputs(out, inputs: paths + logs)
         let read = try logs.map { try RunDirectory.read($0) }
-        var names: [String] = []
-        for n in RunDirectory.distinctNames(read.map(\.runName), paths: logs).map(sanitize) {
-            var name = n, k = 1
-            while names.contains(name) { k += 1; name = "\(n)-\(k)" }
-            names.append(name)
-        }
-        let dirs = names.map { (out as NSString).appendingPathComponent($0) }
+        let dirs = RunDirectory.safeNames(RunDirectory.distinctNames(read.map(\.runName), paths: logs))
+            .map { (out as NSString).appendingPathComponent($0) }
         for d in dirs where FileManager.default.fileExists(atPath: d) {
             throw RunLogError.io(path: d, message: "refusing to write here: it exists (export into a new or empty directory)")
         }

@@ -40,6 +40,27 @@ public enum RunDirectory {
         return logs.sorted()
     }
 
+    /// A name from a log (anyone may have written it) as one safe path component: letters, digits
+    /// and `._-+=@` kept, everything else (separators, control characters, spaces, non-ASCII) as
+    /// `_`; no leading dot (so no `.` or `..`); at most 100 characters; never empty.
+    public static func safeName(_ name: String) -> String {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-+=@")
+        var s = String(name.map { allowed.contains($0) ? $0 : "_" }.prefix(100))
+        while s.hasPrefix(".") { s = "_" + s.dropFirst() }
+        return s.isEmpty ? "run" : s
+    }
+
+    /// `safeName` of each, made distinct with `-2`, `-3`, … where two come out the same.
+    public static func safeNames(_ names: [String]) -> [String] {
+        var out: [String] = []
+        for n in names.map(safeName) {
+            var name = n, k = 1
+            while out.contains(name) { k += 1; name = "\(n)-\(k)" }
+            out.append(name)
+        }
+        return out
+    }
+
     /// Whether a log `logFiles` returned is a TensorBoard run directory.
     public static func isTensorBoard(_ log: String) -> Bool {
         var isDir: ObjCBool = false
