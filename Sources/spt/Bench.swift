@@ -31,6 +31,8 @@ struct Bench: ParsableCommand {
         var cpu: String, precision: String
         var gemmPeakGFLOPs: Double?
         var steps: [Benchmark.Step] = []
+        /// Under bf16: the same steps in fp32, in the same run (bf16's speed-up over the engine's own fp32).
+        var fp32Steps: [Benchmark.Step]?
         var torch: [String: Double]?
         var nmiOverheadFraction: Double?
         var kmeans: [String: Double]?
@@ -67,6 +69,10 @@ struct Bench: ParsableCommand {
             // Full fine-tuning at 224² takes minutes per measurement: timed on the small configs only (fp32: its weights train).
             report.steps = Benchmark.steps(c, batch: batch, prompts: prompts, classes: 10, peak: peak, seconds: seconds, full: c.imageSize < 224,
                                            precision: precision)
+            if precision == .bf16 {
+                let peak32 = Benchmark.gemmPeak(c, rows: batch * (1 + prompts + c.numPatches))
+                report.fp32Steps = Benchmark.steps(c, batch: batch, prompts: prompts, classes: 10, peak: peak32, seconds: seconds, full: false)
+            }
             report.nmiOverheadFraction = nmiOverhead(c, batch: batch, steps: report.steps)
             if !noTorch { report.torch = torchNumbers(c, batch: batch, autocast: precision == .bf16) }
         }
@@ -84,13 +90,19 @@ struct Bench: ParsableCommand {
         let torchKey = ["forward": "forward", "vpt-shallow step": "vpt_shallow", "vpt-deep step": "vpt_deep", "linear-probe step": "linear",
                         "full fine-tune step": "full"]
         let timm = precision == .bf16 ? "timm bf16-autocast img/s" : "timm img/s"
-        if !report.steps.isEmpty { say("step                    img/s   GFLOP/s  of peak  peak RSS   \(timm)  Swift/timm  timm peak RSS") }
+        let own = report.fp32Steps.map { Dictionary($0.map { ($0.name, $0.imagesPerSecond) }, uniquingKeysWith: { a, _ in a }) }
+        if !report.steps.isEmpty {
+            say("step                    img/s   GFLOP/s  of peak  peak RSS   \(timm)  Swift/timm  timm peak RSS"
+                + (own == nil ? "" : "   Swift fp32 img/s  bf16/fp32"))
+        }
         func gb(_ b: Double?) -> String { b.map { String(format: "%6.2f GB", $0 / Double(1 << 30)) } ?? "        —" }
         for s in report.steps {
             let key = torchKey[s.name] ?? "", t = report.torch?[key]
             say(s.name.padding(toLength: 20, withPad: " ", startingAt: 0)
                 + String(format: " %8.1f %9.1f %7.0f%%  %@", s.imagesPerSecond, s.gflops, s.fractionOfPeak * 100, gb(s.peakRSSBytes.map(Double.init)))
-                + (t.map { String(format: " %13.1f  %12.2f×  %@", $0, s.imagesPerSecond / $0, gb(report.torch?[key + "_rss"])) } ?? "             —"))
+                + (t.map { String(format: " %13.1f  %12.2f×  %@", $0, s.imagesPerSecond / $0, gb(report.torch?[key + "_rss"])) }
+                   ?? "             —                          ")
+                + (own.map { o in o[s.name].map { String(format: " %17.1f  %8.2f×", $0, s.imagesPerSecond / $0) } ?? "" } ?? ""))
         }
         if let n = report.nmiOverheadFraction { say(String(format: "NMI every 5 steps (32-image probe): %.1f%% of training time", n * 100)) }
         if let k = report.kmeans {

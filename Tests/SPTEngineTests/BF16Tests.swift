@@ -37,6 +37,31 @@ struct BF16Tests {
         #expect(worst <= pow(2.0, -7) && differs)
     }
 
+    /// Rounding is round-to-nearest-even at every length (the vector body and its masked tail):
+    /// checked bit for bit against the rule written out here, on ties both ways, the largest
+    /// finite values, infinities and NaN.
+    @Test func roundingIsNearestEven() {
+        func reference(_ x: Float) -> UInt16 {
+            if x.isNaN { return UInt16(x.bitPattern >> 16) | 0x40 }
+            let u = x.bitPattern
+            return UInt16((u &+ 0x7fff &+ ((u >> 16) & 1)) >> 16)
+        }
+        var rng = RNG(seed: 9)
+        var values: [Float] = [0, -0, 1, -1, .infinity, -.infinity, .nan, .greatestFiniteMagnitude, -.greatestFiniteMagnitude,
+                               Float(bitPattern: 0x3f80_8000), Float(bitPattern: 0x3f81_8000),   // ties: down to even, up to even
+                               Float(bitPattern: 0x3f80_8001), Float(bitPattern: 0x3f80_7fff), .leastNormalMagnitude]
+        while values.count < 77 { values.append(rng.normal() * 100) }
+        let out = UnsafeMutablePointer<UInt16>.allocate(capacity: values.count)
+        defer { out.deallocate() }
+        for n in 0...values.count {
+            out.initialize(repeating: 0xdead, count: values.count)
+            values.withUnsafeBufferPointer { spt_f32_to_bf16($0.baseAddress!, out, n) }
+            for i in 0..<values.count {
+                #expect(out[i] == (i < n ? reference(values[i]) : 0xdead), "length \(n), value \(values[i])")
+            }
+        }
+    }
+
     @Test func randomAndViTShapedProducts() {
         check(transB: true, M: 37, N: 29, K: 53, beta: 0, seed: 1)
         check(transB: false, M: 41, N: 17, K: 23, beta: 1, seed: 2)

@@ -5,7 +5,8 @@
 /// Whether oneDNN runs bf16 matrix products on hardware instructions here (AVX512-BF16 or AMX).
 int spt_bf16_hardware(void);
 
-/// Round-to-nearest-even float → bfloat16, n values.
+/// Round-to-nearest-even float → bfloat16, n values (with AVX512-BF16, subnormals become zero
+/// as that instruction makes them).
 void spt_f32_to_bf16(const float *src, uint16_t *dst, long n);
 
 /// C[M,N] = alpha·op(A)·op(B) + beta·C, row-major; A in float (rounded to bf16 here, on this
