@@ -31,7 +31,7 @@ public struct RunFlags: ParsableArguments {
     @Option(help: "NMI normalization: sqrt or arithmetic.") public var nmiNormalization: NMI.Normalization = .sqrt
     @Flag(help: "Random flip and shift augmentation.") public var augment = false
     @Option(help: "Directory of run logs (runs/<session>/<run>.jsonl).") public var runsDir = RunDirectory.defaultRoot
-    @Option(help: "fp32, bf16 (autocast's recipe for the frozen backbone's products: AVX512-BF16 or AMX through oneDNN) or auto (bf16 where the CPU has it).")
+    @Option(help: "fp32, bf16 (autocast's recipe for the backbone's products: AVX512-BF16 or AMX through oneDNN; under --mode full the fp32 weights train) or auto (bf16 where the CPU has it).")
     public var precision: Precision = .fp32
 
     /// Which precision runs use, and why (`auto` says what it chose).
@@ -45,7 +45,6 @@ public struct RunFlags: ParsableArguments {
 
     /// Refuses values no run can have before anything is loaded.
     public func validate() throws {
-        if precision != .fp32 && mode == .full { throw ValidationError("--precision \(precision): bf16 covers a frozen backbone (prompt and linear modes)") }
         _ = try precision.resolved()
         try trainOptions(strategy: .random, backbone: nil).validate()
     }
@@ -69,7 +68,6 @@ public struct RunFlags: ParsableArguments {
             o.warmupEpochs = Recipe.vptWarmupEpochs
         }
         o.precision = (try? precision.resolved().0) ?? .fp32
-        if o.mode == .full { o.precision = .fp32 }  // weights that train stay fp32
         o.batch = batch; o.seed = seed; o.splitSeed = splitSeed; o.threads = threads; o.evalProtocol = evalProtocol
         o.nmiEvery = nmiEvery; o.nmiMode = nmiMode; o.nmiNormalization = nmiNormalization; o.augment = augment
         return o

@@ -66,12 +66,12 @@ struct Bench: ParsableCommand {
         if parts.contains(.engine) {
             let peak = Benchmark.gemmPeak(c, rows: batch * (1 + prompts + c.numPatches), precision: precision)
             report.gemmPeakGFLOPs = peak
-            // Full fine-tuning at 224² takes minutes per measurement: timed on the small configs only (fp32: its weights train).
+            // Full fine-tuning at 224² takes minutes per measurement: timed on the small configs only.
             report.steps = Benchmark.steps(c, batch: batch, prompts: prompts, classes: 10, peak: peak, seconds: seconds, full: c.imageSize < 224,
                                            precision: precision)
             if precision == .bf16 {
                 let peak32 = Benchmark.gemmPeak(c, rows: batch * (1 + prompts + c.numPatches))
-                report.fp32Steps = Benchmark.steps(c, batch: batch, prompts: prompts, classes: 10, peak: peak32, seconds: seconds, full: false)
+                report.fp32Steps = Benchmark.steps(c, batch: batch, prompts: prompts, classes: 10, peak: peak32, seconds: seconds, full: c.imageSize < 224)
             }
             report.nmiOverheadFraction = nmiOverhead(c, batch: batch, steps: report.steps)
             if !noTorch { report.torch = torchNumbers(c, batch: batch, autocast: precision == .bf16) }
@@ -155,7 +155,7 @@ struct Bench: ParsableCommand {
         let args = [toolPath("torch_bench.py"), "--image", "\(c.imageSize)", "--patch", "\(c.patchSize)", "--channels", "\(c.channels)",
                     "--dim", "\(c.dim)", "--depth", "\(c.depth)", "--heads", "\(c.heads)", "--mlp", "\(c.mlpDim)",
                     "--batch", "\(batch)", "--prompts", "\(prompts)", "--threads", "\(threads)",
-                    "--full", c.imageSize < 224 && !autocast ? "1" : "0", "--autocast", autocast ? "bf16" : "none"]
+                    "--full", c.imageSize < 224 ? "1" : "0", "--autocast", autocast ? "bf16" : "none"]
             // A ViT-B step takes seconds: fewer repetitions, as the engine's side does (median of ≥ 5).
             + (c.imageSize >= 224 ? ["--warmup", "3", "--iters", "5"] : [])
         guard let out = run(py, args), let obj = try? JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any] else { return nil }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SPTCommandLine
 import SPTEngine
 
 struct Pretrain: ParsableCommand {
@@ -16,6 +17,8 @@ struct Pretrain: ParsableCommand {
     @Option(help: "Seed for initialization, data order, masks and augmentation.") var seed: UInt64 = 0
     @Option(help: "Worker threads (Swift loops and OpenBLAS).") var threads = 2
     @Option(help: "Output backbone file (.safetensors).") var out: String
+    @Option(help: "fp32, bf16 (every product's inputs in bf16, the fp32 weights train) or auto; a run resumes only in the precision it started with.")
+    var precision: Precision = .fp32
 
     func validate() throws {
         try OptionCheck.threadCount(threads)
@@ -29,12 +32,15 @@ struct Pretrain: ParsableCommand {
         var options = PretrainOptions(method: method, config: cfg, epochs: epochs, batch: batch, lr: lr, seed: seed)
         options.mae.maskRatio = maskRatio
         options.mae.normPixLoss = normPix
+        let resolved = try precision.resolved().0
+        options.precision = resolved == .bf16 ? .bf16 : nil
         return options
     }
 
     func run() throws {
         Parallel.setThreads(threads)
         let options = try options()
+        print("precision \(try precision.resolved().1)")
         let data = try BuiltinData.fashionMNIST()
         let trainer = try Pretrainer(options: options, train: data.train, statePath: out + ".state")
         if trainer.currentStep > 0 { print("resuming at step \(trainer.currentStep) of \(trainer.totalSteps)") }

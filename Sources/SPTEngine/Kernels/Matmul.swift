@@ -10,15 +10,16 @@ public typealias BF16Ptr = UnsafePointer<UInt16>
 /// C[M,N] = alpha·op(A)·op(B) + beta·C, row-major, with explicit leading dimensions so that
 /// callers can address sub-blocks without copying. Large products are split by rows of C across
 /// `Parallel.threads` workers, each calling single-threaded OpenBLAS: OpenBLAS's own threads
-/// busy-wait between calls and fight the Swift workers for the same cores.
+/// busy-wait between calls and fight the Swift workers for the same cores. `bf16` rounds both
+/// operands to bf16 (fp32 accumulation).
 public func gemm(transA: Bool = false, transB: Bool = false, M: Int, N: Int, K: Int,
                  alpha: Float = 1, _ A: FPtr, lda: Int, _ B: FPtr, ldb: Int,
-                 beta: Float = 0, _ C: FPtr, ldc: Int) {
+                 beta: Float = 0, _ C: FPtr, ldc: Int, bf16: Bool = false) {
     let minRows = max(16, 1 << 21 / max(1, N * K)) // keep each piece ≳ 4 MFLOP
     Parallel.chunks(M, minChunk: minRows) { _, rows in
         gemmSerial(transA: transA, transB: transB, M: rows.count, N: N, K: K, alpha: alpha,
                    transA ? A + rows.lowerBound : A + rows.lowerBound * lda, lda: lda, B, ldb: ldb,
-                   beta: beta, C + rows.lowerBound * ldc, ldc: ldc)
+                   beta: beta, C + rows.lowerBound * ldc, ldc: ldc, bf16: bf16)
     }
 }
 
@@ -77,6 +78,7 @@ public func matmulForward(_ out: FPtr, _ inp: FPtr, _ weight: FPtr, _ bias: FPtr
 
 /// Accumulates dinp[M,K] += dout·weight, dweight[N,K] += doutᵀ·inp, dbias[N] += Σ_rows dout.
 /// Any gradient may be nil: frozen layers pass nil weight gradients and only propagate dinp.
+/// With `weight16` (bf16) both products round their inputs, as autocast's backward does.
 /// `accumulateInput: false` overwrites dinp instead (saves zeroing a scratch buffer first).
 public func matmulBackward(dinp: FPtr?, dweight: FPtr?, dbias: FPtr?,
                            _ dout: FPtr, _ inp: FPtr, _ weight: FPtr, M: Int, K: Int, N: Int,
@@ -89,7 +91,7 @@ public func matmulBackward(dinp: FPtr?, dweight: FPtr?, dbias: FPtr?,
         }
     }
     if let dweight {
-        gemm(transA: true, M: N, N: K, K: M, dout, lda: N, inp, ldb: K, beta: 1, dweight, ldc: K)
+        gemm(transA: true, M: N, N: K, K: M, dout, lda: N, inp, ldb: K, beta: 1, dweight, ldc: K, bf16: weight16 != nil)
     }
     if let dbias {
         columnSums(into: dbias, dout, rows: M, cols: N)

@@ -1,13 +1,14 @@
 import CBF16
 import Foundation
 
-/// Compute precision of the frozen backbone's matrix products (`--precision`).
+/// Compute precision of the backbone's matrix products (`--precision`).
 public enum Precision: String, Codable, Sendable, CaseIterable {
     /// Everything in fp32.
     case fp32
     /// As `torch.autocast("cpu", dtype=torch.bfloat16)`: matrix-product inputs in bf16 (frozen
-    /// weights rounded once), fp32 accumulation; LayerNorm, softmax, GELU, the loss, NMI, K-means
-    /// and every trainable parameter, gradient and optimizer state stay fp32.
+    /// weights rounded once, weights that train at every forward pass), fp32 accumulation;
+    /// LayerNorm, softmax, GELU, the loss, NMI, K-means and every trainable parameter, gradient
+    /// and optimizer state stay fp32.
     case bf16
     /// bf16 where the CPU has AVX512-BF16 or AMX, else fp32.
     case auto

@@ -45,8 +45,8 @@ public final class ParameterSet: @unchecked Sendable {
         return values.ptr + s.offset
     }
 
-    /// The named tensor rounded to bf16 (`--precision bf16`), made at the first call and kept:
-    /// for weights that do not change afterwards (a frozen backbone).
+    /// The named tensor rounded to bf16 (`--precision bf16`), made at the first call and kept at
+    /// the same address; weights that train call `refreshBF16` after they moved.
     public func bf16(_ name: String) -> UnsafePointer<UInt16> {
         bf16Lock.lock(); defer { bf16Lock.unlock() }
         if let p = bf16Copies[name] { return UnsafePointer(p) }
@@ -55,6 +55,15 @@ public final class ParameterSet: @unchecked Sendable {
         spt_f32_to_bf16(values.ptr + s.offset, p, s.count)
         bf16Copies[name] = p
         return UnsafePointer(p)
+    }
+    /// Rounds every bf16 copy made so far again from the current values (weights that train:
+    /// autocast rounds them at every use; here once per forward pass).
+    public func refreshBF16() {
+        bf16Lock.lock(); defer { bf16Lock.unlock() }
+        for (name, p) in bf16Copies {
+            let s = layout.spec(name)!
+            spt_f32_to_bf16(values.ptr + s.offset, p, s.count)
+        }
     }
     private var bf16Copies: [String: UnsafeMutablePointer<UInt16>] = [:]
     private let bf16Lock = NSLock()

@@ -28,7 +28,8 @@ public final class ViTClassifier {
     public let prompts: PromptSpec
     public let pooling: Pooling
     public let mode: TuningMode
-    /// The frozen backbone's products: fp32, or bf16 (never in `.full` mode, whose weights train).
+    /// The backbone's products: fp32, or bf16 (in `.full` mode the bf16 copies of the weights
+    /// are rounded again at every forward pass; the fp32 weights are the ones that train).
     public let precision: Precision
     public let backbone: ParameterSet
     public let backboneGrads: ParameterSet?
@@ -41,12 +42,11 @@ public final class ViTClassifier {
     private let blockGrads: [BlockParams]?
     /// Activation memory; classifiers stepped one at a time (a comparison's runs) may share it.
     public let workspaces: Workspaces
-    private var last: (ws: Workspace, withPrompts: Bool, training: Bool)?
+    private var last: (ws: Workspace, withPrompts: Bool, training: Bool, bf16: Bool)?
 
     public init(config: ViTConfig, backbone: ParameterSet, numClasses: Int, prompts: PromptSpec,
                 pooling: Pooling, mode: TuningMode, workspaces: Workspaces = Workspaces(), precision: Precision = .fp32) {
         precondition(precision != .auto, "resolve --precision auto first")
-        precondition(precision == .fp32 || mode != .full, "bf16 covers frozen backbones only")
         self.precision = precision
         self.workspaces = workspaces
         precondition(backbone.layout == config.backboneLayout, "backbone layout does not match config")
@@ -96,12 +96,13 @@ public final class ViTClassifier {
                         withPrompts: Bool = true, inference: Bool = false, fp32: Bool = false,
                         observe: ((Int, BlockActivations) -> Void)? = nil, rng: inout RNG) -> Float? {
         let bf16 = precision == .bf16 && !fp32, blocks = bf16 ? blocks : blocks32
+        if bf16 && mode == .full { backbone.refreshBF16() }
         let c = config, D = c.dim, m = c.numPatches, P = c.prefixTokens
         let Np = withPrompts ? prompts.count : 0, T = c.tokens(prompts: Np)
         let masks = training && prompts.dropout > 0 ? prompts.layers(depth: c.depth) * B * prompts.count * D : 0
         let ws = inference ? workspaces.inference(config: c, classes: numClasses, B: B, T: T)
             : workspaces.training(config: c, classes: numClasses, B: B, T: T, masks: masks, saves: Self.saves(mode))
-        last = (ws, withPrompts, training)
+        last = (ws, withPrompts, training, bf16)
         patchify(ws.patches.ptr, images, B: B, C: c.channels, Hh: c.imageSize, W: c.imageSize, p: c.patchSize)
         matmulForward(ws.emb.ptr, ws.patches.ptr, backbone.ptr("patch_embed.proj.weight"),
                       backbone.ptr("patch_embed.proj.bias"), M: B * m, K: c.patchDim, N: D,
@@ -153,7 +154,7 @@ public final class ViTClassifier {
     /// Accumulates gradients of the last forward's loss into `taskGrads` (and `backboneGrads` in
     /// full mode). `inputGrad` ([B, C, H, W]), when given, receives the image gradient.
     public func backward(labels: [Int32], inputGrad: FPtr? = nil) {
-        guard let (ws, withPrompts, training) = last, let g = ws.grads else { preconditionFailure("backward needs a training forward") }
+        guard let (ws, withPrompts, training, bf16) = last, let g = ws.grads else { preconditionFailure("backward needs a training forward") }
         let c = config, D = c.dim, m = c.numPatches, B = ws.B, T = ws.T, P = c.prefixTokens
         let Np = withPrompts ? prompts.count : 0
         g.dlogits.zero()
@@ -178,7 +179,7 @@ public final class ViTClassifier {
             poolBackward(dxL, g.dfeat.ptr, pooling, B: B, T: T, D: D, from: P)
         }
         let dropout = training && prompts.dropout > 0
-        let dx0 = ws.stack.backward(dxL, blocks, grads: blockGrads) { i, dxin in
+        let dx0 = ws.stack.backward(dxL, bf16 ? blocks : blocks32, grads: blockGrads) { i, dxin in
             guard Np > 0, prompts.deep || i == 0 else { return }
             accumulatePromptGrad(layer: prompts.deep ? i : 0, from: dxin, ws: ws, B: B, T: T, dropout: dropout)
             if prompts.deep && i > 0 {
@@ -199,7 +200,8 @@ public final class ViTClassifier {
         if inputGrad != nil { g.dpatches.zero() }
         matmulBackward(dinp: inputGrad != nil ? g.dpatches.ptr : nil,
                        dweight: bg?.ptr("patch_embed.proj.weight"), dbias: bg?.ptr("patch_embed.proj.bias"),
-                       g.demb.ptr, ws.patches.ptr, backbone.ptr("patch_embed.proj.weight"), M: B * m, K: c.patchDim, N: D)
+                       g.demb.ptr, ws.patches.ptr, backbone.ptr("patch_embed.proj.weight"), M: B * m, K: c.patchDim, N: D,
+                       weight16: bf16 ? backbone.bf16("patch_embed.proj.weight") : nil)
         if let inputGrad {
             unpatchifyAccumulate(inputGrad, g.dpatches.ptr, B: B, C: c.channels, Hh: c.imageSize, W: c.imageSize, p: c.patchSize)
         }

@@ -32,13 +32,16 @@ public struct MAEConfig: Codable, Equatable, Sendable {
 public final class MAEModel {
     public let config: ViTConfig
     public let mae: MAEConfig
+    /// bf16: every product's inputs rounded (the weights' copies again at each forward pass).
+    public let precision: Precision
     public let backbone, backboneGrads, decoder, decoderGrads: ParameterSet
     private let encBlocks, encBlockGrads, decBlocks, decBlockGrads: [BlockParams]
     private let decoderPos: [Float]
     private var ws: MAEWorkspace?
 
-    public init(config: ViTConfig, mae: MAEConfig, backbone: ParameterSet, seed: UInt64) {
-        self.config = config; self.mae = mae; self.backbone = backbone
+    public init(config: ViTConfig, mae: MAEConfig, backbone: ParameterSet, seed: UInt64, precision: Precision = .fp32) {
+        precondition(precision != .auto, "resolve --precision auto first")
+        self.config = config; self.mae = mae; self.backbone = backbone; self.precision = precision
         backboneGrads = ParameterSet(backbone.layout)
         decoder = ParameterSet(mae.decoderLayout(config))
         decoderGrads = ParameterSet(decoder.layout)
@@ -51,20 +54,25 @@ public final class MAEModel {
         let mt = decoder.ptr("mask_token")
         for i in 0..<mae.decoderDim { mt[i] = 0.02 * rng.normal() }
         let (bb, bg, dec, dg) = (backbone, backboneGrads, decoder, decoderGrads)
-        encBlocks = (0..<config.depth).map { BlockParams(bb, prefix: "blocks.\($0).") }
+        let bf16 = precision == .bf16
+        encBlocks = (0..<config.depth).map { BlockParams(bb, prefix: "blocks.\($0).", bf16: bf16) }
         encBlockGrads = (0..<config.depth).map { BlockParams(bg, prefix: "blocks.\($0).") }
-        decBlocks = (0..<mae.decoderDepth).map { BlockParams(dec, prefix: "decoder_blocks.\($0).") }
+        decBlocks = (0..<mae.decoderDepth).map { BlockParams(dec, prefix: "decoder_blocks.\($0).", bf16: bf16) }
         decBlockGrads = (0..<mae.decoderDepth).map { BlockParams(dg, prefix: "decoder_blocks.\($0).") }
         decoderPos = sinCosPositionEmbedding(dim: mae.decoderDim, grid: config.gridSize)
     }
 
     public func zeroGrads() { backboneGrads.values.zero(); decoderGrads.values.zero() }
 
+    /// A weight's bf16 copy under bf16, else nil (fp32 product).
+    private func w16(_ set: ParameterSet, _ name: String) -> BF16Ptr? { precision == .bf16 ? set.bf16(name) : nil }
+
     /// Forward pass with masks drawn from `rng`; returns the loss. Call `backward()` after it.
     public func forward(images: FPtr, B: Int, rng: inout RNG) -> Float {
         let c = config, D = c.dim, Dd = mae.decoderDim, m = c.numPatches, pd = c.patchDim
         let nv = mae.visibleCount(patches: m)
         if ws?.B != B { ws = MAEWorkspace(config: c, mae: mae, B: B) }
+        if precision == .bf16 { backbone.refreshBF16(); decoder.refreshBF16() }
         let w = ws!
         patchify(w.patches.ptr, images, B: B, C: c.channels, Hh: c.imageSize, W: c.imageSize, p: c.patchSize)
         // Random masking: a per-sample random permutation; the first nv patches stay visible.
@@ -79,7 +87,7 @@ public final class MAEModel {
             }
         }
         matmulForward(w.emb.ptr, w.visPatches.ptr, backbone.ptr("patch_embed.proj.weight"),
-                      backbone.ptr("patch_embed.proj.bias"), M: B * nv, K: pd, N: D)
+                      backbone.ptr("patch_embed.proj.bias"), M: B * nv, K: pd, N: D, weight16: w16(backbone, "patch_embed.proj.weight"))
         let Te = 1 + nv
         TokenEmbedding(config: config).forward(w.enc.acts[0].xin.ptr, params: backbone, emb: w.emb.ptr, B: B, n: nv, gap: 0,
                                                patch: { w.keep[$0 * nv + $1] })
@@ -87,7 +95,7 @@ public final class MAEModel {
         layerNormForward(w.latent.ptr, w.latMean.ptr, w.latRstd.ptr, w.enc.output.ptr,
                          backbone.ptr("norm.weight"), backbone.ptr("norm.bias"), N: B * Te, C: D)
         matmulForward(w.dec.ptr, w.latent.ptr, decoder.ptr("decoder_embed.weight"), decoder.ptr("decoder_embed.bias"),
-                      M: B * Te, K: D, N: Dd)
+                      M: B * Te, K: D, N: Dd, weight16: w16(decoder, "decoder_embed.weight"))
         let Td = 1 + m, y0 = w.decStack.acts[0].xin.ptr, mt = decoder.ptr("mask_token")
         decoderPos.withUnsafeBufferPointer { dp in
             for b in 0..<B {
@@ -105,7 +113,7 @@ public final class MAEModel {
         layerNormForward(w.decLN.ptr, w.decMean.ptr, w.decRstd.ptr, w.decStack.output.ptr,
                          decoder.ptr("decoder_norm.weight"), decoder.ptr("decoder_norm.bias"), N: B * Td, C: Dd)
         matmulForward(w.pred.ptr, w.decLN.ptr, decoder.ptr("decoder_pred.weight"), decoder.ptr("decoder_pred.bias"),
-                      M: B * Td, K: Dd, N: pd)
+                      M: B * Td, K: Dd, N: pd, weight16: w16(decoder, "decoder_pred.weight"))
         // Loss on masked patches against (optionally per-patch normalized) pixels.
         var loss = 0.0
         let masked = B * (m - nv)
@@ -142,7 +150,8 @@ public final class MAEModel {
         let nv = mae.visibleCount(patches: m), Te = 1 + nv, Td = 1 + m
         w.ddecLN.zero()
         matmulBackward(dinp: w.ddecLN.ptr, dweight: decoderGrads.ptr("decoder_pred.weight"), dbias: decoderGrads.ptr("decoder_pred.bias"),
-                       w.dpred.ptr, w.decLN.ptr, decoder.ptr("decoder_pred.weight"), M: B * Td, K: Dd, N: pd)
+                       w.dpred.ptr, w.decLN.ptr, decoder.ptr("decoder_pred.weight"), M: B * Td, K: Dd, N: pd,
+                       weight16: w16(decoder, "decoder_pred.weight"))
         w.ddecOut.zero()
         layerNormBackward(dinp: w.ddecOut.ptr, dweight: decoderGrads.ptr("decoder_norm.weight"), dbias: decoderGrads.ptr("decoder_norm.bias"),
                           w.ddecLN.ptr, w.decStack.output.ptr, decoder.ptr("decoder_norm.weight"), w.decMean.ptr, w.decRstd.ptr, N: B * Td, C: Dd)
@@ -158,7 +167,8 @@ public final class MAEModel {
         }
         w.dlatent.zero()
         matmulBackward(dinp: w.dlatent.ptr, dweight: decoderGrads.ptr("decoder_embed.weight"), dbias: decoderGrads.ptr("decoder_embed.bias"),
-                       w.ddec.ptr, w.latent.ptr, decoder.ptr("decoder_embed.weight"), M: B * Te, K: D, N: Dd)
+                       w.ddec.ptr, w.latent.ptr, decoder.ptr("decoder_embed.weight"), M: B * Te, K: D, N: Dd,
+                       weight16: w16(decoder, "decoder_embed.weight"))
         w.dencOut.zero()
         layerNormBackward(dinp: w.dencOut.ptr, dweight: backboneGrads.ptr("norm.weight"), dbias: backboneGrads.ptr("norm.bias"),
                           w.dlatent.ptr, w.enc.output.ptr, backbone.ptr("norm.weight"), w.latMean.ptr, w.latRstd.ptr, N: B * Te, C: D)
@@ -167,7 +177,8 @@ public final class MAEModel {
         TokenEmbedding(config: config).backward(dx0, grads: backboneGrads, positions: false, demb: w.demb.ptr, B: B, n: nv, gap: 0,
                                                 patch: { w.keep[$0 * nv + $1] })
         matmulBackward(dinp: nil, dweight: backboneGrads.ptr("patch_embed.proj.weight"), dbias: backboneGrads.ptr("patch_embed.proj.bias"),
-                       w.demb.ptr, w.visPatches.ptr, backbone.ptr("patch_embed.proj.weight"), M: B * nv, K: pd, N: D)
+                       w.demb.ptr, w.visPatches.ptr, backbone.ptr("patch_embed.proj.weight"), M: B * nv, K: pd, N: D,
+                       weight16: w16(backbone, "patch_embed.proj.weight"))
     }
 }
 

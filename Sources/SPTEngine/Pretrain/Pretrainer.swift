@@ -15,6 +15,9 @@ public struct PretrainOptions: Codable, Equatable, Sendable {
     public var seed: UInt64
     public var data = "fashion-mnist"
     public var norm = Normalization.fashionMNIST
+    /// bf16 products (resolved, never auto); nil is fp32, so states written before the option
+    /// still resume.
+    public var precision: Precision?
 
     public init(method: Method, config: ViTConfig, epochs: Int, batch: Int, lr: Float, seed: UInt64) {
         self.method = method; self.config = config; self.epochs = epochs; self.batch = batch; self.lr = lr; self.seed = seed
@@ -58,12 +61,12 @@ public final class Pretrainer {
         switch options.method {
         case .mae:
             oc.beta2 = 0.95
-            let m = MAEModel(config: c, mae: options.mae, backbone: backbone, seed: options.seed)
+            let m = MAEModel(config: c, mae: options.mae, backbone: backbone, seed: options.seed, precision: options.precision ?? .fp32)
             mae = m
             optimizer = Optimizer(oc, [(m.backbone, m.backboneGrads), (m.decoder, m.decoderGrads)])
         case .supervised:
             let m = ViTClassifier(config: c, backbone: backbone, numClasses: train.classes,
-                                  prompts: PromptSpec(count: 0), pooling: .cls, mode: .full)
+                                  prompts: PromptSpec(count: 0), pooling: .cls, mode: .full, precision: options.precision ?? .fp32)
             var rng = RNG(seed: options.seed ^ 0x4EAD)
             m.initHead(rng: &rng)
             classifier = m

@@ -97,7 +97,7 @@ public enum Benchmark {
                                                          ("vpt-shallow step", PromptSpec(count: Np), .prompt),
                                                          ("vpt-deep step", PromptSpec(count: Np, deep: true), .prompt),
                                                          ("linear-probe step", PromptSpec(count: 0), .linear)]
-        if full && precision == .fp32 { cases.append(("full fine-tune step", PromptSpec(count: 0), .full)) }
+        if full { cases.append(("full fine-tune step", PromptSpec(count: 0), .full)) }
         for (name, spec, mode) in cases {
             resetPeakRSS()
             let bb = c.initBackbone(seed: 1)

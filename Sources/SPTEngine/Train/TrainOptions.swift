@@ -11,7 +11,7 @@ public struct TrainOptions: Codable, Equatable, Sendable {
     public var warmupEpochs = 1
     /// `vpt`: VPT's published recipe (SGD, momentum 0.9, 10 warmup epochs, the schedule stepped per epoch).
     public var recipe = Recipe.engine
-    /// The frozen backbone's products (resolved: fp32 or bf16).
+    /// The backbone's products (resolved: fp32 or bf16).
     public var precision = Precision.fp32
     public var epochs = 10
     public var batch = 32
