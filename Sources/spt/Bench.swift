@@ -33,6 +33,7 @@ struct Bench: ParsableCommand {
         var steps: [Benchmark.Step] = []
         /// Under bf16: the same steps in fp32, in the same run (bf16's speed-up over the engine's own fp32).
         var fp32Steps: [Benchmark.Step]?
+        var fp32GemmPeakGFLOPs: Double?
         var torch: [String: Double]?
         var nmiOverheadFraction: Double?
         var kmeans: [String: Double]?
@@ -71,6 +72,7 @@ struct Bench: ParsableCommand {
                                            precision: precision)
             if precision == .bf16 {
                 let peak32 = Benchmark.gemmPeak(c, rows: batch * (1 + prompts + c.numPatches))
+                report.fp32GemmPeakGFLOPs = peak32
                 report.fp32Steps = Benchmark.steps(c, batch: batch, prompts: prompts, classes: 10, peak: peak32, seconds: seconds, full: c.imageSize < 224)
             }
             report.nmiOverheadFraction = nmiOverhead(c, batch: batch, steps: report.steps)
@@ -86,7 +88,10 @@ struct Bench: ParsableCommand {
         }
         say("CPU \(report.cpu); precision \(report.precision)")
         say("BLAS core \(report.blasCore), \(threads) thread(s); config \(config) (\(c.imageSize)²×\(c.channels), patch \(c.patchSize), D \(c.dim), depth \(c.depth), heads \(c.heads)), batch \(batch), \(prompts) prompts")
-        if let peak = report.gemmPeakGFLOPs { say(String(format: "GEMM peak on the model's shapes (%@): %.1f GFLOP/s", precision.rawValue, peak)) }
+        if let peak = report.gemmPeakGFLOPs {
+            say(String(format: "GEMM peak on the model's shapes (%@): %.1f GFLOP/s", precision.rawValue, peak)
+                + (report.fp32GemmPeakGFLOPs.map { String(format: "; fp32 %.1f GFLOP/s (bf16/fp32 %.2f×)", $0, peak / $0) } ?? ""))
+        }
         let torchKey = ["forward": "forward", "vpt-shallow step": "vpt_shallow", "vpt-deep step": "vpt_deep", "linear-probe step": "linear",
                         "full fine-tune step": "full"]
         let timm = precision == .bf16 ? "timm bf16-autocast img/s" : "timm img/s"
