@@ -62,6 +62,9 @@ def parse(argv=None):
     p.add_argument("--nmi-mode", choices=["tokens", "attention"], default="tokens")
     p.add_argument("--nmi-normalization", choices=["sqrt", "arithmetic"], default="sqrt")
     p.add_argument("--probe-images", type=int, default=32)
+    p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+                   help="bf16: training and evaluation passes under torch.autocast('cpu', dtype=torch.bfloat16) "
+                        "(spt's --precision bf16 follows its recipe); prompt init and NMI stay fp32, as in spt")
     p.add_argument("--init", help="start from these prompts and head (spt train --save-init)")
     p.add_argument("--runs-dir", default="runs")
     p.add_argument("--session", default=time.strftime("%Y%m%d-%H%M%S"))
@@ -132,7 +135,7 @@ class Run:
                 params={"protocol": a.eval_protocol, "eval_split": task.eval_split, "train_images": len(task.train_labels),
                         "eval_images": len(task.eval_labels), "nmi_mode": a.nmi_mode, "nmi_normalization": a.nmi_normalization,
                         "nmi_every": a.nmi_every, "probe_images": min(a.probe_images, len(task.train_labels)),
-                        "warmup_epochs": a.warmup_epochs, "pool_batch": a.pool_batch, "kmeans_images": a.kmeans_images or "all",
+                        "warmup_epochs": a.warmup_epochs, "pool_batch": a.pool_batch, "precision": a.precision, "kmeans_images": a.kmeans_images or "all",
                         "world_size": ranks.world, "image_size": pre.size, "preprocessing": pre.summary,
                         "normalization": f"mean {list(pre.mean)} std {list(pre.std)}",
                         **({"momentum": a.momentum} if a.optimizer == "sgd" else {})})
@@ -177,13 +180,17 @@ class Run:
                      normalization=self.a.nmi_normalization)
 
     @torch.no_grad()
+    def autocast(self):
+        return torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.a.precision == "bf16")
+
     def evaluate(self):
         """Loss and accuracy on the eval split, each rank taking its share."""
         t0, part = time.time(), shard(len(self.task.eval_labels))
         images, labels = self.task.eval[part], self.task.eval_labels[part]
         totals = torch.zeros(2, dtype=torch.float64)
         for i in range(0, len(labels), 64):
-            logits = self.model(images[i:i + 64])
+            with self.autocast():
+                logits = self.model(images[i:i + 64]).float()
             totals[0] += float(F.cross_entropy(logits, labels[i:i + 64], reduction="sum"))
             totals[1] += int((logits.argmax(1) == labels[i:i + 64]).sum())
         loss, correct = self.ranks.sum(totals).tolist()
@@ -205,7 +212,8 @@ class Run:
         for g in self.optimizer.param_groups:
             g["lr"] = lr
         self.optimizer.zero_grad()
-        logits = self.trained(images)
+        with self.autocast():
+            logits = self.trained(images).float()
         loss = F.cross_entropy(logits, labels)
         loss.backward()
         grads = [p.grad for p in (self.model.prompt_embeddings, self.model.head.weight, self.model.head.bias)]

@@ -112,6 +112,24 @@ class TrainerTests(ExportedTaskCase):
         self.same_run("mean-pool-sgd", ["--strategy", "mean-pool", "--pool-variant", "per-image", "--optimizer", "sgd",
                                         "--lr", "0.05", "--weight-decay", "1e-3"])
 
+    def test_bf16_under_autocast_beside_the_engines_bf16(self):
+        """--precision bf16 on both sides: PyTorch's autocast keeps each linear layer's output in
+        bf16 where the engine keeps fp32, so the losses agree to bf16's precision, not to 1e-4."""
+        flags = ["--strategy", "kmeans", "--lr", "1e-2", "--prompts", "4", "--epochs", "1", "--seed", "1", "--nmi-every", "10",
+                 "--precision", "bf16"]
+        with open("/proc/cpuinfo") as f:
+            if not {"avx512_bf16", "amx_bf16"} & set(f.read().split()):
+                self.skipTest("the engine refuses bf16 on a CPU without AVX512-BF16 or AMX")
+        swift, _ = self.spt_train("bf16", flags)
+        ours = self.torch_train(os.path.join(self.tmp.name, "torch-bf16"), flags)
+        self.assertEqual(ours[0]["params"]["precision"], "bf16")
+        self.assertEqual(swift[0]["params"]["precision"], "bf16")
+        losses = [(a["loss"], b["loss"]) for a, b in zip(ours, swift) if a["kind"] == "train" and b["kind"] == "train"]
+        worst = max(abs(a - b) / b for a, b in losses)
+        print(f"bf16: {len(losses)} steps, largest relative loss difference {worst:.1e}")
+        self.assertGreater(len(losses), 10)
+        self.assertLessEqual(worst, 5e-3)
+
     def test_timm_exports_train_as_in_the_engine(self):
         """timm's own exports (config.json + model.safetensors, made by tools/timm/make_fixtures.py):
         registers with LayerScale and patch 14; avg pooling with fc_norm; CLIP's norm_pre — each
