@@ -1,11 +1,11 @@
 /// Pointers to one pre-norm block's tensors (values or gradients) inside a ParameterSet.
 public struct BlockParams {
     public let ln1w, ln1b, qkvw, qkvb, projw, projb, ln2w, ln2b, fc1w, fc1b, fc2w, fc2b: FPtr
-    /// bf16 copies of the frozen weights (`Precision.bf16`; nil: fp32 products).
+    /// bf16 copies of the weights (`Precision.bf16`; nil: fp32 products).
     public private(set) var qkvw16, projw16, fc1w16, fc2w16: BF16Ptr?
     public var bf16: Bool { qkvw16 != nil }
 
-    /// The block's tensors; with `bf16`, the weights' bf16 copies too (frozen weights only).
+    /// The block's tensors; with `bf16`, the weights' bf16 copies too (`ParameterSet.bf16`).
     public init(_ set: ParameterSet, prefix p: String, bf16: Bool) {
         self.init(set, prefix: p)
         if bf16 {

@@ -56,7 +56,7 @@ public final class ViTClassifier {
         taskGrads = ParameterSet(task.layout)
         backboneGrads = mode == .full ? ParameterSet(backbone.layout) : nil
         blocks = (0..<config.depth).map { BlockParams(backbone, prefix: "blocks.\($0).", bf16: precision == .bf16) }
-        blocks32 = (0..<config.depth).map { BlockParams(backbone, prefix: "blocks.\($0).") }
+        blocks32 = precision == .bf16 ? (0..<config.depth).map { BlockParams(backbone, prefix: "blocks.\($0).") } : blocks
         blockGrads = backboneGrads.map { g in (0..<config.depth).map { BlockParams(g, prefix: "blocks.\($0).") } }
     }
 
