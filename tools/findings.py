@@ -11,13 +11,17 @@ session that ran the default count); with --matrix, one row per directory: test 
 strategy at Np 10 and the best SPT strategy's margin over random. Standard library only.
     tools/findings.py sample-runs/findings/*
     tools/findings.py --together DIR_A DIR_B
-    tools/findings.py --matrix sample-runs/findings/*"""
-import json, statistics, sys
+    tools/findings.py --matrix sample-runs/findings/*
+    tools/findings.py --variants sample-runs/findings/variants/*
+With --variants, one row per directory (one strategy and pooling variant each, tools/findings/variants.sh):
+the tuned rate, test accuracy, and the initial prompts' diversity (mean over seeds and layers).
+A --tune point's val accuracy is the mean over its seeds, as spt compare --tune scores it."""
+import json, math, statistics, sys
 from collections import defaultdict
 from pathlib import Path
 
 def read(path):
-    header, evals, nmis = None, [], []
+    header, evals, nmis, inits = None, [], [], []
     for line in open(path, encoding="utf-8"):
         try:
             r = json.loads(line)
@@ -27,7 +31,8 @@ def read(path):
         if k == "header": header = r
         elif k == "eval": evals.append(r)
         elif k == "nmi" and r["values"]: nmis.append(r["values"])
-    return header, evals, nmis
+        elif k == "init": inits.append(r)
+    return header, evals, nmis, inits
 
 def fmt(xs, scale=100):
     if not xs: return "—"
@@ -48,24 +53,46 @@ def picked(accuracy_by_lr):
 
 def collect(dirs):
     """Final runs per (strategy, Np) and the tune grid (strategy -> lr -> val accuracy)."""
-    final = defaultdict(lambda: {"acc": [], "nmi0": [], "nmi1": [], "rising": [], "lr": set()})
-    grid = defaultdict(dict)
+    final = defaultdict(lambda: {"acc": [], "nmi0": [], "nmi1": [], "rising": [], "lr": set(), "div": []})
+    grid = defaultdict(lambda: defaultdict(list))
     task = backbone = "?"
     for f in sorted(p for x in dirs for p in Path(x).glob("*.jsonl")):
-        h, evals, nmis = read(f)
+        h, evals, nmis, inits = read(f)
         if not h or not evals: continue
         task, backbone = h["task"], h["backbone"]
         if h["params"].get("protocol") == "tune":
             val = [e["accuracy"] for e in evals if e["split"] == "val"]
-            if val: grid[h["strategy"]][h["lr"]] = val[-1]
+            if val: grid[h["strategy"]][h["lr"]].append(val[-1])
             continue
         test = [e["accuracy"] for e in evals if e["split"] == "test"]
         if not test or not nmis: continue
         g = final[(h["strategy"], h["prompts"])]
-        g["acc"].append(test[-1]); g["lr"].add(h["lr"])
+        g["acc"].append(test[-1]); g["lr"].add(h["lr"]); g["variant"] = h.get("variant")
         g["nmi0"].append(statistics.mean(nmis[0])); g["nmi1"].append(statistics.mean(nmis[-1]))
         g["rising"].append(sum(b > a for a, b in zip(nmis[0], nmis[-1])) / len(nmis[0]))
+        if inits and inits[0].get("effective_rank"):
+            i = inits[0]
+            g["div"].append((statistics.mean(i["cosine"]) if i.get("cosine") else math.nan,
+                             statistics.mean(i["effective_rank"]), statistics.mean(i["nearest"])))
+    grid = {s: {lr: statistics.mean(v) for lr, v in g.items()} for s, g in grid.items()}
     return task, backbone, final, grid
+
+def variants(dirs):
+    """One row per directory of tools/findings/variants.sh: strategy, variant, tuned lr, test accuracy, diversity."""
+    rows = []
+    for d in dirs:
+        if not Path(d).is_dir(): continue
+        task, backbone, final, grid = collect([d])
+        for (s, np_), g in final.items():
+            div = g["div"]
+            mean = lambda k: statistics.mean(x[k] for x in div)
+            rows.append((task, backbone, s, g["variant"] or "—",
+                         ", ".join(f"{x:g}" for x in sorted(g["lr"])), str(len(g["acc"])), fmt(g["acc"]),
+                         f"{mean(0):.2f}" if div and not math.isnan(mean(0)) else "—",
+                         f"{mean(1):.1f}" if div else "—", f"{mean(2):.2f}" if div else "—"))
+    rows.sort(key=lambda r: (r[1], r[0], order(r[2]), r[3]))
+    table(["task", "backbone", "strategy", "variant", "tuned lr", "seeds", "test acc %", "init cos", "init rank", "nearest (σ)"],
+          [list(r) for r in rows])
 
 def matrix(dirs):
     """One row per directory: test accuracy per strategy (Np 10) and best SPT strategy − random."""
@@ -107,6 +134,7 @@ def details(dirs):
 
 args = sys.argv[1:]
 if args[:1] == ["--matrix"]: matrix(args[1:])
+elif args[:1] == ["--variants"]: variants(args[1:])
 elif args[:1] == ["--together"]: details(args[1:])
 else:
     for a in args: details([a])

@@ -17,3 +17,7 @@ static inline int spt_cpu_has_avx512(void) {
 
 // glibc: returns freed heap memory to the system (the benchmark's per-step peak memory).
 #include <malloc.h>
+
+// LAPACK's symmetric eigenvalues (OpenBLAS ships LAPACK; gfortran's hidden string lengths last).
+void dsyev_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda, double *w,
+            double *work, const int *lwork, int *info, size_t jobz_len, size_t uplo_len);

@@ -24,8 +24,12 @@ public struct RunFlags: ParsableArguments {
     @Option(help: "Seed of the VTAB-1k draw of 1000 training images (800 train + 200 val); tasks with a published division ignore it.") public var splitSeed: UInt64 = 0
     @Option(help: "Worker threads.") public var threads = 2
     @Option(help: "tune (train 800, eval on val 200) or final (train 1000, eval on test).") public var evalProtocol: TaskData.EvalProtocol = .tune
-    @Option(help: "Mean/max pooling variant: batch-windows (paper) or per-image (public code).") public var poolVariant: InitStrategy.PoolVariant = .batchWindows
+    @Option(help: "How mean-pool, max-pool and sample draw images and cut tokens: authors (the SPT authors' prompt_generator), per-image or batch-windows (docs/METHOD.md §3.3).")
+    public var poolVariant: InitStrategy.PoolVariant = .authors
+    @Option(help: "Images mean-pool, max-pool and sample draw: all (default under authors: as many draws, with replacement, as training images) or a count (default 32 under the other variants).")
+    public var initImages: ImageCount = ImageCount()
     @Option(help: "Gather tokens from the first N training images only (K-means clusters them, pooling and sampling draw from them; default: all).") public var kmeansImages: Int?
+    @Option(help: "K-means runs from this many seedings, the lowest inertia kept (scikit-learn's n_init).") public var kmeansRestarts = 1
     @Option(help: "NMI every N steps (0: off).") public var nmiEvery = 5
     @Option(help: "NMI scores: tokens or attention.") public var nmiMode: NMI.Mode = .tokens
     @Option(help: "NMI normalization: sqrt or arithmetic.") public var nmiNormalization: NMI.Normalization = .sqrt
@@ -55,6 +59,7 @@ public struct RunFlags: ParsableArguments {
         var o = TrainOptions()
         o.task = task; o.backbone = backbone; o.initialization = InitOptions(strategy: strategy)
         o.initialization.poolVariant = poolVariant; o.initialization.kmeansImages = kmeansImages
+        o.initialization.initImages = initImages.count; o.initialization.kmeansRestarts = kmeansRestarts
         o.prompts = PromptSpec(count: mode == .prompt ? prompts : 0, deep: deep, dropout: promptDropout)
         o.mode = mode; o.pooling = pooling
         o.optimizer = OptimizerConfig(kind: optimizer, lr: lr ?? 1e-3, weightDecay: weightDecay ?? 1e-4)
@@ -80,6 +85,17 @@ extension OptimizerConfig.Kind: ExpressibleByArgument {}
 extension TaskData.EvalProtocol: ExpressibleByArgument {}
 extension InitStrategy: ExpressibleByArgument {}
 extension InitStrategy.PoolVariant: ExpressibleByArgument {}
+
+/// `all` or a positive count of images.
+public struct ImageCount: ExpressibleByArgument, Sendable {
+    /// nil: all.
+    public var count: Int?
+    public init(_ count: Int? = nil) { self.count = count }
+    public init?(argument: String) {
+        if argument == "all" { count = nil } else if let n = Int(argument) { count = n } else { return nil }
+    }
+    public var defaultValueDescription: String { count.map(String.init) ?? "all" }
+}
 extension NMI.Mode: ExpressibleByArgument {}
 extension NMI.Normalization: ExpressibleByArgument {}
 extension Recipe: ExpressibleByArgument {}

@@ -148,14 +148,30 @@ private func runsTable(_ buf: inout CellBuffer, _ s: DashboardState, y: Int, wid
 
 private func nmiPanel(_ buf: inout CellBuffer, _ r: RunView, y: Int, width: Int, rows: Int, glyphs: Glyphs) {
     let seg = r.segments.isEmpty ? "" : " · segment \(r.segments.count): since step \(r.segments.last!.step)"
-    buf.put(String("NMI per block — \(r.label) (\(r.nmiMode); each line autoscaled)\(seg)".prefix(width)), x: 0, y: y, role: .title, attrs: .bold)
-    let w = max(4, width - 26)
+    // The last initialization's diversity per prompt layer: beside each block for deep prompts,
+    // in the title for shallow ones (their one set enters before block 0).
+    let diversity = r.lastInit.map(initDiversity) ?? []
+    let shallow = diversity.count == 1 ? " · init " + diversity[0] : ""
+    buf.put(String("NMI per block — \(r.label) (\(r.nmiMode); each line autoscaled)\(seg)\(shallow)".prefix(width)), x: 0, y: y, role: .title, attrs: .bold)
+    let deep = diversity.count > 1, divW = deep ? (diversity.map(\.count).max() ?? 0) + 2 : 0
+    let w = max(4, width - 26 - divW)
     for b in 0..<min(r.nmi.count, rows - 1) {
         let vals = r.nmi[b].buckets.map(\.last.value)
         let first = r.nmi[b].points.first.map { LineChart.format($0.value) } ?? "—", last = r.nmi[b].last.map { LineChart.format($0.value) } ?? "—"
         buf.put(String(format: "b%-2d", b), x: 0, y: y + 1 + b, role: .dim)
         buf.put(Sparkline.render(vals, width: w, glyphs: glyphs), x: 4, y: y + 1 + b, role: .series(b % 6))
         buf.put("\(first.leftPad(9)) → \(last.leftPad(9))", x: 5 + w, y: y + 1 + b, role: .text)
+        if deep, b < diversity.count, 5 + w + 21 + divW <= width { buf.put("  " + diversity[b], x: 5 + w + 21, y: y + 1 + b, role: .dim) }
+    }
+}
+
+/// Per prompt layer: mean pairwise cosine, effective rank, distance to the nearest probe token (in spreads).
+private func initDiversity(_ i: InitRecord) -> [String] {
+    guard let rank = i.effectiveRank, let near = i.nearest else { return [] }
+    // A log from elsewhere may give arrays of different lengths: the layers all three cover.
+    return (0..<min(rank.count, near.count)).map { l in
+        let cos = i.cosine.flatMap { l < $0.count ? String(format: "cos %.2f", $0[l]) : nil } ?? "cos —"
+        return cos + String(format: " rank %.1f near %.2fσ", rank[l], near[l])
     }
 }
 

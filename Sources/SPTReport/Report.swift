@@ -15,10 +15,14 @@ public enum Report {
         var seed: UInt64
         var tune: Bool
         var lr: Double
+        var weightDecay: Double
         var loss: [(step: Int, value: Double)] = []
         var accuracy: [String: [(step: Int, value: Double)]] = [:]
         var nmi: [(step: Int, values: [Double])] = []
         var initSeconds = 0.0
+        var variant: String
+        /// The first initialization's prompt diversity, mean over prompt layers: cosine, effective rank, nearest.
+        var diversity: (cosine: Double, rank: Double, nearest: Double)?
 
         init(_ log: RunLog) {
             let h = log.header
@@ -29,12 +33,18 @@ public enum Report {
             // A point of a --tune grid: the tune protocol, named `tune-…` (by spt compare, or by hand as its file name).
             tune = h?.params?["protocol"] == "tune" && (name.hasPrefix("tune-") || (log.path as NSString).lastPathComponent.hasPrefix("tune-"))
             lr = h?.lr ?? .nan
+            variant = h?.variant ?? "—"
+            weightDecay = h?.weightDecay ?? .nan
             for r in log.records {
                 switch r {
                 case .train(let t): loss.append((t.step, t.loss))
                 case .eval(let e): accuracy[e.split, default: []].append((e.step, e.accuracy))
                 case .nmi(let n) where !n.values.isEmpty: nmi.append((n.step, n.values))
-                case .initialization(let i) where i.step == 0: initSeconds = i.seconds + (i.gatherSeconds ?? 0)
+                case .initialization(let i) where i.step == 0:
+                    initSeconds = i.seconds + (i.gatherSeconds ?? 0)
+                    if let r = i.effectiveRank, let n = i.nearest {
+                        diversity = (i.cosine.map { Report.mean($0) } ?? .nan, Report.mean(r), Report.mean(n))
+                    }
                 case .segment(let s) where s.step == 0: strategy = s.strategy
                 default: break
                 }
@@ -102,12 +112,12 @@ public enum Report {
 
     /// SPT's Table 1 for one session: a row per strategy and prompt count.
     static func table(_ s: Session) -> [String] {
-        var lines = ["| strategy | prompts | lr | seeds | \(s.split) accuracy % (mean ± sd) | init s | NMI start → end (mean over blocks) |",
-                     "|---|---|---|---|---|---|---|"]
-        let groups = Dictionary(grouping: s.final) { "\($0.strategy)|\($0.prompts)" }
+        var lines = ["| strategy | variant | prompts | lr | seeds | \(s.split) accuracy % (mean ± sd) | init s | init cos · rank · nearest | NMI start → end (mean over blocks) |",
+                     "|---|---|---|---|---|---|---|---|---|"]
+        let groups = Dictionary(grouping: s.final) { "\($0.strategy)|\($0.variant)|\($0.prompts)" }
         let keys = groups.keys.sorted { a, b in
             let (x, y) = (groups[a]![0], groups[b]![0])
-            return (s.strategies.firstIndex(of: x.strategy)!, x.prompts) < (s.strategies.firstIndex(of: y.strategy)!, y.prompts)
+            return (s.strategies.firstIndex(of: x.strategy)!, x.variant, x.prompts) < (s.strategies.firstIndex(of: y.strategy)!, y.variant, y.prompts)
         }
         let best = keys.compactMap { meanSD(groups[$0]!.compactMap { $0.final(s.split) })?.mean }.max()
         for k in keys {
@@ -118,7 +128,9 @@ public enum Report {
             let start = mean(g.compactMap { $0.nmi.first.map { mean($0.values) } }), end = mean(g.compactMap { $0.nmi.last.map { mean($0.values) } })
             let nmi = start.isFinite ? String(format: "%.2e → %.2e", start, end) : "—"
             let lrs = Set(g.map(\.lr)).sorted().map { String(format: "%g", $0) }.joined(separator: ", ")
-            lines.append("| \(g[0].strategy) | \(g[0].prompts) | \(lrs) | \(g.count) | \(accText) | \(String(format: "%.2f", mean(g.map(\.initSeconds)))) | \(nmi) |")
+            let d = g.compactMap(\.diversity)
+            let div = d.isEmpty ? "—" : String(format: "%.2f · %.1f · %.2fσ", mean(d.map(\.cosine)), mean(d.map(\.rank)), mean(d.map(\.nearest)))
+            lines.append("| \(g[0].strategy) | \(g[0].variant) | \(g[0].prompts) | \(lrs) | \(g.count) | \(accText) | \(String(format: "%.2f", mean(g.map(\.initSeconds)))) | \(div) | \(nmi) |")
         }
         if !s.tune.isEmpty { lines += ["", "Learning rates tried on val (`--tune`): figure below."] }
         return lines
@@ -199,8 +211,15 @@ public enum Report {
         }
         if !s.tune.isEmpty {
             let series = s.strategies.enumerated().compactMap { i, st -> Figure.Series? in
-                let byLR = Dictionary(grouping: s.tune.filter { $0.strategy == st }, by: \.lr)
-                let pts = byLR.keys.sorted().compactMap { lr in byLR[lr]!.compactMap { $0.final("val") }.max().map { (lr, $0) } }
+                // A point is the mean over its tune seeds, as --tune scores it; the best weight decay per rate.
+                let byPoint = Dictionary(grouping: s.tune.filter { $0.strategy == st }, by: { [$0.lr, $0.weightDecay] })
+                let means = byPoint.compactMapValues { runs -> Double? in
+                    let v = runs.compactMap { $0.final("val") }
+                    return v.count == runs.count ? v.reduce(0, +) / Double(v.count) : nil
+                }
+                let pts = Set(means.keys.map { $0[0] }).sorted().compactMap { lr in
+                    means.filter { $0.key[0] == lr }.values.max().map { (lr, $0) }
+                }
                 guard !pts.isEmpty else { return nil }
                 var f = Figure.Series(name: st, color: palette.series(i), points: pts)
                 f.markers = true
@@ -209,7 +228,7 @@ public enum Report {
             var f = Figure(title: "\(s.name): --tune grid", xLabel: "learning rate", yLabel: "val accuracy",
                            panels: [.init(title: "", series: series)], palette: palette)
             f.xLog = true
-            out.append(("tune", "Val accuracy after the tune runs (train 800 / val 200) against the learning rate; the best weight decay at each rate.", f))
+            out.append(("tune", "Val accuracy after the tune runs (train 800 / val 200, mean over the tune seeds) against the learning rate; the best weight decay at each rate.", f))
         }
         return out
     }

@@ -13,7 +13,8 @@ struct Compare: ParsableCommand {
         The backbone pass that gathers candidate tokens runs once and is shared by all runs.
 
         With --tune, each strategy's learning rate and weight decay are picked on the val split \
-        (train 800 / val 200, first seed), then final runs train on all 1000 and report test accuracy. \
+        (train 800 / val 200) by the mean over --tune-seeds (one seed's pick is noise at 200 val \
+        images), then final runs train on all 1000 and report test accuracy. \
         When the best rate is the grid's lowest or highest, the grid grows by about 3× on that side \
         until the pick is bracketed (at most --max-grid-extensions rates); every point scored is in \
         the session's compare.json.
@@ -25,7 +26,8 @@ struct Compare: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Strategies to compare.") var strategies: [InitStrategy] = InitStrategy.allCases
     @Option(parsing: .upToNextOption, help: "Seeds.") var seeds: [UInt64] = [0]
     @Option(parsing: .upToNextOption, help: "Prompt counts (default: --prompts).") var promptCounts: [Int] = []
-    @Flag(help: "Pick lr and weight decay per strategy on val (ties: the first in grid order), then run final (train 1000, test).") var tune = false
+    @Flag(help: "Pick lr and weight decay per strategy on val (mean over --tune-seeds; ties: the first in grid order), then run final (train 1000, test).") var tune = false
+    @Option(parsing: .upToNextOption, help: "Seeds every --tune point trains with; the pick goes by their mean val accuracy.") var tuneSeeds: [UInt64] = [0, 1, 2]
     @Option(parsing: .upToNextOption, help: "Learning rates tried by --tune (default: 0.001 0.003 0.01 0.03; under --protocol vpt, VPT's base rates 50 … 0.05, given and tried as base rates × batch/256).") var lrGrid: [Float] = []
     @Option(parsing: .upToNextOption, help: "Weight decays tried by --tune (default: 0.0001; under --protocol vpt, VPT's 0.01 0.001 0.0001 0).") var wdGrid: [Float] = []
 
@@ -49,7 +51,7 @@ struct Compare: ParsableCommand {
         for lr in lrGrid { try OptionCheck.positive("lr-grid", lr) }
         for wd in wdGrid { try OptionCheck.require(wd.isFinite && wd >= 0, "wd-grid", wd, "must be ≥ 0") }
         try OptionCheck.require((0...20).contains(maxGridExtensions), "max-grid-extensions", maxGridExtensions, "must be in 0...20")
-        try OptionCheck.require(!seeds.isEmpty && !strategies.isEmpty, "seeds/--strategies", "", "need at least one each")
+        try OptionCheck.require(!seeds.isEmpty && !strategies.isEmpty && !tuneSeeds.isEmpty, "seeds/--strategies/--tune-seeds", "", "need at least one each")
     }
 
     func run() throws {
@@ -69,10 +71,12 @@ struct Compare: ParsableCommand {
                     var grid = LRSearch(lrGrid: grids.lr, wdGrid: grids.wd)
                     grid.maxExtensions = maxGridExtensions
                     search = try grid.run { lr, wd in
-                        var o = base
-                        o.optimizer.lr = lr; o.optimizer.weightDecay = wd; o.seed = seeds[0]; o.evalProtocol = .tune
-                        return try runOne(o, backbone: backbone, source: source, session: session,
-                                          id: "tune-\(strategy.rawValue)-np\(np)-lr\(lr)-wd\(wd)", cache: cache).finalAccuracy("val")
+                        try tuneSeeds.map { seed in
+                            var o = base
+                            o.optimizer.lr = lr; o.optimizer.weightDecay = wd; o.seed = seed; o.evalProtocol = .tune
+                            return try runOne(o, backbone: backbone, source: source, session: session,
+                                              id: "tune-\(strategy.rawValue)-np\(np)-lr\(lr)-wd\(wd)-s\(seed)", cache: cache).finalAccuracy("val")
+                        }
                     }
                     guard let best = search?.best, let acc = best.accuracy else {
                         throw ValidationError("\(strategy.rawValue): every learning rate of the grid diverged")
@@ -106,7 +110,7 @@ struct Compare: ParsableCommand {
         let table = try e.encode(Table(session: session, task: opts.task, backbone: backbone.name, seeds: seeds, rows: rows))
         // Beside the logs, for `spt report` and for anyone re-reading the comparison.
         let directory = (opts.runsDir as NSString).appendingPathComponent(session)
-        try table.write(to: URL(fileURLWithPath: (directory as NSString).appendingPathComponent("compare.json")), options: .atomic)
+        try SafeOutput.write(to: (directory as NSString).appendingPathComponent("compare.json")) { try $0(String(decoding: table, as: UTF8.self)) }
         if json {
             say(String(decoding: table, as: UTF8.self))
         } else {

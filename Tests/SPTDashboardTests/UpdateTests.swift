@@ -134,6 +134,18 @@ import SPTRuns
         try expectSnapshot(render(view(state(), width: 100, height: 30)), "screen-100x30")
     }
 
+    /// The NMI panel shows the last initialization's diversity: beside each block for deep prompts
+    /// (here the focused run), in the title for a shallow run's one set.
+    @Test func initDiversityInTheNMIPanel() throws {
+        var s = state()
+        _ = update(&s, .records(id: "random", [.initialization(InitRecord(step: 0, strategy: "random", seconds: 0, cosine: [0.01, -0.02, 0.03],
+                                                                        effectiveRank: [9.9, 9.8, 9.9], nearest: [0.38, 0.78, 12.5]))]))
+        try expectSnapshot(render(view(s, width: 100, height: 30)), "screen-init-deep")
+        _ = update(&s, .records(id: "random", [.initialization(InitRecord(step: 20, strategy: "random", seconds: 0, cosine: [0.92],
+                                                                        effectiveRank: [1.4], nearest: [2.63]))]))
+        try expectSnapshot(render(view(s, width: 100, height: 30)), "screen-init-shallow")
+    }
+
     @Test func helpOverlay() throws {
         var s = state()
         _ = update(&s, .key(.char("?")))

@@ -11,7 +11,7 @@ import SPTRuns
         let task = TaskData(source: DataSplits(train: ds, test: ds.subset(Array(0..<20))), protocol: .tune, trainSize: 100, valSize: 20)
         var o = TrainOptions()
         o.initialization = InitOptions(strategy: strategy)
-        o.initialization.poolBatch = 4
+        o.initialization.initImages = 4
         o.prompts = PromptSpec(count: 3, deep: deep)
         o.epochs = 2; o.batch = 16; o.nmiEvery = 2; o.probeImages = 4
         o.initialization.kmeansImages = kmeansImages
@@ -100,7 +100,7 @@ import SPTRuns
         #expect(t.strategy == .sample && t.step == 2)
     }
 
-    /// METHOD.md §4 on a shipped backbone: Xavier-small random prompts barely attend to the patch
+    /// docs/METHOD.md §4 on a shipped backbone: Xavier-small random prompts barely attend to the patch
     /// tokens (NMI ≈ 0 at step 0: below 0.005 of its [0, 1] range in every block); prompts made
     /// of patch-token prototypes do, several times more on average.
     @Test func randomPromptsStartNearZeroNMIOnAPretrainedBackbone() throws {

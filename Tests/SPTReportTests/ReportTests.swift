@@ -15,9 +15,11 @@ import TestSupport
             for seed in 0..<2 {
                 let w = try RunLogWriter(path: "\(dir)/\(strategy)-np10-s\(seed).jsonl")
                 try w.append(.header(RunHeader(run: "\(strategy)-np10-s\(seed)", session: "s", engine: "e", task: "shape", backbone: "mae-tiny",
-                                               strategy: strategy, deep: false, prompts: 10, optimizer: "adamw", lr: 0.01, weightDecay: 1e-4,
+                                               strategy: strategy, variant: strategy == "kmeans" ? "kmeans++/lloyd" : nil, deep: false, prompts: 10, optimizer: "adamw", lr: 0.01, weightDecay: 1e-4,
                                                epochs: 2, batch: 32, seed: UInt64(seed), threads: 1, params: ["protocol": "final"])))
-                try w.append(.initialization(InitRecord(step: 0, strategy: strategy, seconds: 0.5, gatherSeconds: 0.25)))
+                try w.append(.initialization(strategy == "kmeans"
+                    ? InitRecord(step: 0, strategy: strategy, seconds: 0.5, gatherSeconds: 0.25, cosine: [0.2, 0.4], effectiveRank: [3, 5], nearest: [0.5, 0.7])
+                    : InitRecord(step: 0, strategy: strategy, seconds: 0.5, gatherSeconds: 0.25)))
                 for step in 1...8 {
                     try w.append(.train(TrainRecord(step: step, epoch: Double(step) / 4, time: Double(step), loss: base / Double(step) + 0.01 * Double(seed),
                                                     lr: 0.01, gradNorm: 1, imagesPerSecond: 100)))
@@ -39,8 +41,9 @@ import TestSupport
         #expect(issues.isEmpty)
         let lines = out.markdown.split(separator: "\n").map(String.init)
         // NMI: the blocks' mean at the first and last measurement ((0.04 + 0.004) / 2 → (0.08 + 0.004) / 2 for random).
-        #expect(lines.contains("| random | 10 | 0.01 | 2 | 71.0 ± 1.4 | 0.75 | 2.20e-02 → 4.20e-02 |"))
-        #expect(lines.contains("| kmeans | 10 | 0.01 | 2 | **80.0 ± 0.0** | 0.75 | 2.15e-02 → 4.15e-02 |"))
+        // Diversity: the layers' mean of the first initialization (a log without it: a dash).
+        #expect(lines.contains("| random | — | 10 | 0.01 | 2 | 71.0 ± 1.4 | 0.75 | — | 2.20e-02 → 4.20e-02 |"))
+        #expect(lines.contains("| kmeans | kmeans++/lloyd | 10 | 0.01 | 2 | **80.0 ± 0.0** | 0.75 | 0.30 · 4.0 · 0.60σ | 2.15e-02 → 4.15e-02 |"))
         #expect(out.figures.map(\.name) == ["shape-mae-loss", "shape-mae-accuracy", "shape-mae-nmi"])
         // The loss figure: one mean line and one seed band per strategy.
         let loss = out.figures[0].svg

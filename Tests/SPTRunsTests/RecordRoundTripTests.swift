@@ -13,7 +13,7 @@ import SPTRuns
         .eval(EvalRecord(step: 2, epoch: 1, time: 2.5, split: "val", loss: 0.5, accuracy: 0.75)),
         .nmi(NMIRecord(step: 3, epoch: 1, time: 3, values: [0.1, -.infinity], mode: "attention", normalization: "arithmetic")),
         .initialization(InitRecord(step: 0, strategy: "kmeans", variant: "batch-windows", seconds: 1, gatherSeconds: 2, iterations: 9,
-                                   inertia: 4.5, images: 800)),
+                                   inertia: 4.5, images: 800, cosine: [0.5, -0.25], effectiveRank: [2.5, 3], nearest: [0.75, .infinity])),
         .segment(SegmentRecord(step: 5, time: 6, strategy: "sample", variant: "v", reason: "key 5")),
         .event(EventRecord(step: 6, time: 7, .error, message: "disk full")),
         .event(EventRecord(step: 7, time: 8, .other("checkpoint"), message: "a writer's own event")),

@@ -69,10 +69,21 @@ class _Shards:
         return self.sum(out)
 
 
-def kmeans(x, k, seed=0, max_iter=100):
+def kmeans(x, k, seed=0, max_iter=100, restarts=1):
     """x [N, D] float tensor (this rank's shard) → (centroids [k, D], inertia, Lloyd iterations),
     the same on every rank. Seeded with the engine's generator in the engine's order of draws, so the same tokens
-    and seed give the engine's seeding."""
+    and seed give the engine's seeding. With `restarts` > 1, start r is seeded with seed + r·0x9E3779B97F4A7C15
+    and the lowest inertia is kept, as the engine does: a later start must be lower by more than 1e-6 relative
+    (starts reaching one optimum differ only by summation rounding, which differs between the engines)."""
+    best = None
+    for r in range(restarts):
+        run = _kmeans_once(x, k, (seed + r * 0x9E3779B97F4A7C15) & ((1 << 64) - 1), max_iter)
+        if best is None or run[1] < best[1] * (1 - 1e-6):
+            best = run
+    return best
+
+
+def _kmeans_once(x, k, seed, max_iter):
     s = _Shards(x)
     rng = RNG(seed)
     trials = 2 + int(math.log(k))

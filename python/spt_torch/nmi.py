@@ -1,4 +1,4 @@
-"""Normalized mutual information between prompt and patch tokens per block (METHOD.md §4), as
+"""Normalized mutual information between prompt and patch tokens per block (docs/METHOD.md §4), as
 the engine measures it (`Sources/SPTEngine/SPT/NMI.swift`): per image, scores s[k, j] between
 prompt k and patch j — `tokens`: p·e/√D of the block's input; `attention`: q·k/√(D/H) of its own
 projections, averaged over heads — a joint π ∝ σ(s), I(P; E) normalized by √(H_P·H_E) (`sqrt`) or

@@ -1,18 +1,24 @@
 """Prompt and head initialization as the engine does it (`Sources/SPTEngine/SPT/PromptInit.swift`,
-METHOD.md §3), draw for draw with its generator:
+docs/METHOD.md §3), draw for draw with its generator:
 
 - random: uniform on ±√(6/(patch_dim + D)), in float32 as the engine computes it;
 - kmeans: the engine's K-means (`spt_torch.kmeans`) per prompt layer on the candidate tokens of the
-  gathered training images (the first `kmeans_images`, all by default), seed + layer;
-- mean-pool / max-pool: per layer, a random batch of `pool_batch` images; `batch-windows` pools
-  Np equal windows of the batch's flattened tokens, `per-image` pools windows of m/(Np−1) tokens
-  within each image and keeps Np of them at random;
-- sample: per layer, Np distinct tokens of a random batch.
+  gathered training images (the first `kmeans_images`, all by default), seed + layer, the best of
+  `kmeans_restarts` seedings;
+- mean-pool / max-pool / sample under the `authors` variant (the SPT authors' `prompt_generator`):
+  `init_images` images (default: as many as gathered) drawn with replacement once for every layer;
+  pooling cuts each into Np−1 windows of ⌊m/(Np−1)⌋ tokens plus the last `m mod w` tokens (the whole
+  image when that is 0), orders the pooled tokens window-major and keeps the first Np of a
+  permutation; sample keeps Np distinct tokens of the drawn images' flattened tokens;
+- under `per-image` and `batch-windows`, per layer a random batch of `init_images` (default 32)
+  images: `batch-windows` pools Np equal windows of the batch's flattened tokens, `per-image` full
+  windows of m/(Np−1) tokens within each image, Np of them kept at random; sample takes Np distinct
+  tokens of the batch.
 
 Candidate tokens of layer 0 are the patch embeddings before the position embedding; of layer
 l ≥ 1 the output of block l−1 without the class and register tokens (a prompt-free pass).
 Under torch.distributed, K-means clusters each rank's shard of the images; the other strategies
-draw a few images, which every rank embeds itself.
+embed only the images their kept windows and tokens come from, which every rank does itself.
 """
 import math
 import time
@@ -24,12 +30,37 @@ from .kmeans import kmeans, shard
 from .rng import RNG
 
 STRATEGIES = ("random", "kmeans", "mean-pool", "max-pool", "sample")
-VARIANTS = {"kmeans": "kmeans++/lloyd", "random": "xavier-uniform"}
+POOL_VARIANTS = ("authors", "per-image", "batch-windows")
 
 
-def variant_name(strategy, pool_variant):
-    """What the log's `variant` field says (None for sample), as the engine writes it."""
-    return pool_variant if strategy in ("mean-pool", "max-pool") else VARIANTS.get(strategy)
+def variant_name(strategy, pool_variant, kmeans_restarts=1):
+    """What the log's `variant` field says, as the engine writes it."""
+    if strategy == "kmeans":
+        return "kmeans++/lloyd" + (f"×{kmeans_restarts}" if kmeans_restarts > 1 else "")
+    return "xavier-uniform" if strategy == "random" else pool_variant
+
+
+def drawn_images(pool_variant, init_images, gathered):
+    """How many images pooling and sampling draw (`InitOptions.drawnImages`)."""
+    return (init_images or gathered) if pool_variant == "authors" else min(init_images or 32, gathered)
+
+
+def draw_rule(pool_variant):
+    """How the drawn images are chosen, as the header's `init_draw` says it."""
+    return "with replacement, shared by all layers" if pool_variant == "authors" else "distinct, a new batch per layer"
+
+
+def authors_window(p, m, count):
+    """Token range of window `p` of an image of `m` tokens cut for `count` prompts, as the authors
+    slice it (`PromptInitializer.authorsWindow`): the last window is `x[:, -(m mod w):]`, the whole
+    image when the remainder is 0; one prompt pools the whole image."""
+    if count == 1:
+        return range(m)
+    w = m // (count - 1)
+    if p < count - 1:
+        return range(p * w, (p + 1) * w)
+    r = m % w
+    return range(m) if r == 0 else range(m - r, m)
 
 
 @torch.no_grad()
@@ -67,7 +98,45 @@ def _sample(tokens, count, rng):
     return torch.cat([tokens[picks], tokens[:1].expand(count - len(picks), -1)])
 
 
-def init_prompts(vit, strategy, images, layers, count, seed, pool_variant="batch-windows", pool_batch=32, kmeans_images=None):
+def authors_pool(x, count, use_max, keep):
+    """The authors' pooled prompts of one layer: `x[b]` is drawn image b's tokens [m, D] (b < N);
+    their pooled tokens are ordered window-major (index p·N + b, their `[Np, B, D]` reshape) and the
+    rows `keep` are returned [len(keep), D]. Only the kept windows are computed."""
+    n = len(x)
+    rows = []
+    for k in keep:
+        w = authors_window(k // n, x[k % n].shape[0], count)
+        t = x[k % n][w.start:w.stop]
+        rows.append(t.max(0).values if use_max else t.mean(0))
+    return torch.stack(rows)
+
+
+def _authors(vit, strategy, gathered, layers, count, drawn, rng):
+    """mean-pool, max-pool or sample under the authors' variant: the draws and permutations first
+    (they do not depend on token values), then one pass over the images the kept rows come from."""
+    m = vit.patch_embed.num_patches
+    shared = [rng.int(len(gathered)) for _ in range(drawn)]
+    size = drawn * m if strategy == "sample" else count * drawn
+    keeps = [rng.permutation(size)[:count] for _ in range(layers)]
+    per = m if strategy == "sample" else 1
+    used = sorted({shared[(k // per) % drawn] for keep in keeps for k in keep})
+    row = {i: j for j, i in enumerate(used)}
+    t1 = time.time()
+    tokens = [t.reshape(len(used), m, -1) for t in candidate_tokens(vit, gathered[used], layers)]
+    gather = time.time() - t1
+    out = []
+    for l, keep in enumerate(keeps):
+        if strategy == "sample":
+            out.append(torch.stack([tokens[l][row[shared[t // m]], t % m] for t in keep]))
+        else:
+            # Views of the drawn images' tokens; only the kept ones are read.
+            x = [tokens[l][row[i]] if i in row else None for i in shared]
+            out.append(authors_pool(x, count, strategy == "max-pool", keep))
+    return torch.stack(out), gather
+
+
+def init_prompts(vit, strategy, images, layers, count, seed, pool_variant="authors", init_images=None, kmeans_images=None,
+                 kmeans_restarts=1):
     """Prompts [layers, count, D] for `strategy`, drawn from `seed` (the engine passes
     seed + 31·step) on the training `images` (normalized), and the fields of the log's `init`
     record (seconds without gathering, gather_seconds, iterations, inertia, images)."""
@@ -81,13 +150,17 @@ def init_prompts(vit, strategy, images, layers, count, seed, pool_variant="batch
     if strategy == "kmeans":
         tokens = candidate_tokens(vit, gathered[shard(len(gathered))], layers)
         gather, t0 = time.time() - t0, time.time()
-        runs = [kmeans(t, count, seed=(seed + l) & ((1 << 64) - 1)) for l, t in enumerate(tokens)]
+        runs = [kmeans(t, count, seed=(seed + l) & ((1 << 64) - 1), restarts=kmeans_restarts) for l, t in enumerate(tokens)]
         return torch.stack([c for c, _, _ in runs]), dict(
             seconds=time.time() - t0, gather_seconds=gather, iterations=sum(i for _, _, i in runs),
             inertia=sum(e for _, e, _ in runs), images=len(gathered))
+    drawn = drawn_images(pool_variant, init_images, len(gathered))
+    if pool_variant == "authors":
+        prompts, gather = _authors(vit, strategy, gathered, layers, count, drawn, rng)
+        return prompts, dict(seconds=time.time() - t0 - gather, gather_seconds=gather, images=drawn)
     m, out, gather = vit.patch_embed.num_patches, [], 0.0
     for l in range(layers):
-        batch = _random_batch(len(gathered), pool_batch, rng)
+        batch = _random_batch(len(gathered), drawn, rng)
         t1 = time.time()
         tokens = candidate_tokens(vit, gathered[batch], l + 1)[l]
         gather += time.time() - t1
@@ -95,7 +168,7 @@ def init_prompts(vit, strategy, images, layers, count, seed, pool_variant="batch
             out.append(_sample(tokens, count, rng))
         else:
             out.append(_pool(tokens, len(batch), m, count, strategy == "max-pool", pool_variant, rng))
-    return torch.stack(out), dict(seconds=time.time() - t0 - gather, gather_seconds=gather, images=min(len(gathered), pool_batch))
+    return torch.stack(out), dict(seconds=time.time() - t0 - gather, gather_seconds=gather, images=drawn)
 
 
 def init_head(head, seed):
@@ -105,3 +178,23 @@ def init_head(head, seed):
     with torch.no_grad():
         head.weight.copy_(torch.from_numpy(w).reshape(head.weight.shape))
         head.bias.zero_()
+
+
+def diversity(prompts, tokens):
+    """One layer's prompts [Np, D] against reference tokens [n, D] (`PromptDiversity.measure`):
+    mean pairwise cosine (None for one prompt), effective rank (exp of the entropy of the
+    normalized singular values), and mean distance to the nearest token in units of the tokens'
+    spread (root-mean-square distance to their mean)."""
+    p, t = prompts.double(), tokens.double()
+    gram = p @ p.T
+    cosine = None
+    if p.shape[0] > 1:
+        norms = gram.diagonal().clamp_min(1e-60).sqrt()
+        c = gram / (norms[:, None] * norms[None, :])
+        cosine = float(c.triu(1).sum() / (p.shape[0] * (p.shape[0] - 1) / 2))
+    sigma = torch.linalg.eigvalsh(gram).clamp_min(0).sqrt()
+    q = sigma / sigma.sum()
+    rank = math.exp(float(-(q[q > 0] * q[q > 0].log()).sum())) if sigma.sum() > 0 else 1.0
+    spread = float(((t - t.mean(0)) ** 2).sum(1).mean().sqrt())
+    nearest = float(torch.cdist(p, t).min(1).values.mean()) / max(spread, 1e-30)
+    return cosine, rank, nearest

@@ -84,10 +84,13 @@ class RunLog:
         self._write("nmi", dict(step=int(step), epoch=float(epoch), time=float(time), values=[float(v) for v in values],
                                 mode=mode, normalization=normalization))
 
-    def init(self, *, step, strategy, seconds, variant=None, gather_seconds=None, iterations=None, inertia=None, images=None):
+    def init(self, *, step, strategy, seconds, variant=None, gather_seconds=None, iterations=None, inertia=None, images=None,
+             cosine=None, effective_rank=None, nearest=None):
+        floats = lambda xs: None if xs is None else [float(x) for x in xs]
         self._write("init", dict(step=int(step), strategy=strategy, variant=variant, seconds=float(seconds),
                                  gather_seconds=None if gather_seconds is None else float(gather_seconds),
-                                 iterations=iterations, inertia=None if inertia is None else float(inertia), images=images))
+                                 iterations=iterations, inertia=None if inertia is None else float(inertia), images=images,
+                                 cosine=floats(cosine), effective_rank=floats(effective_rank), nearest=floats(nearest)))
 
     def segment(self, *, step, time, strategy, reason, variant=None):
         self._write("segment", dict(step=int(step), time=float(time), strategy=strategy, variant=variant, reason=reason))
@@ -133,7 +136,7 @@ def read(path):
             for k, v in obj.items():
                 if k in ("loss", "lr", "grad_norm", "images_per_second", "accuracy", "inertia", "seconds", "gather_seconds", "time", "epoch"):
                     obj[k] = _number(v)
-                elif k == "values":
+                elif k in ("values", "cosine", "effective_rank", "nearest") and isinstance(v, list):
                     obj[k] = [_number(x) for x in v]
             records.append(obj)
     return records, issues

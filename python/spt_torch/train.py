@@ -30,7 +30,8 @@ from .data import load_split
 from .kmeans import shard
 from .model import PromptedViT, learning_rate, load_backbone
 from .nmi import per_block
-from .prompt_init import STRATEGIES, init_head, init_prompts, variant_name
+from .prompt_init import (POOL_VARIANTS, STRATEGIES, candidate_tokens, diversity, draw_rule, drawn_images, init_head, init_prompts,
+                          variant_name)
 from .rng import epoch_order
 from .runlog import RunLog
 
@@ -43,8 +44,11 @@ def parse(argv=None):
     p.add_argument("--task", required=True, help="a VTAB-1k task folder (spt tasks --export, or train800.txt-style lists)")
     p.add_argument("--resize", choices=["crop", "squash"], help="timm's eval transform or VTAB's resize (default: the backbone's)")
     p.add_argument("--strategy", choices=STRATEGIES, default="kmeans")
-    p.add_argument("--pool-variant", choices=["batch-windows", "per-image"], default="batch-windows")
-    p.add_argument("--pool-batch", type=int, default=32, help="images pooling and sampling draw from")
+    p.add_argument("--pool-variant", choices=POOL_VARIANTS, default="authors",
+                   help="how mean-pool, max-pool and sample draw images and cut tokens (docs/METHOD.md §3.3)")
+    p.add_argument("--init-images", type=_image_count, help="images pooling and sampling draw: all or a count "
+                                                            "(default: all under authors, 32 otherwise)")
+    p.add_argument("--kmeans-restarts", type=int, default=1, help="K-means seedings, the lowest inertia kept")
     p.add_argument("--kmeans-images", type=int, help="cluster the tokens of the first N training images (default all)")
     p.add_argument("--prompts", type=int, default=10)
     p.add_argument("--deep", action="store_true")
@@ -71,10 +75,19 @@ def parse(argv=None):
     p.add_argument("--run", help="run id (default: the strategy)")
     p.add_argument("--max-steps", type=int, help="stop after this many steps")
     a = p.parse_args(argv)
-    for name in ("prompts", "epochs", "batch", "pool_batch", "probe_images"):
+    for name in ("prompts", "epochs", "batch", "probe_images", "kmeans_restarts"):
         if getattr(a, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be at least 1")
     return a
+
+
+def _image_count(text):
+    """`all` (None) or a positive count, as spt's --init-images takes it."""
+    if text == "all":
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: all or a positive count")
+    return int(text)
 
 
 class Ranks:
@@ -129,13 +142,15 @@ class Run:
         if ranks.rank == 0:
             self.log = RunLog(
                 self.path, run=run_id, session=a.session, task=task.name, backbone=os.path.basename(os.path.normpath(a.backbone)),
-                strategy=strategy, variant=variant_name(strategy, a.pool_variant), prompts=a.prompts, deep=a.deep,
+                strategy=strategy, variant=variant_name(strategy, a.pool_variant, a.kmeans_restarts), prompts=a.prompts, deep=a.deep,
                 pooling=backbone.pooling, optimizer=a.optimizer, lr=self.lr, weight_decay=a.weight_decay, epochs=a.epochs,
                 batch=a.batch, seed=a.seed, threads=ranks.world, engine=f"spt_torch (torch {torch.__version__})",
                 params={"protocol": a.eval_protocol, "eval_split": task.eval_split, "train_images": len(task.train_labels),
                         "eval_images": len(task.eval_labels), "nmi_mode": a.nmi_mode, "nmi_normalization": a.nmi_normalization,
                         "nmi_every": a.nmi_every, "probe_images": min(a.probe_images, len(task.train_labels)),
-                        "warmup_epochs": a.warmup_epochs, "pool_batch": a.pool_batch, "precision": a.precision, "kmeans_images": a.kmeans_images or "all",
+                        "warmup_epochs": a.warmup_epochs, "precision": a.precision, "kmeans_images": a.kmeans_images or "all",
+                        "init_images": drawn_images(a.pool_variant, a.init_images, min(a.kmeans_images or len(task.train_labels), len(task.train_labels))),
+                        "init_draw": draw_rule(a.pool_variant), "kmeans_restarts": a.kmeans_restarts,
                         "world_size": ranks.world, "image_size": pre.size, "preprocessing": pre.summary,
                         "normalization": f"mean {list(pre.mean)} std {list(pre.std)}",
                         **({"momentum": a.momentum} if a.optimizer == "sgd" else {})})
@@ -158,17 +173,27 @@ class Run:
         if not from_file:
             layers = m.prompt_embeddings.shape[0]
             prompts, info = init_prompts(m.vit, strategy, self.task.train, layers, a.prompts, (a.seed + 31 * self.step) & (2**64 - 1),
-                                         a.pool_variant, a.pool_batch, a.kmeans_images)
+                                         a.pool_variant, a.init_images, a.kmeans_images, a.kmeans_restarts)
             with torch.no_grad():
                 m.prompt_embeddings.copy_(prompts)
+            info.update(self.diversity(prompts))
         self.optimizer = m.optimizer(a.optimizer, self.lr, a.weight_decay, a.momentum)
         self.timed(t0)
         if self.log:
             if from_file:
                 self.log.init(step=self.step, strategy=strategy, seconds=0.0, variant=f"from {os.path.basename(a.init)}")
             else:
-                self.log.init(step=self.step, strategy=strategy, variant=variant_name(strategy, a.pool_variant), **info)
+                self.log.init(step=self.step, strategy=strategy, variant=variant_name(strategy, a.pool_variant, a.kmeans_restarts), **info)
         self.measure_nmi()
+
+    def diversity(self, prompts):
+        """The init record's diversity fields per prompt layer, against the probe images' prompt-free tokens."""
+        if not hasattr(self, "reference"):
+            probe = self.task.train[:self.a.probe_images]
+            self.reference = candidate_tokens(self.model.vit, probe, prompts.shape[0])
+        rows = [diversity(p, t) for p, t in zip(prompts, self.reference)]
+        return dict(cosine=[r[0] for r in rows] if prompts.shape[1] > 1 else None,
+                    effective_rank=[r[1] for r in rows], nearest=[r[2] for r in rows])
 
     def measure_nmi(self):
         if self.a.nmi_every <= 0 or self.log is None:
@@ -254,7 +279,7 @@ class Run:
         """A new strategy from this step on (a `segment`, then the new initialization), as the engine switches."""
         if self.log:
             self.log.segment(step=self.step, time=self.active, strategy=strategy, reason="control channel",
-                             variant=variant_name(strategy, self.a.pool_variant))
+                             variant=variant_name(strategy, self.a.pool_variant, self.a.kmeans_restarts))
         self.initialize(strategy)
 
     def end(self, event=None, message=None):

@@ -61,27 +61,40 @@ class TrainerTests(ExportedTaskCase):
         from safetensors import safe_open
         from spt_torch.data import load_split
         from spt_torch.model import load_backbone
-        from spt_torch.prompt_init import init_head, init_prompts
+        from spt_torch.prompt_init import candidate_tokens, diversity, init_head, init_prompts
         backbone = load_backbone(self.backbone)
         vit = backbone.vit
         images, _ = load_split(self.task, "train800.txt", backbone.preprocessing)
-        for strategy, variant in [("random", "batch-windows"), ("kmeans", "batch-windows"), ("mean-pool", "batch-windows"),
-                                  ("max-pool", "per-image"), ("sample", "batch-windows")]:
-            records, init = self.spt_train(f"init-{strategy}", ["--strategy", strategy, "--pool-variant", variant, "--deep",
-                                                                "--prompts", "4", "--epochs", "1", "--seed", "3", "--nmi-every", "0"])
+        cases = [("random", "authors", []), ("kmeans", "authors", ["--kmeans-restarts", "3"]),
+                 ("mean-pool", "authors", []), ("max-pool", "authors", []), ("sample", "authors", []),
+                 ("mean-pool", "authors", ["--init-images", "5"]), ("mean-pool", "batch-windows", []),
+                 ("max-pool", "per-image", []), ("sample", "per-image", [])]
+        for strategy, variant, extra in cases:
+            records, init = self.spt_train(f"init-{strategy}-{variant}{''.join(extra)}", ["--strategy", strategy, "--pool-variant", variant, "--deep",
+                                                                          "--prompts", "4", "--epochs", "1", "--seed", "3",
+                                                                          "--nmi-every", "0"] + extra)
             with safe_open(init, "pt") as f:
                 swift, head_weight = f.get_tensor("prompt_embeddings"), f.get_tensor("head.weight")
-            ours, info = init_prompts(vit, strategy, images, swift.shape[0], swift.shape[1], 3, variant)
+            restarts = int(extra[1]) if extra[:1] == ["--kmeans-restarts"] else 1
+            init_images = int(extra[1]) if extra[:1] == ["--init-images"] else None
+            ours, info = init_prompts(vit, strategy, images, swift.shape[0], swift.shape[1], 3, variant, init_images,
+                                      kmeans_restarts=restarts)
             head = torch.nn.Linear(head_weight.shape[1], head_weight.shape[0])
             init_head(head, 3)
             worst = float((ours - swift).abs().max() / swift.abs().max())
-            print(f"{strategy} ({variant}), 6 layers × 4 prompts: largest difference {worst:.1e} of the largest value")
+            print(f"{strategy} ({variant} {' '.join(extra)}), 6 layers × 4 prompts: largest difference {worst:.1e} of the largest value")
             self.assertTrue(torch.equal(head.weight.detach(), head_weight))
             if strategy == "random":
                 self.assertTrue(torch.equal(ours, swift))
             self.assertLessEqual(worst, 1e-5)
+            swift_init = next(r for r in records if r["kind"] == "init")
+            self.assertEqual(info["images"], swift_init["images"])
+            # The diversity fields, against the probe images' prompt-free tokens (the first 32).
+            reference = candidate_tokens(vit, images[:32], swift.shape[0])
+            for l, (cos, rank, near) in enumerate(diversity(p, t) for p, t in zip(ours, reference)):
+                for name, value in (("cosine", cos), ("effective_rank", rank), ("nearest", near)):
+                    self.assertAlmostEqual(value, swift_init[name][l], delta=1e-4 * max(1.0, abs(value)), msg=f"{strategy} {name} layer {l}")
             if strategy == "kmeans":
-                swift_init = next(r for r in records if r["kind"] == "init")
                 self.assertLessEqual(abs(info["inertia"] / swift_init["inertia"] - 1), 0.005)
 
     def same_run(self, name, flags, backbone=None):
@@ -104,12 +117,12 @@ class TrainerTests(ExportedTaskCase):
                 self.assertAlmostEqual(a["accuracy"], b["accuracy"], places=9)
         for field in ("optimizer", "variant", "pooling"):
             self.assertEqual(ours[0].get(field), swift[0].get(field))
-        for param in ("preprocessing", "image_size", "eval_split", "train_images"):
+        for param in ("preprocessing", "image_size", "eval_split", "train_images", "init_images", "init_draw", "kmeans_restarts"):
             self.assertEqual(ours[0]["params"][param], swift[0]["params"][param])
 
     def test_a_run_logs_the_engines_records(self):
         self.same_run("kmeans-deep-adamw", ["--strategy", "kmeans", "--deep", "--lr", "1e-2"])
-        self.same_run("mean-pool-sgd", ["--strategy", "mean-pool", "--pool-variant", "per-image", "--optimizer", "sgd",
+        self.same_run("mean-pool-sgd", ["--strategy", "mean-pool", "--deep", "--optimizer", "sgd",
                                         "--lr", "0.05", "--weight-decay", "1e-3"])
 
     def test_bf16_under_autocast_beside_the_engines_bf16(self):

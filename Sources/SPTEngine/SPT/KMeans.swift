@@ -19,9 +19,25 @@ public struct KMeansResult: Sendable {
 /// 0 runs to convergence: at ViT scale that reaches scikit-learn's and faiss's inertia, and the
 /// bounds make the late iterations cheap). A last assignment step then labels every point with
 /// its nearest final centroid, and `inertia` is measured on that labelling (as scikit-learn's).
+/// With `restarts` > 1 the whole procedure runs from that many seedings and the lowest inertia wins.
 public func kmeans(_ X: FPtr, N: Int, D: Int, K: Int, maxIterations: Int = 100, tolerance: Double = 0,
-                   seed: UInt64) -> KMeansResult {
+                   restarts: Int = 1, seed: UInt64) -> KMeansResult {
     precondition(N >= K && K > 0, "k-means needs at least K points")
+    precondition(restarts >= 1, "k-means needs at least one start")
+    var best: KMeansResult?
+    // As scikit-learn's n_init: independent seedings, the lowest inertia kept. Start r is seeded with
+    // seed + r·φ·2⁶⁴, so one start is the single-start result. A later start must be lower by more
+    // than 1e-6 relative: starts that reach one optimum (often with the centroids in another order)
+    // differ only by summation rounding, and spt_torch must keep the same one.
+    for r in 0..<restarts {
+        let run = kmeansOnce(X, N: N, D: D, K: K, maxIterations: maxIterations, tolerance: tolerance,
+                             seed: seed &+ UInt64(r) &* 0x9E37_79B9_7F4A_7C15)
+        if best == nil || run.inertia < best!.inertia * (1 - 1e-6) { best = run }
+    }
+    return best!
+}
+
+private func kmeansOnce(_ X: FPtr, N: Int, D: Int, K: Int, maxIterations: Int, tolerance: Double, seed: UInt64) -> KMeansResult {
     var state = KMeansState(X: X, N: N, D: D, K: K)
     defer { state.deallocate() }
     state.seed(rng: RNG(seed: seed))

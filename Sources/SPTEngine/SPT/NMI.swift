@@ -1,6 +1,6 @@
 import Foundation
 
-/// Normalized mutual information between prompt and patch tokens (METHOD.md §4).
+/// Normalized mutual information between prompt and patch tokens (docs/METHOD.md §4).
 public enum NMI {
     public enum Mode: String, Codable, Sendable, CaseIterable {
         /// Scores from the raw block-input tokens: p·e / √D.

@@ -1,12 +1,22 @@
 import Foundation
 
-/// How prompts are initialized (METHOD.md §3).
+/// How prompts are initialized (docs/METHOD.md §3).
 public enum InitStrategy: String, Codable, Sendable, CaseIterable {
     case random, kmeans, meanPool = "mean-pool", maxPool = "max-pool", sample
 
-    /// Pooling variants: the paper's wording (windows over one batch's flattened tokens) or the
-    /// public code's (windows within each image, Np of the pooled tokens kept at random).
-    public enum PoolVariant: String, Codable, Sendable, CaseIterable { case batchWindows = "batch-windows", perImage = "per-image" }
+    /// Which images pooling and sampling draw, and how pooling cuts an image's tokens
+    /// (docs/METHOD.md §3.3):
+    /// - `authors`: SPT's `prompt_generator` — images drawn with replacement from the training
+    ///   split, the same draw for every layer; per image Np−1 windows of ⌊m/(Np−1)⌋ tokens plus a
+    ///   last window of the remaining `m mod w` tokens (the whole image when that is 0); Np of the
+    ///   N·Np pooled tokens kept at random.
+    /// - `per-image`: full windows of ⌊m/(Np−1)⌋ tokens only, over a fresh batch of distinct images
+    ///   per layer.
+    /// - `batch-windows`: Np windows of the batch's flattened tokens, across image boundaries,
+    ///   over a fresh batch per layer.
+    public enum PoolVariant: String, Codable, Sendable, CaseIterable {
+        case authors, perImage = "per-image", batchWindows = "batch-windows"
+    }
 
     public var usesCandidates: Bool { self != .random }
 }
@@ -14,14 +24,17 @@ public enum InitStrategy: String, Codable, Sendable, CaseIterable {
 /// Settings of prompt initialization, recorded in the run log.
 public struct InitOptions: Codable, Equatable, Sendable {
     public var strategy: InitStrategy
-    public var poolVariant: InitStrategy.PoolVariant = .batchWindows
-    /// Images whose tokens K-means clusters (nil: all training images).
+    public var poolVariant: InitStrategy.PoolVariant = .authors
+    /// Images whose tokens are gathered and K-means clusters (nil: all training images).
     public var kmeansImages: Int?
-    /// Images in the one random batch that pooling and sampling draw from.
-    public var poolBatch = 32
+    /// Images pooling and sampling draw (nil: as many draws as gathered images under `authors`,
+    /// a batch of 32 under the other variants).
+    public var initImages: Int?
     public var kmeansMaxIterations = 100
     /// 0: until no token changes centre (see `kmeans`).
     public var kmeansTolerance = 0.0
+    /// K-means runs from different seedings; the lowest inertia is kept.
+    public var kmeansRestarts = 1
     public init(strategy: InitStrategy) { self.strategy = strategy }
 
     /// The training images whose tokens are gathered: the first `kmeansImages` when set, which
@@ -31,13 +44,22 @@ public struct InitOptions: Codable, Equatable, Sendable {
         return train.subset(Array(0..<n))
     }
 
-    /// The variant name written to logs ("" where the strategy has none).
+    /// How many images pooling and sampling draw from `gathered` images.
+    public func drawnImages(gathered: Int) -> Int {
+        poolVariant == .authors ? (initImages ?? gathered) : min(initImages ?? 32, gathered)
+    }
+
+    /// How the drawn images are chosen, as the log says it.
+    public var drawRule: String {
+        poolVariant == .authors ? "with replacement, shared by all layers" : "distinct, a new batch per layer"
+    }
+
+    /// The variant name written to logs.
     public var variantName: String? {
         switch strategy {
-        case .meanPool, .maxPool: poolVariant.rawValue
-        case .kmeans: "kmeans++/lloyd"
+        case .meanPool, .maxPool, .sample: poolVariant.rawValue
+        case .kmeans: kmeansRestarts > 1 ? "kmeans++/lloyd×\(kmeansRestarts)" : "kmeans++/lloyd"
         case .random: "xavier-uniform"
-        case .sample: nil
         }
     }
 }
@@ -70,7 +92,9 @@ public enum PromptInitializer {
             return InitResult(prompts: out, seconds: Date().timeIntervalSince(start), gatherSeconds: 0, images: 0)
         }
         guard let cand = candidates else { preconditionFailure("\(options.strategy) needs candidate tokens") }
-        let m = cand.tokensPerImage
+        let m = cand.tokensPerImage, drawn = options.drawnImages(gathered: cand.images)
+        // The authors draw once, with replacement, for every layer.
+        let shared = options.poolVariant == .authors ? (0..<drawn).map { _ in rng.int(cand.images) } : []
         for l in 0..<layers {
             switch options.strategy {
             case .kmeans:
@@ -79,19 +103,26 @@ public enum PromptInitializer {
                 let images = min(cand.images, options.kmeansImages ?? cand.images), n = images * m
                 let tokens = cand.tokens(layer: l, images: 0..<images)
                 let r = tokens.withUnsafeBufferPointer { p in
-                    kmeans(UnsafeMutablePointer(mutating: p.baseAddress!), N: n, D: D, K: Np,
-                           maxIterations: options.kmeansMaxIterations, tolerance: options.kmeansTolerance, seed: seed &+ UInt64(l))
+                    kmeans(UnsafeMutablePointer(mutating: p.baseAddress!), N: n, D: D, K: Np, maxIterations: options.kmeansMaxIterations,
+                           tolerance: options.kmeansTolerance, restarts: options.kmeansRestarts, seed: seed &+ UInt64(l))
                 }
                 out += r.centroids
                 iterations += r.iterations
                 inertia += r.inertia
             case .meanPool, .maxPool, .sample:
-                let batch = randomBatch(images: cand.images, size: options.poolBatch, rng: &rng)
+                let useMax = options.strategy == .maxPool
+                if options.poolVariant == .authors {
+                    out += options.strategy == .sample
+                        ? authorsSample(cand, layer: l, images: shared, count: Np, rng: &rng)
+                        : authorsPool(cand, layer: l, images: shared, count: Np, max: useMax, rng: &rng)
+                    continue
+                }
+                let batch = randomBatch(images: cand.images, size: drawn, rng: &rng)
                 let pool = cand.tokens(layer: l, images: batch)
                 if options.strategy == .sample {
                     out += sampleTokens(pool, D: D, count: Np, rng: &rng)
                 } else {
-                    out += poolTokens(pool, images: batch.count, m: m, D: D, count: Np, max: options.strategy == .maxPool,
+                    out += poolTokens(pool, images: batch.count, m: m, D: D, count: Np, max: useMax,
                                       variant: options.poolVariant, rng: &rng)
                 }
             case .random:
@@ -101,11 +132,63 @@ public enum PromptInitializer {
         let km = options.strategy == .kmeans
         return InitResult(prompts: out, seconds: Date().timeIntervalSince(start), gatherSeconds: cand.seconds,
                           iterations: km ? iterations : nil, inertia: km ? inertia : nil,
-                          images: km ? min(cand.images, options.kmeansImages ?? cand.images) : min(cand.images, options.poolBatch))
+                          images: km ? min(cand.images, options.kmeansImages ?? cand.images) : drawn)
     }
 
     static func randomBatch(images: Int, size: Int, rng: inout RNG) -> [Int] {
         Array(rng.permutation(images).prefix(min(size, images)))
+    }
+
+    /// The tokens of window `p` of an image of `m` tokens cut for `count` prompts, as the authors'
+    /// `prompt_generator` slices it: windows 0…count−2 hold w = ⌊m/(count−1)⌋ tokens each, the last
+    /// one the remaining `m mod w` — Python's `x[:, -r:]`, which for r = 0 is the whole image.
+    /// One prompt (their code divides by zero) pools the whole image.
+    public static func authorsWindow(_ p: Int, tokens m: Int, count: Int) -> Range<Int> {
+        guard count > 1 else { return 0..<m }
+        let w = m / (count - 1)
+        precondition(w >= 1, "authors' pooling needs count − 1 ≤ m")
+        if p < count - 1 { return (p * w)..<((p + 1) * w) }
+        let r = m % w
+        return r == 0 ? 0..<m : (m - r)..<m
+    }
+
+    /// Mean- or max-pooled prompts as the authors' code makes them: every drawn image cut into
+    /// `count` windows gives count·N pooled tokens, ordered window-major (index p·N + b) as their
+    /// `[Np, B, D]` reshape orders them; a permutation of those keeps the first `count`. Only the
+    /// kept windows are computed.
+    public static func authorsPool(_ cand: Candidates, layer l: Int, images: [Int], count: Int, max useMax: Bool,
+                            rng: inout RNG) -> [Float] {
+        let N = images.count, m = cand.tokensPerImage, D = cand.dim
+        let keep = rng.permutation(count * N).prefix(count)
+        var out = [Float]()
+        out.reserveCapacity(count * D)
+        for k in keep {
+            let tokens = cand.tokens(layer: l, images: [images[k % N]])
+            out += reduce(tokens, rows: authorsWindow(k / N, tokens: m, count: count), D: D, max: useMax)
+        }
+        return out
+    }
+
+    /// The authors' "random" (this project's `sample`): `count` distinct tokens of the drawn images'
+    /// flattened tokens (index b·m + j).
+    public static func authorsSample(_ cand: Candidates, layer l: Int, images: [Int], count: Int, rng: inout RNG) -> [Float] {
+        let m = cand.tokensPerImage, D = cand.dim
+        var out = [Float]()
+        for t in rng.permutation(images.count * m).prefix(count) {
+            let j = t % m
+            out += cand.tokens(layer: l, images: [images[t / m]])[(j * D)..<((j + 1) * D)]
+        }
+        return out
+    }
+
+    /// The mean or per-channel max of `rows` of `tokens` ([n, D]).
+    static func reduce(_ tokens: [Float], rows: Range<Int>, D: Int, max useMax: Bool) -> [Float] {
+        var acc = [Float](repeating: useMax ? -.infinity : 0, count: D)
+        for r in rows {
+            for d in 0..<D { let v = tokens[r * D + d]; acc[d] = useMax ? Swift.max(acc[d], v) : acc[d] + v }
+        }
+        if !useMax { for d in 0..<D { acc[d] /= Float(rows.count) } }
+        return acc
     }
 
     /// `count` distinct tokens drawn uniformly from `tokens` ([n, D]).
@@ -118,27 +201,21 @@ public enum PromptInitializer {
         return out
     }
 
-    /// Mean or max pooling of `tokens` ([images · m, D]) into `count` prompts.
+    /// Mean or max pooling of `tokens` ([images · m, D]) into `count` prompts under the
+    /// `per-image` or `batch-windows` variant.
     public static func poolTokens(_ tokens: [Float], images: Int, m: Int, D: Int, count: Int, max useMax: Bool,
                                   variant: InitStrategy.PoolVariant, rng: inout RNG) -> [Float] {
-        func reduce(_ rows: [Int]) -> [Float] {
-            var acc = [Float](repeating: useMax ? -.infinity : 0, count: D)
-            for r in rows {
-                for d in 0..<D { let v = tokens[r * D + d]; acc[d] = useMax ? Swift.max(acc[d], v) : acc[d] + v }
-            }
-            if !useMax { for d in 0..<D { acc[d] /= Float(rows.count) } }
-            return acc
-        }
         switch variant {
         case .batchWindows:
             let w = Swift.max(1, images * m / count)
-            return (0..<count).flatMap { k in reduce(Array((k * w)..<Swift.min(images * m, (k + 1) * w))) }
-        case .perImage:
+            return (0..<count).flatMap { k in reduce(tokens, rows: (k * w)..<Swift.min(images * m, (k + 1) * w), D: D, max: useMax) }
+        case .perImage, .authors:
+            precondition(variant == .perImage, "the authors' variant pools from candidates (authorsPool)")
             let w = Swift.max(1, m / Swift.max(1, count - 1))
             var pooled: [[Float]] = []
             for b in 0..<images {
                 var s = 0
-                while s + w <= m { pooled.append(reduce(Array((b * m + s)..<(b * m + s + w)))); s += w }
+                while s + w <= m { pooled.append(reduce(tokens, rows: (b * m + s)..<(b * m + s + w), D: D, max: useMax)); s += w }
             }
             let keep = randomBatch(images: pooled.count, size: count, rng: &rng)
             var out = keep.flatMap { pooled[$0] }

@@ -10,8 +10,15 @@ public struct LRSearch {
     public struct Point: Codable, Equatable, Sendable {
         public var lr: Float
         public var weightDecay: Float
-        /// Val accuracy; nil when the run diverged.
+        /// Val accuracy, the mean over the tune seeds; nil when a seed's run diverged.
         public var accuracy: Double?
+        /// Each tune seed's val accuracy (nil: diverged), in seed order.
+        public var seeds: [Double?]
+        public init(lr: Float, weightDecay: Float, seeds: [Double?]) {
+            self.lr = lr; self.weightDecay = weightDecay; self.seeds = seeds
+            let scored = seeds.compactMap { $0 }
+            accuracy = scored.count == seeds.count && !scored.isEmpty ? scored.reduce(0, +) / Double(scored.count) : nil
+        }
     }
 
     public struct Result: Codable, Equatable, Sendable {
@@ -31,13 +38,13 @@ public struct LRSearch {
 
     public init(lrGrid: [Float], wdGrid: [Float]) { self.lrGrid = lrGrid; self.wdGrid = wdGrid }
 
-    /// Runs the search; `score(lr, wd)` trains one tune run and returns its val accuracy (nil: diverged).
-    /// Nil when every point diverged.
-    public func run(_ score: (Float, Float) throws -> Double?) rethrows -> Result? {
+    /// Runs the search; `score(lr, wd)` trains one tune run per tune seed and returns their val
+    /// accuracies (nil: diverged); a point scores their mean. Nil when every point diverged.
+    public func run(_ score: (Float, Float) throws -> [Double?]) rethrows -> Result? {
         var points: [Point] = [], extensions: [Float] = []
         var rates = Array(Set(lrGrid)).sorted()
         func scoreRate(_ lr: Float) throws {
-            for wd in wdGrid { points.append(Point(lr: lr, weightDecay: wd, accuracy: try score(lr, wd))) }
+            for wd in wdGrid { points.append(Point(lr: lr, weightDecay: wd, seeds: try score(lr, wd))) }
         }
         for lr in rates { try scoreRate(lr) }
         while true {

@@ -31,7 +31,8 @@ extension TrainOptions {
         try OptionCheck.threadCount(threads)
         try OptionCheck.require(nmiEvery >= 0, "nmi-every", nmiEvery, "must be ≥ 0 (0 turns NMI off)")
         if let k = initialization.kmeansImages { try OptionCheck.positive("kmeans-images", k) }
-        try OptionCheck.positive("pool-batch", initialization.poolBatch)
+        if let n = initialization.initImages { try OptionCheck.positive("init-images", n) }
+        try OptionCheck.require((1...100).contains(initialization.kmeansRestarts), "kmeans-restarts", initialization.kmeansRestarts, "must be in 1...100")
         try OptionCheck.positive("probe-images", probeImages)
         try OptionCheck.require(warmupEpochs >= 0, "warmup-epochs", warmupEpochs, "must be ≥ 0")
     }
@@ -45,10 +46,14 @@ extension TrainOptions {
         let s = initialization.strategy
         guard s.usesCandidates, prompts.count > 0 else { return }
         let gathered = min(initialization.kmeansImages ?? trainImages, trainImages)
-        let images = s == .kmeans ? gathered : min(initialization.poolBatch, gathered)
+        let images = s == .kmeans ? gathered : initialization.drawnImages(gathered: gathered)
         let tokens = images * c.numPatches
         try OptionCheck.require(prompts.count <= tokens, "prompts", prompts.count,
                                 "\(s.rawValue) draws prompts from \(tokens) tokens (\(images) images × \(c.numPatches) patches); use at most \(tokens)")
+        if s == .meanPool || s == .maxPool, initialization.poolVariant == .authors {
+            try OptionCheck.require(prompts.count - 1 <= c.numPatches, "prompts", prompts.count,
+                                    "the authors' pooling cuts each image's \(c.numPatches) patches into prompts − 1 windows; use at most \(c.numPatches + 1)")
+        }
     }
 }
 

@@ -22,6 +22,9 @@ public final class PromptTrainer {
     private let candidateSource: (@escaping (TrainerPhase) -> Void) throws -> Candidates
     private let progress: (TrainerPhase) -> Void
     private var candidates: Candidates?
+    /// The probe images' prompt-free tokens per prompt layer, the reference of `PromptDiversity`.
+    private let referenceSource: () throws -> Candidates
+    private var reference: Candidates?
     private let input, probe: Buffer
     private var order: [Int] = []
     private var orderEpoch = -1
@@ -61,6 +64,8 @@ public final class PromptTrainer {
                 report(.gathering(done: $0, total: $1))
             }
         }
+        let probeImages = task.train.subset(Array(0..<probe.shape[0]))
+        referenceSource = { try Candidates.gather(backbone: backbone, data: probeImages, layerCount: layerCount) }
         log.emit(.header(RunHeader(
             run: runID, session: sessionID, engine: engineVersion, task: task.name, backbone: backbone.name,
             backboneHash: backbone.hash, strategy: strategy.rawValue, variant: options.initialization.variantName,
@@ -78,8 +83,10 @@ public final class PromptTrainer {
                      "recipe": options.recipe.rawValue, "precision": options.precision.rawValue,
                      "lr_schedule": options.recipe == .vpt ? "per epoch, warmup from 0 (VPT)" : "per step",
                      "momentum": options.optimizer.kind == .sgd ? String(options.optimizer.momentum) : "—",
-                     "pool_batch": String(options.initialization.poolBatch), "augment": String(options.augment),
+                     "init_images": String(options.initialization.drawnImages(gathered: train.count)),
+                     "init_draw": options.initialization.drawRule, "augment": String(options.augment),
                      "kmeans_images": options.initialization.kmeansImages.map(String.init) ?? "all",
+                     "kmeans_restarts": String(options.initialization.kmeansRestarts),
                      "blas_core": BLASCore.description, "image_size": String(c.imageSize),
                      "preprocessing": backbone.preprocessing.summary,
                      "normalization": "mean \(backbone.norm.mean) std \(backbone.norm.std)"])))
@@ -118,9 +125,16 @@ public final class PromptTrainer {
                                              seed: options.seed &+ UInt64(step) &* 31) { progress(.clustering(layer: $0, layers: $1)) }
         model.task.set("prompt_embeddings", r.prompts)
         activeSeconds += Date().timeIntervalSince(start)
+        if reference == nil { reference = try referenceSource() }
+        let D = model.config.dim, Np = options.prompts.count, ref = reference!
+        let diversity = (0..<(r.prompts.count / (Np * D))).map { l in
+            PromptDiversity.measure(prompts: Array(r.prompts[(l * Np * D)..<((l + 1) * Np * D)]), tokens: ref.layer(l), D: D)
+        }
         log.emit(.initialization(InitRecord(step: step, strategy: o.strategy.rawValue, variant: o.variantName, seconds: r.seconds,
                                         gatherSeconds: o.strategy.usesCandidates ? r.gatherSeconds : nil,
-                                        iterations: r.iterations, inertia: r.inertia, images: r.images)))
+                                        iterations: r.iterations, inertia: r.inertia, images: r.images,
+                                        cosine: Np > 1 ? diversity.map { $0.cosine! } : nil,
+                                        effectiveRank: diversity.map(\.effectiveRank), nearest: diversity.map(\.nearest))))
         measureNMI()
     }
 

@@ -67,14 +67,19 @@ public struct NMIRecord: Codable, Equatable, Sendable {
     }
 }
 
-/// How the prompts were initialized.
+/// How the prompts were initialized, and how diverse they came out, per prompt layer
+/// (docs/METHOD.md §3.6): mean pairwise cosine (absent for one prompt), effective rank, and mean
+/// distance to the nearest probe-image token in units of those tokens' spread.
 public struct InitRecord: Codable, Equatable, Sendable {
     public var step: Int, strategy: String, variant: String?, seconds: Double, gatherSeconds: Double?
     public var iterations: Int?, inertia: Double?, images: Int?
+    public var cosine: [Double]?, effectiveRank: [Double]?, nearest: [Double]?
     public init(step: Int, strategy: String, variant: String? = nil, seconds: Double, gatherSeconds: Double? = nil,
-                iterations: Int? = nil, inertia: Double? = nil, images: Int? = nil) {
+                iterations: Int? = nil, inertia: Double? = nil, images: Int? = nil,
+                cosine: [Double]? = nil, effectiveRank: [Double]? = nil, nearest: [Double]? = nil) {
         self.step = step; self.strategy = strategy; self.variant = variant; self.seconds = seconds
         self.gatherSeconds = gatherSeconds; self.iterations = iterations; self.inertia = inertia; self.images = images
+        self.cosine = cosine; self.effectiveRank = effectiveRank; self.nearest = nearest
     }
 }
 
@@ -236,6 +241,12 @@ extension RunRecord {
         }
         func optNum(_ k: String) -> Double? { o[k]?.double }
         func optStr(_ k: String) -> String? { o[k]?.string }
+        /// An array of numbers (non-finite ones as strings); absent, or anything else, is nil.
+        func optNums(_ k: String) -> [Double]? {
+            guard case .array(let a) = o[k] else { return nil }
+            let values = a.compactMap(\.double)
+            return values.count == a.count ? values : nil
+        }
         switch kind {
         case "header":
             var params: [String: String]?
@@ -267,7 +278,8 @@ extension RunRecord {
         case "init":
             return .initialization(InitRecord(step: try int("step"), strategy: try str("strategy"), variant: optStr("variant"),
                                               seconds: try num("seconds"), gatherSeconds: optNum("gather_seconds"),
-                                              iterations: o["iterations"]?.int, inertia: optNum("inertia"), images: o["images"]?.int))
+                                              iterations: o["iterations"]?.int, inertia: optNum("inertia"), images: o["images"]?.int,
+                                              cosine: optNums("cosine"), effectiveRank: optNums("effective_rank"), nearest: optNums("nearest")))
         case "segment":
             return .segment(SegmentRecord(step: try int("step"), time: try num("time"), strategy: try str("strategy"),
                                           variant: optStr("variant"), reason: try str("reason")))

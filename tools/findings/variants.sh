@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The measurement behind docs/findings.md's "Pooling variants" (issue: the authors' strategies):
+# every pooling variant of mean-pool and max-pool, and kmeans, sample and random beside them, each
+# tuned on val over three seeds (spt compare --tune --tune-seeds 0 1 2) and run final over three
+# seeds, on Fashion-MNIST and orientation with both shipped backbones. One spt compare session per
+# configuration, two at a time on the two cores (one thread each), most informative first.
+# Resumable: a finished configuration (OUT/<name>/compare.json) is skipped, an unfinished one
+# starts again. Usage: tools/findings/variants.sh [OUT] (default sample-runs/findings/variants).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out=${1:-sample-runs/findings/variants}
+spt=${SPT:-.build/release/spt}
+mkdir -p "$out"
+
+grid() {  # the rates around each task's earlier picks; --tune grows the grid where a pick sits on an edge
+  case $1 in fashion-mnist) echo "0.003 0.01 0.03" ;; orientation) echo "0.03 0.1 0.3" ;; esac
+}
+
+configs() {  # name task backbone strategy variant
+  for b in mae-tiny sup-tiny; do
+    for v in authors per-image batch-windows; do
+      for t in fashion-mnist orientation; do
+        for s in mean-pool max-pool; do echo "$t-$b-$s-$v $t $b $s $v"; done
+      done
+    done
+    for t in fashion-mnist orientation; do
+      for s in kmeans sample random; do echo "$t-$b-$s-authors $t $b $s authors"; done
+    done
+  done
+}
+
+one() {
+  local name=$1 task=$2 backbone=$3 strategy=$4 variant=$5
+  [[ -f "$out/$name/compare.json" ]] && return 0
+  rm -rf "$out/$name" "$out/$name.partial"
+  # shellcheck disable=SC2046
+  if "$spt" compare --task "$task" --backbone "$backbone" --strategies "$strategy" --pool-variant "$variant" \
+       --tune --tune-seeds 0 1 2 --lr-grid $(grid "$task") --max-grid-extensions 2 --seeds 0 1 2 \
+       --threads 1 --runs-dir "$out/$name.partial" > "$out/$name.txt" 2>&1; then
+    mv "$out/$name.partial"/*/ "$out/$name" && rmdir "$out/$name.partial"
+    echo "done $name"
+  else
+    echo "FAILED $name (see $out/$name.txt)"
+  fi
+}
+export -f one grid
+export out spt
+configs | xargs -P 2 -L 1 bash -c 'one "$@"' _
