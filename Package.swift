@@ -41,10 +41,12 @@ let package = Package(
         .target(name: "CBF16", linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]),
 
         // Readers of files users bring, compiled with bounds and overflow checks (never -Ounchecked).
-        .target(name: "SPTFormats", dependencies: ["CZlib", "CPng", "CJpeg"]),
-        .target(name: "SPTEngine", dependencies: ["COpenBLAS", "CBF16", "SPTFormats", "SPTRuns"],
+        // The one output rule (temporary file, fsync, rename; inputs never overwritten) for every writer.
+        .target(name: "SPTOutput"),
+        .target(name: "SPTFormats", dependencies: ["CZlib", "CPng", "CJpeg", "SPTOutput"]),
+        .target(name: "SPTEngine", dependencies: ["COpenBLAS", "CBF16", "SPTFormats", "SPTOutput", "SPTRuns"],
                 resources: [.copy("Backbones")], swiftSettings: engineSettings),
-        .target(name: "SPTRuns"),
+        .target(name: "SPTRuns", dependencies: ["SPTOutput"]),
         .target(name: "SPTDashboard", dependencies: ["SPTRuns"]),
         .target(name: "CTerminalRestore", dependencies: ["CNcurses"]),
         .target(name: "SPTTerminal", dependencies: ["CNcurses", "CTerminalRestore", "SPTDashboard"]),

@@ -51,8 +51,14 @@ public final class WatchSource: RunSource {
     public let directory: String
     private var readers: [String: (id: String, reader: any RunLogFollower)] = [:]
     private var sinceScan = 1.0
+    /// Seconds since each log last grew, and the logs already reported quiet.
+    private var quiet: [String: Double] = [:]
+    private var reportedQuiet: Set<String> = []
+    /// A log quiet this long is reported (`Message.quiet`): the dashboard marks a run that has not
+    /// ended stale, since a killed writer (SIGKILL, a lost node) cannot write its end.
+    public let staleAfter: Double
 
-    public init(directory: String) { self.directory = directory }
+    public init(directory: String, staleAfter: Double = 120) { self.directory = directory; self.staleAfter = staleAfter }
 
     /// Run keys on a watched run go to its control channel; the process that trains it (e.g.
     /// `spt_torch`) obeys between steps, and its log shows the result.
@@ -82,6 +88,9 @@ public final class WatchSource: RunSource {
             sinceScan = 0
             for f in (try? RunDirectory.logFiles(at: directory)) ?? [] where readers[f] == nil {
                 readers[f] = (RunDirectory.distinctName(for: f, taken: Set(readers.values.map(\.id))), RunDirectory.follower(f))
+                // A log found already quiet (its writer killed before this dashboard started) counts from its last change.
+                let modified = (try? FileManager.default.attributesOfItem(atPath: f)[.modificationDate] as? Date) ?? nil
+                quiet[f] = modified.map { max(0, Date().timeIntervalSince($0)) } ?? 0
             }
         }
         var out: [Message] = []
@@ -89,7 +98,11 @@ public final class WatchSource: RunSource {
             do {
                 let (change, recs) = try r.reader.follow()
                 if case .restarted(let reason) = change { out.append(.resetRun(id: r.id, reason: reason)) }
-                if !recs.isEmpty { out.append(.records(id: r.id, recs)) }
+                if !recs.isEmpty { out.append(.records(id: r.id, recs)); quiet[path] = 0; reportedQuiet.remove(path) } else { quiet[path, default: 0] += dt }
+                if quiet[path]! >= staleAfter && !reportedQuiet.contains(path) {
+                    reportedQuiet.insert(path)
+                    out.append(.quiet(id: r.id, seconds: quiet[path]!))
+                }
             } catch {
                 // Deleted and not yet recreated: keep what was shown and look again next time.
                 if FileManager.default.fileExists(atPath: path) { out.append(.status("\(error)")) }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import SPTEngine
 
 /// How images reach the backbone, for every command that loads one.
@@ -13,6 +14,12 @@ public struct InputFlags: ParsableArguments {
         InputOverrides(imageSize: imageSize, resize: resize, mean: mean.isEmpty ? nil : mean, std: std.isEmpty ? nil : std)
     }
     public func backbone(_ name: String) throws -> Backbone { try Backbone.load(name, overrides: overrides) }
+
+    /// What a command reads, for the output rule (`SafeOutput`): the task and backbone arguments,
+    /// and the config.json beside a checkpoint file. Built-in names are not paths and are skipped there.
+    public static func readPaths(task: String, backbone: String) -> [String] {
+        [task, backbone, ((backbone as NSString).deletingLastPathComponent as NSString).appendingPathComponent("config.json")]
+    }
 }
 
 extension ImagePreprocessing.Mode: ExpressibleByArgument {}

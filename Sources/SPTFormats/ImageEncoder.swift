@@ -1,5 +1,6 @@
 import CPng
 import Foundation
+import SPTOutput
 
 /// Writes 8-bit PNG files with libpng's simplified API.
 public enum ImageEncoder {
@@ -9,11 +10,17 @@ public enum ImageEncoder {
         img.version = UInt32(PNG_IMAGE_VERSION)
         img.width = UInt32(width); img.height = UInt32(height)
         img.format = gray ? 0 : 2  // PNG_FORMAT_GRAY, PNG_FORMAT_RGB (composed macros Swift does not import)
-        let ok = pixels.withUnsafeBytes { png_image_write_to_file(&img, path, 0, $0.baseAddress, 0, nil) }
-        guard ok != 0 else {
+        // Encoded in memory (a first call sizes it), then written through the output rule.
+        func fail() -> EngineError {
             let msg = withUnsafeBytes(of: img.message) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
             png_image_free(&img)
-            throw EngineError.data(file: path, message: "cannot write PNG: \(msg)")
+            return EngineError.data(file: path, message: "cannot write PNG: \(msg)")
         }
+        var size = 0
+        guard pixels.withUnsafeBytes({ png_image_write_to_memory(&img, nil, &size, 0, $0.baseAddress, 0, nil) }) != 0 else { throw fail() }
+        var encoded = [UInt8](repeating: 0, count: size)
+        guard encoded.withUnsafeMutableBytes({ out in pixels.withUnsafeBytes { png_image_write_to_memory(&img, out.baseAddress, &size, 0, $0.baseAddress, 0, nil) } }) != 0
+        else { throw fail() }
+        try SafeOutput.writeBytes(to: path) { try $0(Array(encoded.prefix(size))) }
     }
 }

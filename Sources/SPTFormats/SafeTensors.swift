@@ -1,4 +1,5 @@
 import Foundation
+import SPTOutput
 
 /// The safetensors format: an 8-byte little-endian header length, a JSON header naming each
 /// tensor's dtype, shape and byte range, then the raw little-endian data.
@@ -98,7 +99,7 @@ public struct SafeTensors: Sendable {
         }
     }
 
-    /// Writes tensors atomically (temporary file, then rename), in the given order.
+    /// Writes tensors through the output rule (temporary file, fsync, rename), in the given order.
     public static func write(path: String, tensors: [(name: String, shape: [Int], values: [Float])],
                              metadata: [String: String] = [:], dtype: DType = .f32) throws {
         precondition(dtype == .f32 || dtype == .f16, "write supports F32 and F16")
@@ -122,12 +123,6 @@ public struct SafeTensors: Sendable {
         withUnsafeBytes(of: UInt64(json.count).littleEndian) { out.append(contentsOf: $0) }
         out.append(json)
         out.append(body)
-        let tmp = path + ".tmp"
-        guard FileManager.default.createFile(atPath: tmp, contents: out) else {
-            throw EngineError.checkpoint(file: path, message: "cannot write")
-        }
-        guard rename(tmp, path) == 0 else {
-            throw EngineError.checkpoint(file: path, message: "cannot replace: \(String(cString: strerror(errno)))")
-        }
+        try SafeOutput.writeBytes(to: path) { try $0([UInt8](out)) }
     }
 }

@@ -122,6 +122,7 @@ struct Compare: ParsableCommand {
     private func runOne(_ o: TrainOptions, backbone: Backbone, source: DataSplits, session: String, id: String,
                         cache: CandidateCache) throws -> RunSummary {
         let task = TaskData(source: source, options: o)
+        try o.validate(config: backbone.config, trainImages: task.train.count)  // before its log exists
         let writer = try RunLogWriter(path: RunDirectory.path(root: opts.runsDir, session: session, run: id))
         let summary = RunSummary()
         let layers = max(1, o.prompts.layers(depth: backbone.config.depth))

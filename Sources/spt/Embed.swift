@@ -16,6 +16,7 @@ struct Embed: ParsableCommand {
     }
 
     func run() throws {
+        try SafeOutput.check(out, inputs: InputFlags.readPaths(task: frozen.task, backbone: frozen.backbone))
         let (b, source) = try frozen.load()
         let task = frozen.task, pooling = frozen.pooling
         let data: Dataset

@@ -21,6 +21,7 @@ struct Pretrain: ParsableCommand {
     var precision: Precision = .fp32
 
     func validate() throws {
+        try SafeOutput.check(out, inputs: [])
         try OptionCheck.threadCount(threads)
         try options().validate()
     }

@@ -16,12 +16,15 @@ struct Train: ParsableCommand {
         let (backbone, source) = try opts.load()
         let options = opts.trainOptions(strategy: strategy, backbone: backbone)
         let task = TaskData(source: source, options: options)
-        // Before anything is written: a run that will not fit is refused with a batch that does.
+        // Before anything is written (no session directory, no empty log): options the task cannot
+        // have, and a run that will not fit, are refused.
+        try options.validate(config: backbone.config, trainImages: task.train.count)
         let plan = try MemoryPlan.check(config: backbone.config, options: options, trainImages: task.train.count, classes: task.classes,
                                         dataBytes: task.bytes, strategies: [strategy])
         say("memory: about \(plan)")
         say("precision: \(opts.precisionLine)")
         if dryRun { return }
+        if let saveInit { try SafeOutput.check(saveInit, inputs: InputFlags.readPaths(task: opts.task, backbone: opts.backbone)) }
         let session = RunDirectory.newSessionID()
         let runID = strategy.rawValue
         let path = RunDirectory.path(root: opts.runsDir, session: session, run: runID)

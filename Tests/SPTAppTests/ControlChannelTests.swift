@@ -35,4 +35,31 @@ import TestSupport
         #expect(read.trimmingCharacters(in: .whitespacesAndNewlines)
                 == #"[{"command": "switch", "strategy": "random"}, {"command": "pause"}, {"command": "restart"}]"#)
     }
+
+    /// A watched log that stops growing without an end event (its writer killed: SIGKILL, a lost
+    /// node) is marked stale, not running forever; records arriving again make it follow again;
+    /// a run that ended is never stale.
+    @Test func aQuietLogWithoutAnEndIsStale() throws {
+        let dir = temporaryDirectory()
+        func log(_ name: String) throws -> RunLogWriter {
+            let w = try RunLogWriter(path: dir + "/\(name).jsonl")
+            try w.append(.header(RunHeader(run: name, session: "s", engine: "spt_torch", task: "t", backbone: "b", strategy: "kmeans",
+                                           deep: false, prompts: 2, optimizer: "adamw", lr: 1, weightDecay: 0, epochs: 1, batch: 1, seed: 0, threads: 1)))
+            return w
+        }
+        let killed = try log("killed"), done = try log("done")
+        try done.append(.event(EventRecord(step: 0, time: 0, .finished)))
+        let source = WatchSource(directory: dir, staleAfter: 5)
+        var state = DashboardState(mode: .watch, task: "", backbone: "", themes: [], strategies: ["kmeans"])
+        func poll(_ dt: Double) { for m in source.poll(dt) { _ = update(&state, m) } }
+        func status(_ id: String) -> RunView.Status? { state.runs.first { $0.id == id }?.status }
+        poll(1)
+        #expect(status("killed") == .following && status("done") == .finished)
+        for _ in 0..<6 { poll(1) }
+        #expect(status("killed") == .stale && status("done") == .finished)
+        #expect(state.runs.first { $0.id == "killed" }?.message?.contains("no end event") == true)
+        try killed.append(.train(TrainRecord(step: 1, epoch: 0, time: 1, loss: 1, lr: 1, gradNorm: 1, imagesPerSecond: 1)))
+        poll(1)
+        #expect(status("killed") == .following)
+    }
 }

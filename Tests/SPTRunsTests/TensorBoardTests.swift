@@ -147,6 +147,6 @@ import TestSupport
         #expect(RunDirectory.safeName("../../escape") == "_._.._escape")
         #expect(RunDirectory.safeName("..") == "_." && RunDirectory.safeName("") == "run")
         // Nothing is overwritten: a second export into the same directory is refused.
-        #expect(throws: RunLogError.self) { try TensorBoardExport.export(paths: [d + "/in"], to: d + "/out") }
+        #expect(throws: OutputError.self) { try TensorBoardExport.export(paths: [d + "/in"], to: d + "/out") }
     }
 }

@@ -6,10 +6,14 @@ One JSON object per line, each written with one write(2) to a file opened O_APPE
     {"command": "pause"}  {"command": "resume"}   stop / go on stepping
     {"command": "restart"}                        end this run ("stopped") and start it again
 A line is taken only once it is complete (ends with a newline); unknown commands are returned
-as they are, for the caller to refuse in its log.
+as they are, for the caller to refuse in its log. Only a regular file is read (a FIFO or a device
+named like the channel is ignored, never waited on), and a run starts with no channel: commands
+left by an earlier run of the same name are not replayed.
 """
 import json
 import os
+import stat
+import sys
 
 COMMANDS = {"switch", "pause", "resume", "restart"}
 
@@ -23,18 +27,40 @@ def control_path(log_path):
 class ControlChannel:
     """Reads the commands written since the last poll (rank 0 polls; it broadcasts what it read)."""
 
-    def __init__(self, log_path):
+    def __init__(self, log_path, fresh=False):
+        """`fresh`: the run this channel commands starts now — a channel file left from an earlier
+        run is removed (the trainer passes it; a reader of someone else's channel does not)."""
         self.path = control_path(log_path)
         self._offset = 0
         self._pending = b""
+        self._warned = False
+        if fresh:
+            try:
+                os.unlink(self.path)
+            except FileNotFoundError:
+                pass
 
     def poll(self):
         try:
-            with open(self.path, "rb") as f:
-                f.seek(self._offset)
-                data = f.read()
-        except FileNotFoundError:
+            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except (FileNotFoundError, OSError) as e:
+            if not isinstance(e, FileNotFoundError) and not self._warned:
+                self._warned = True
+                print(f"{self.path}: cannot read the control channel: {e.strerror}", file=sys.stderr)
             return []
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                if not self._warned:
+                    self._warned = True
+                    print(f"{self.path}: not a regular file; control commands ignored", file=sys.stderr)
+                return []
+            os.lseek(fd, self._offset, os.SEEK_SET)
+            chunks = []
+            while chunk := os.read(fd, 1 << 16):
+                chunks.append(chunk)
+            data = b"".join(chunks)
+        finally:
+            os.close(fd)
         self._offset += len(data)
         data = self._pending + data
         *lines, self._pending = data.split(b"\n")
@@ -52,8 +78,11 @@ class ControlChannel:
 def send(log_path, command, **fields):
     """Appends one command (what spt-tui does; also handy from a shell or a notebook)."""
     line = (json.dumps({"command": command, **fields}, separators=(",", ":")) + "\n").encode()
-    fd = os.open(control_path(log_path), os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    path = control_path(log_path)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK, 0o644)
     try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path}: not a regular file")
         os.write(fd, line)
     finally:
         os.close(fd)

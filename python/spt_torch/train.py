@@ -18,6 +18,7 @@ import argparse
 import gc
 import math
 import os
+import signal
 import sys
 import time
 
@@ -283,7 +284,10 @@ class Run:
         self.initialize(strategy)
 
     def end(self, event=None, message=None):
-        """Logs the ending `event` (none after a logged divergence) and closes the log."""
+        """Logs the ending `event` (none after a logged divergence) and closes the log; once."""
+        if getattr(self, "ended", False):
+            return
+        self.ended = True
         if event:
             self.event(event, message)
         if self.log:
@@ -299,20 +303,22 @@ def unique_run_id(directory, name):
     return run
 
 
-def main(argv=None):
-    a = parse(argv)
-    ranks = Ranks()
-    if a.batch % ranks.world:
-        raise SystemExit(f"--batch {a.batch} does not split over {ranks.world} processes")
-    torch.manual_seed(a.seed)
-    backbone = load_backbone(a.backbone, a.resize)
-    task = Task(a.task, a.eval_protocol, backbone.preprocessing)
-    if len(task.train_labels) < a.batch:
-        raise SystemExit(f"{a.task}: {len(task.train_labels)} training images, fewer than --batch {a.batch}")
-    session = os.path.join(a.runs_dir, a.session)
-    name = ranks.broadcast(unique_run_id(session, a.run or a.strategy))
-    run = Run(a, ranks, backbone, task, a.strategy, name)
-    control = ControlChannel(run.path) if ranks.rank == 0 else None
+class Stop(Exception):
+    """A signal that ends the run: the log gets a `stopped` event naming it."""
+
+    def __init__(self, number):
+        super().__init__(signal.Signals(number).name)
+        self.number, self.signal = number, signal.Signals(number).name
+
+
+def _stop(number, frame):
+    raise Stop(number)
+
+
+def _train(a, ranks, backbone, task, session, holder):
+    """The training loop: control commands between steps, until the run ends."""
+    run = holder["run"]
+    control = ControlChannel(run.path, fresh=True) if ranks.rank == 0 else None
     paused, steps = False, min(run.total, a.max_steps or run.total)
     while True:
         restart = False
@@ -335,8 +341,8 @@ def main(argv=None):
             run.end("stopped", "restarted")
             name = ranks.broadcast(unique_run_id(session, run.strategy))
             a.init = None
-            run = Run(a, ranks, backbone, task, run.strategy, name)
-            control = ControlChannel(run.path) if ranks.rank == 0 else None
+            run = holder["run"] = Run(a, ranks, backbone, task, run.strategy, name)
+            control = ControlChannel(run.path, fresh=True) if ranks.rank == 0 else None
             paused = False
             continue
         if paused:
@@ -348,11 +354,40 @@ def main(argv=None):
         if not run.train_step():
             run.end()
             break
+
+
+def main(argv=None):
+    a = parse(argv)
+    # What torchrun sends the other ranks when one fails, what SLURM sends before it kills or
+    # requeues, and a user's Ctrl-C or hang-up: each ends the run with an event in its log.
+    for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1):
+        signal.signal(number, _stop)
+    ranks = Ranks()
+    if a.batch % ranks.world:
+        raise SystemExit(f"--batch {a.batch} does not split over {ranks.world} processes")
+    torch.manual_seed(a.seed)
+    backbone = load_backbone(a.backbone, a.resize)
+    task = Task(a.task, a.eval_protocol, backbone.preprocessing)
+    if len(task.train_labels) < a.batch:
+        raise SystemExit(f"{a.task}: {len(task.train_labels)} training images, fewer than --batch {a.batch}")
+    session = os.path.join(a.runs_dir, a.session)
+    name = ranks.broadcast(unique_run_id(session, a.run or a.strategy))
+    run = Run(a, ranks, backbone, task, a.strategy, name)
+    holder = {"run": run}
+    try:
+        _train(a, ranks, backbone, task, session, holder)
+    except Stop as e:
+        holder["run"].end("stopped", f"{e.signal}: told to stop (torchrun after a peer failed, the scheduler, or a user)")
+        raise SystemExit(128 + e.number)
+    except Exception as e:
+        # A peer's death surfaces here as a failed collective; whatever it was, the log ends with it.
+        holder["run"].end("error", f"{type(e).__name__}: {str(e)[:500]}")
+        raise
     if ranks.distributed:
         # DDP's reducer must be freed while the process group is still registered: freed after
         # destroy_process_group, it destroys the group itself, joining gloo's threads while
         # holding the GIL one of them waits for — a hang at exit.
-        del run
+        del run, holder
         gc.collect()
         dist.destroy_process_group()
 

@@ -200,6 +200,56 @@ class TrainerTests(ExportedTaskCase):
         self.assertEqual((first[-1]["event"], first[-1]["message"]), ("stopped", "restarted"))
         self.assertEqual((second[0]["run"], second[0]["strategy"]), ("kmeans", "kmeans"))
         self.assertEqual(second[1]["kind"], "init")
+        # The SIGINT that ended the session ended the second run's log with an event naming it.
+        self.assertEqual((second[-1]["kind"], second[-1]["event"]), ("event", "stopped"))
+        self.assertIn("SIGINT", second[-1]["message"])
+
+    def wait_for_steps(self, p, runs, run, n):
+        deadline = time.time() + 180
+        while time.time() < deadline and sum(r["kind"] == "train" for r in self.records(runs, run)) < n:
+            self.assertIsNone(p.poll(), f"the run ended before {n} steps")
+            time.sleep(0.2)
+
+    def test_every_run_ends_with_an_end_event_when_a_rank_dies(self):
+        """SIGKILL of one rank of a two-process run: torchrun stops the other (or its collective
+        fails); rank 0's log still ends with an ending event that says why."""
+        runs = os.path.join(self.tmp.name, "killed-rank")
+        p = self.torch_train(runs, ["--strategy", "random", "--prompts", "4", "--epochs", "40", "--nmi-every", "0"],
+                             launcher=self.torchrun(), wait=False)
+        try:
+            self.wait_for_steps(p, runs, "random", 3)
+            victim = None
+            for pid in filter(str.isdigit, os.listdir("/proc")):
+                try:
+                    with open(f"/proc/{pid}/environ", "rb") as f:
+                        env = f.read().split(b"\0")
+                    with open(f"/proc/{pid}/cmdline", "rb") as f:
+                        cmd = f.read()
+                except OSError:
+                    continue
+                if b"RANK=1" in env and b"spt_torch.train" in cmd:
+                    victim = int(pid)
+            self.assertIsNotNone(victim, "rank 1's process")
+            os.kill(victim, signal.SIGKILL)
+            p.wait(timeout=120)
+        finally:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+        last = self.records(runs, "random")[-1]
+        print(f"rank 1 killed: the log ends with {last.get('event')}: {last.get('message')}")
+        self.assertEqual(last["kind"], "event")
+        self.assertIn(last["event"], ("stopped", "error"))
+
+    def test_a_control_file_left_by_an_earlier_run_is_not_replayed(self):
+        """A `pause` left in `<run>.control.jsonl` by an earlier run of the same name (its log
+        since removed) does not pause a new run at step 0."""
+        from spt_torch.control import send
+        runs = os.path.join(self.tmp.name, "stale-control")
+        os.makedirs(os.path.join(runs, "s"))
+        send(os.path.join(runs, "s", "random.jsonl"), "pause")
+        records = self.torch_train(runs, ["--strategy", "random", "--prompts", "4", "--epochs", "1", "--nmi-every", "0", "--max-steps", "3"])
+        self.assertEqual([r["event"] for r in records if r["kind"] == "event"], ["stopped"])
+        self.assertEqual(sum(r["kind"] == "train" for r in records), 3)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@ import SPTRuns
 
 /// What the dashboard knows of one run, built from its records as they arrive.
 public struct RunView: Sendable {
-    public enum Status: String, Sendable { case waiting, initializing, training, paused, finished, stopped, diverged, error, replaying, following }
+    public enum Status: String, Sendable { case waiting, initializing, training, paused, finished, stopped, diverged, error, replaying, following, stale }
 
     public var id: String
     public var header: RunHeader?

@@ -15,6 +15,9 @@ public enum Message: Sendable {
     case status(String)
     /// What run `id` is doing before it trains (nil: done); a new id adds the run.
     case runPhase(id: String, phase: String?)
+    /// A followed log has not grown for `seconds`: a run still following with no end event is
+    /// marked stale (its process may have died; new records make it follow again).
+    case quiet(id: String, seconds: Double)
 }
 
 /// What `update` asks the program to do; the program turns effects into work and reports back
@@ -53,12 +56,19 @@ public func update(_ s: inout DashboardState, _ message: Message) -> [Effect] {
         return []
     case .records(let id, let records):
         if let i = s.runs.firstIndex(where: { $0.id == id }) {
+            if s.runs[i].status == .stale { s.runs[i].status = .following; s.runs[i].message = nil }
             for r in records { s.runs[i].apply(r) }
         } else {
             let status: RunView.Status = switch s.mode { case .live: .waiting; case .replay: .replaying; case .watch: .following }
             var v = RunView(id: id, status: status, smoothing: s.smoothing)
             for r in records { v.apply(r) }
             s.runs.append(v)
+        }
+        return []
+    case .quiet(let id, let seconds):
+        if let i = s.runs.firstIndex(where: { $0.id == id }), s.runs[i].status == .following {
+            s.runs[i].status = .stale
+            s.runs[i].message = "no record for \(Int(seconds)) s and no end event: the process may have died"
         }
         return []
     case .resetRuns:

@@ -6,11 +6,16 @@ import Foundation
 /// source's published one). Loading the folder gives the same task: the same images (8-bit) and
 /// labels, in the same order.
 public enum TaskExport {
-    public static func write(_ source: DataSplits, splitSeed: UInt64, to dir: String) throws -> (train: Int, val: Int, test: Int) {
+    /// Writes under the output rule: `out` new or empty, built in a staging directory and moved
+    /// into place whole (`SafeOutput.directory`).
+    public static func write(_ source: DataSplits, splitSeed: UInt64, to out: String) throws -> (train: Int, val: Int, test: Int) {
+        var counts = (train: 0, val: 0, test: 0)
+        try SafeOutput.directory(out, inputs: []) { counts = try write(source, splitSeed: splitSeed, into: $0) }
+        return counts
+    }
+
+    private static func write(_ source: DataSplits, splitSeed: UInt64, into dir: String) throws -> (train: Int, val: Int, test: Int) {
         let fm = FileManager.default
-        if let existing = try? fm.contentsOfDirectory(atPath: dir), !existing.isEmpty {
-            throw EngineError.invalidArgument("--out \(dir): not empty; export writes into a new or empty directory only")
-        }
         for sub in ["images/train", "images/test"] {
             try fm.createDirectory(atPath: "\(dir)/\(sub)", withIntermediateDirectories: true)
         }
@@ -34,7 +39,7 @@ public enum TaskExport {
         func list(_ idx: [Int]) -> String { idx.map { "\(paths[$0]!) \(source.train.labels[$0])\n" }.joined() }
         for (name, text) in [("train800.txt", list(train)), ("val200.txt", list(val)), ("train800val200.txt", list(trainVal)),
                              ("test.txt", test.map { $0 + "\n" }.joined())] {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: "\(dir)/\(name)"), options: .atomic)
+            try SafeOutput.write(to: "\(dir)/\(name)") { try $0(text) }
         }
         return (train.count, val.count, test.count)
     }

@@ -6,9 +6,10 @@ import Foundation
 public enum CSVExport {
     public enum Layout: String, CaseIterable, Sendable { case tidy, wide }
 
-    /// RFC 4180 field quoting.
+    /// RFC 4180 field quoting. Looked at byte by byte: Swift's "\r\n" is one Character, equal
+    /// to neither "\r" nor "\n", so a Character test would leave CR LF unquoted.
     public static func field(_ s: String) -> String {
-        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+        s.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D || $0 == 0 })
             ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
     }
 

@@ -8,9 +8,9 @@ import Foundation
 /// back as the logs they came from. Names come from logs anyone may have written: they are
 /// sanitized before they become directory names, and nothing is written outside `out`.
 public enum TensorBoardExport {
-    /// Writes every log under `paths` into `out` (created when missing). Refuses an `out` that is
-    /// a file, an input or inside an input directory, and a run directory that already exists
-    /// (nothing is overwritten). Returns the directories written and the issues met reading.
+    /// Writes every log under `paths` into `out`, a new or empty directory (the output rule:
+    /// refused when it is a file, not empty, an input or inside one; built whole in a staging
+    /// directory). Returns the directories written and the issues met reading.
     @discardableResult
     public static func export(paths: [String], to out: String, now: Date = Date()) throws -> (runs: [String], issues: [String]) {
         var logs: [String] = []
@@ -18,30 +18,26 @@ public enum TensorBoardExport {
         guard !logs.isEmpty else {
             throw RunLogError.io(path: paths.joined(separator: ", "), message: "no run logs (.jsonl files or TensorBoard event directories) to export")
         }
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: out, isDirectory: &isDir), !isDir.boolValue {
-            throw RunLogError.io(path: out, message: "refusing to write here: it is a file (name a directory)")
-        }
-        try SafeOutput.checkInputs(out, inputs: paths + logs)
         let read = try logs.map { try RunDirectory.read($0) }
-        let dirs = RunDirectory.safeNames(RunDirectory.distinctNames(read.map(\.runName), paths: logs))
-            .map { (out as NSString).appendingPathComponent($0) }
-        for d in dirs where FileManager.default.fileExists(atPath: d) {
-            throw RunLogError.io(path: d, message: "refusing to write here: it exists (export into a new or empty directory)")
-        }
+        let names = RunDirectory.safeNames(RunDirectory.distinctNames(read.map(\.runName), paths: logs))
         var issues: [String] = []
-        for (log, dir) in zip(read, dirs) {
-            issues += log.issues.map { "\(log.path): \($0)" }
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            let file = (dir as NSString).appendingPathComponent("\(TensorBoardReader.filePrefix)\(Int(now.timeIntervalSince1970)).spt")
-            try SafeOutput.writeBytes(to: file) { emit in
-                let start = log.header.flatMap { ISO8601DateFormatter().date(from: $0.created) }?.timeIntervalSince1970 ?? now.timeIntervalSince1970
-                try emit(TFRecord.frame(TensorBoardEvent(wallTime: start, step: 0, fileVersion: "brain.Event:2").encoded()))
-                for r in log.records {
-                    try emit(TFRecord.frame(TensorBoardEvent(wallTime: start + (r.time ?? 0), step: r.step, values: values(r)).encoded()))
+        // The output rule: `out` new or empty, built whole in a staging directory.
+        try SafeOutput.directory(out, inputs: paths + logs) { staging in
+            for (log, name) in zip(read, names) {
+                issues += log.issues.map { "\(log.path): \($0)" }
+                let dir = (staging as NSString).appendingPathComponent(name)
+                try SafeOutput.makeDirectories(dir)
+                let file = (dir as NSString).appendingPathComponent("\(TensorBoardReader.filePrefix)\(Int(now.timeIntervalSince1970)).spt")
+                try SafeOutput.writeBytes(to: file) { emit in
+                    let start = log.header.flatMap { ISO8601DateFormatter().date(from: $0.created) }?.timeIntervalSince1970 ?? now.timeIntervalSince1970
+                    try emit(TFRecord.frame(TensorBoardEvent(wallTime: start, step: 0, fileVersion: "brain.Event:2").encoded()))
+                    for r in log.records {
+                        try emit(TFRecord.frame(TensorBoardEvent(wallTime: start + (r.time ?? 0), step: r.step, values: values(r)).encoded()))
+                    }
                 }
             }
         }
+        let dirs = names.map { (out as NSString).appendingPathComponent($0) }
         return (dirs, issues)
     }
 

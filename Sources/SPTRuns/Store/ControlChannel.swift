@@ -31,12 +31,17 @@ public enum ControlChannel {
         (log.hasSuffix(".jsonl") ? String(log.dropLast(".jsonl".count)) : log) + suffix
     }
 
-    /// Appends `command` to the channel of the run whose log is `log`.
+    /// Appends `command` to the channel of the run whose log is `log`. Only to a regular file:
+    /// never through a symlink, never blocking on a FIFO.
     public static func send(_ command: Command, toLog log: String) throws {
         let path = path(forLog: log)
-        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o644)
         guard fd >= 0 else { throw RunLogError.io(path: path, message: "cannot open: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+            throw RunLogError.io(path: path, message: "not a regular file; no command written")
+        }
         let bytes = Array((command.line + "\n").utf8)
         guard write(fd, bytes, bytes.count) == bytes.count else {
             throw RunLogError.io(path: path, message: "write failed: \(String(cString: strerror(errno)))")

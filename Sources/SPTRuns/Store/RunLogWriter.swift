@@ -22,33 +22,17 @@ public enum RunLogError: Error, CustomStringConvertible, Equatable {
 /// bytes are never rewritten; segment boundaries and the end of the run are fsync'ed.
 public final class RunLogWriter: @unchecked Sendable {
     public let path: String
-    private let fd: Int32
+    private var fd: Int32 = -1
     private let lock = NSLock()
 
-    /// Creates (or appends to) the file, creating parent directories.
+    /// Creates the parent directories now; the file itself at the first record, so that a run
+    /// that fails before its header leaves no empty log behind (readers refuse those).
     public init(path: String) throws {
         self.path = path
-        try Self.makeDirectories((path as NSString).deletingLastPathComponent)
-        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw RunLogError.io(path: path, message: "cannot create: \(String(cString: strerror(errno)))") }
+        try SafeOutput.makeDirectories((path as NSString).deletingLastPathComponent)
     }
 
-    /// `mkdir -p`, with the failing directory and the system's reason in the error.
-    static func makeDirectories(_ dir: String) throws {
-        var path = dir.hasPrefix("/") ? "" : "."
-        for part in dir.split(separator: "/") {
-            path += "/" + part
-            if mkdir(path, 0o755) != 0 && errno != EEXIST {
-                throw RunLogError.io(path: path, message: "cannot create directory: \(String(cString: strerror(errno)))")
-            }
-            var st = stat()
-            if stat(path, &st) != 0 || (st.st_mode & S_IFMT) != S_IFDIR {
-                throw RunLogError.io(path: path, message: "cannot create directory: a file of that name exists")
-            }
-        }
-    }
-
-    deinit { close(fd) }
+    deinit { if fd >= 0 { close(fd) } }
 
     /// Writes one record as one line; fsyncs after headers, segments and final events.
     public func append(_ record: RunRecord) throws {
@@ -56,6 +40,11 @@ public final class RunLogWriter: @unchecked Sendable {
         line.append(0x0A)
         lock.lock()
         defer { lock.unlock() }
+        if fd < 0 {
+            // Appends (a resumed or re-opened log); never through a symlink.
+            fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
+            guard fd >= 0 else { throw RunLogError.io(path: path, message: "cannot create: \(String(cString: strerror(errno)))") }
+        }
         try line.withUnsafeBytes { raw in
             var off = 0
             while off < raw.count {
@@ -74,5 +63,8 @@ public final class RunLogWriter: @unchecked Sendable {
         }
     }
 
-    public func sync() { fsync(fd) }
+    public func sync() {
+        lock.lock(); defer { lock.unlock() }
+        if fd >= 0 { fsync(fd) }
+    }
 }
