@@ -1,4 +1,5 @@
 import Foundation
+import SPTOutput
 
 /// Guards every reader applies before a number from a file indexes memory or sizes an
 /// allocation: the file is a regular file, and counts multiply without overflow and within a limit.
@@ -7,15 +8,9 @@ public enum Checked {
     /// or device is never data). Returns its size.
     @discardableResult
     public static func regularFile(_ path: String) throws -> Int {
+        if let why = RegularFile.problem(path) { throw EngineError.data(file: path, message: why) }
         var st = stat()
-        guard stat(path, &st) == 0 else {
-            throw EngineError.data(file: path, message: errno == ENOENT ? "file not found" : "cannot read: \(String(cString: strerror(errno)))")
-        }
-        let kind = st.st_mode & S_IFMT
-        guard kind == S_IFREG else {
-            let what = kind == S_IFDIR ? "a directory" : kind == S_IFIFO ? "a FIFO" : kind == S_IFSOCK ? "a socket" : "a device"
-            throw EngineError.data(file: path, message: "is \(what), not a regular file")
-        }
+        stat(path, &st)
         return Int(st.st_size)
     }
 

@@ -26,6 +26,7 @@ public enum SafeOutput {
         var isDir: ObjCBool = false
         if !out.isEmpty, FileManager.default.fileExists(atPath: out, isDirectory: &isDir) {
             if isDir.boolValue { throw refuse("it is a directory (name a file)") }
+            if let why = RegularFile.problem(out) { throw refuse("it " + why) }
             if looksLikeRunLog(out) { throw refuse("it is a run log") }
         }
         try checkInputs(out, inputs: inputs)
@@ -153,7 +154,7 @@ public enum SafeOutput {
     }
 
     static func looksLikeRunLog(_ path: String) -> Bool {
-        guard let h = FileHandle(forReadingAtPath: path) else { return false }
+        guard let h = try? RegularFile.openForReading(path) else { return false }
         defer { try? h.close() }
         let head = (try? h.read(upToCount: 64)) ?? Data()
         return String(decoding: head, as: UTF8.self).replacingOccurrences(of: " ", with: "").hasPrefix("{\"kind\":\"header\"")

@@ -62,4 +62,20 @@ import TestSupport
         poll(1)
         #expect(status("killed") == .following)
     }
+
+    /// A FIFO or a symlink where the control file goes: the command is refused with the reason,
+    /// without blocking the dashboard and without writing through the link.
+    @Test func aControlFileThatIsNotARegularFileIsRefused() throws {
+        let dir = temporaryDirectory()
+        let w = try RunLogWriter(path: dir + "/r.jsonl")
+        try w.append(.header(RunHeader(run: "r", session: "s", engine: "spt_torch", task: "t", backbone: "b", strategy: "kmeans",
+                                       deep: false, prompts: 2, optimizer: "adamw", lr: 1, weightDecay: 0, epochs: 1, batch: 1, seed: 0, threads: 1)))
+        #expect(mkfifo(dir + "/r.control.jsonl", 0o644) == 0)
+        #expect(throws: RunLogError.self) { try ControlChannel.send(.pause, toLog: dir + "/r.jsonl") }
+        try FileManager.default.removeItem(atPath: dir + "/r.control.jsonl")
+        FileManager.default.createFile(atPath: dir + "/target", contents: Data())
+        try FileManager.default.createSymbolicLink(atPath: dir + "/r.control.jsonl", withDestinationPath: dir + "/target")
+        #expect(throws: RunLogError.self) { try ControlChannel.send(.pause, toLog: dir + "/r.jsonl") }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/target")).isEmpty)
+    }
 }

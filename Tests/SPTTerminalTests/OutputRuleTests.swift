@@ -124,3 +124,21 @@ import TestSupport
         #expect(try FileManager.default.contentsOfDirectory(atPath: f.dir).filter { $0.contains(".partial-") }.isEmpty)
     }
 }
+
+/// Only regular files are read as logs: a FIFO named like a run log (or a TensorBoard event file)
+/// is passed over in a directory and refused by name when given, never opened for a blocking read.
+@Suite struct RegularFileTests {
+    @Test func aFIFONamedLikeALogNeverHangsAReader() throws {
+        let f = try OutputRuleTests.Fixture()
+        #expect(mkfifo(f.session + "/fifo.jsonl", 0o644) == 0)
+        #expect(mkfifo(f.session + "/events.out.tfevents.1.fifo", 0o644) == 0)
+        let csv = try HostileInputTests.spt(["export", f.session, "--out", f.dir + "/out.csv"], timeout: 20)
+        #expect(csv.status == 0 && !csv.timedOut, "\(csv)")
+        let report = try HostileInputTests.spt(["report", f.session, "--out", f.dir + "/report"], timeout: 20)
+        #expect(report.status == 0 && !report.timedOut, "\(report)")
+        try HostileInputTests.expectRefusal(["export", f.session + "/fifo.jsonl", "--out", f.dir + "/fifo.csv"], "is a FIFO, not a regular file")
+        // A FIFO as the output: refused, not replaced or opened.
+        #expect(mkfifo(f.dir + "/out.fifo", 0o644) == 0)
+        try HostileInputTests.expectRefusal(["export", f.session, "--out", f.dir + "/out.fifo"], "it is a FIFO")
+    }
+}

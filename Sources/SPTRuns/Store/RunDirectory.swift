@@ -30,6 +30,8 @@ public enum RunDirectory {
         var logs = Set<String>()
         for case let f as String in e {
             let name = (f as NSString).lastPathComponent
+            // Only regular files are logs: a FIFO or device named like one is passed over, never opened.
+            guard RegularFile.problem((path as NSString).appendingPathComponent(f)) == nil else { continue }
             if f.hasSuffix(".jsonl") && !f.hasSuffix(ControlChannel.suffix) {
                 logs.insert((path as NSString).appendingPathComponent(f))
             } else if name.hasPrefix(TensorBoardReader.filePrefix) {

@@ -111,14 +111,9 @@ public final class RunLogReader {
     /// At most `maxBytes` of the file are read per call.
     @discardableResult
     public func poll(maxBytes: Int = .max) throws -> [RunRecord] {
-        guard let h = FileHandle(forReadingAtPath: path) else {
-            throw RunLogError.io(path: path, message: FileManager.default.fileExists(atPath: path) ? "cannot open" : "file not found")
-        }
+        let h: FileHandle
+        do { h = try RegularFile.openForReading(path) } catch let e as OutputError { throw RunLogError.io(path: path, message: e.message) }
         defer { try? h.close() }
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
-            throw RunLogError.io(path: path, message: "is a directory")
-        }
         try h.seek(toOffset: offset)
         let data = (maxBytes == .max ? try h.readToEnd() : try h.read(upToCount: maxBytes)) ?? Data()
         offset += UInt64(data.count)

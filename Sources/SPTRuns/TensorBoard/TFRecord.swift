@@ -59,7 +59,8 @@ public final class TFRecordReader {
 
     /// The payloads of the records completed since the last call.
     public func poll() throws -> [[UInt8]] {
-        guard let h = FileHandle(forReadingAtPath: path) else { throw RunLogError.io(path: path, message: "cannot open") }
+        let h: FileHandle
+        do { h = try RegularFile.openForReading(path) } catch let e as OutputError { throw RunLogError.io(path: path, message: e.message) }
         defer { try? h.close() }
         try h.seek(toOffset: offset)
         let data = try h.readToEnd() ?? Data()
