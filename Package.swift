@@ -37,13 +37,15 @@ let package = Package(
 
         // libjpeg-turbo's decoder behind a C function: its errors longjmp, which Swift cannot.
         .target(name: "CJpeg", linkerSettings: [.linkedLibrary("jpeg")]),
+        // PNG through libpng's low-level reader, converted as Pillow converts (its errors longjmp: C only).
+        .target(name: "CPngDecode", dependencies: ["CPng"]),
         // bf16 matrix products through oneDNN (C: its API is structs and out-parameters).
         .target(name: "CBF16", linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]),
 
         // Readers of files users bring, compiled with bounds and overflow checks (never -Ounchecked).
         // The one output rule (temporary file, fsync, rename; inputs never overwritten) for every writer.
         .target(name: "SPTOutput"),
-        .target(name: "SPTFormats", dependencies: ["CZlib", "CPng", "CJpeg", "SPTOutput"]),
+        .target(name: "SPTFormats", dependencies: ["CZlib", "CPng", "CJpeg", "CPngDecode", "SPTOutput"]),
         .target(name: "SPTEngine", dependencies: ["COpenBLAS", "CBF16", "SPTFormats", "SPTOutput", "SPTRuns"],
                 resources: [.copy("Backbones")], swiftSettings: engineSettings),
         .target(name: "SPTRuns", dependencies: ["SPTOutput"]),

@@ -1,5 +1,5 @@
 import CJpeg
-import CPng
+import CPngDecode
 import Foundation
 
 /// An 8-bit RGB image, row-major, three bytes per pixel.
@@ -14,8 +14,8 @@ public struct RGBImage: Sendable {
     }
 }
 
-/// PNG (libpng's simplified API: gray, gray+alpha, RGB, RGBA, palette; alpha composited on
-/// black) and JPEG (libjpeg-turbo: baseline, progressive, gray, CMYK), told apart by their
+/// PNG (every colour type and bit depth, converted exactly as Pillow's `convert("RGB")`: see
+/// CPngDecode.h) and JPEG (libjpeg-turbo: baseline, progressive, gray, CMYK), told apart by their
 /// signatures, not their names. Colour conversions follow Pillow's, which timm's transforms use.
 public enum ImageDecoder {
     /// Decoded bytes one image may take (RGB): 89 megapixels, beyond any photograph in use.
@@ -35,30 +35,19 @@ public enum ImageDecoder {
     }
 
     static func png(_ data: Data, path: String, maxBytes: Int) throws -> RGBImage {
-        // libpng reads from this memory until the image is finished: one buffer, alive throughout.
-        try [UInt8](data).withUnsafeBytes { bytes in
-            var img = png_image()
-            img.version = UInt32(PNG_IMAGE_VERSION)
-            func fail(_ what: String) -> EngineError {
-                let msg = withUnsafeBytes(of: img.message) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-                png_image_free(&img)
-                return EngineError.data(file: path, message: "\(what): \(msg)")
-            }
-            guard png_image_begin_read_from_memory(&img, bytes.baseAddress, bytes.count) != 0 else { throw fail("not a readable PNG") }
-            let srcGray = img.format & UInt32(PNG_FORMAT_FLAG_COLOR) == 0
-            img.format = UInt32(PNG_FORMAT_RGB)
-            let w = Int(img.width), h = Int(img.height)
-            guard Checked.product([w, h, 3], limit: maxBytes) != nil else {
-                png_image_free(&img)
-                throw EngineError.data(file: path, message: "header claims \(w)×\(h) pixels, more than the \(maxBytes / 3 / 1_000_000)-megapixel limit")
-            }
-            var pixels = [UInt8](repeating: 0, count: w * h * 3)
-            var black = png_color(red: 0, green: 0, blue: 0)
-            let ok = pixels.withUnsafeMutableBytes { png_image_finish_read(&img, &black, $0.baseAddress, 0, nil) }
-            guard ok != 0 else { throw fail("corrupt PNG") }
-            return RGBImage(pixels: pixels, width: w, height: h, gray: srcGray)
+        var out: UnsafeMutablePointer<UInt8>?
+        var w: Int32 = 0, h: Int32 = 0, gray: Int32 = 0
+        var message = [CChar](repeating: 0, count: 256)
+        let rc = data.withUnsafeBytes { b in
+            spt_png_decode(b.bindMemory(to: UInt8.self).baseAddress, b.count, maxBytes, &out, &w, &h, &gray, &message, message.count)
         }
+        guard rc == 0, let out else { throw EngineError.data(file: path, message: rc == -2 ? text(message) : "not a readable PNG: \(text(message))") }
+        defer { free(out) }
+        return RGBImage(pixels: Array(UnsafeBufferPointer(start: out, count: Int(w) * Int(h) * 3)), width: Int(w), height: Int(h), gray: gray != 0)
     }
+
+    /// A C decoder's NUL-terminated message.
+    static func text(_ message: [CChar]) -> String { String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
 
     static func jpeg(_ data: Data, path: String, maxBytes: Int) throws -> RGBImage {
         var out: UnsafeMutablePointer<UInt8>?
@@ -68,7 +57,7 @@ public enum ImageDecoder {
             spt_jpeg_decode(b.bindMemory(to: UInt8.self).baseAddress, b.count, maxBytes / 3 * 4, &out, &w, &h, &comps, &message, message.count)
         }
         guard rc == 0, let out else {
-            throw EngineError.data(file: path, message: "not a readable JPEG: \(String(cString: message))")
+            throw EngineError.data(file: path, message: "not a readable JPEG: \(text(message))")
         }
         defer { free(out) }
         let n = Int(w) * Int(h), c = Int(comps)

@@ -22,6 +22,9 @@ public enum ImageFolderReader {
 
     typealias Item = (path: String, label: Int)
 
+    /// More classes than any benchmark has (ImageNet-21k: 21,843): a label beyond is an error in the list.
+    public static let maxClasses = 100_000
+
     public static func load(directory d: String, name: String, preprocessing: ImagePreprocessing) throws -> DataSplits {
         guard let layout = layout(d) else { throw EngineError.data(file: d, message: "not an image folder") }
         var classNames: [String]
@@ -41,7 +44,15 @@ public enum ImageFolderReader {
                 }
             }
             tune = (try indices(t800, "train800.txt"), try indices(v200, "val200.txt"))
-            let k = (all + test).map(\.label).max()! + 1
+            // Classes are the training labels': a test label beyond them is refused before any
+            // image is decoded (one stray label would otherwise size the head).
+            let k = all.map(\.label).max()! + 1
+            guard k <= maxClasses else {
+                throw EngineError.data(file: "\(d)/train800val200.txt", message: "label \(k - 1): more than \(maxClasses) classes")
+            }
+            if let bad = test.first(where: { $0.label >= k }) {
+                throw EngineError.data(file: "\(d)/test.txt", message: "\(bad.path): label \(bad.label) is not a training class (train800val200.txt has labels 0…\(k - 1))")
+            }
             classNames = (0..<k).map(String.init)
         case .fgvc:
             let tr = try json(d, "train.json"), va = try json(d, "val.json"), te = try json(d, "test.json")
@@ -101,12 +112,22 @@ public enum ImageFolderReader {
         }.sorted()
         guard !classes.isEmpty else { throw EngineError.data(file: d + "/train", message: "no class folders") }
         let extensions: Set<String> = ["png", "jpg", "jpeg"]
+        // Every test class must be a training class (never dropped silently).
+        for c in (try? fm.contentsOfDirectory(atPath: d + "/test")) ?? [] where !classes.contains(c) {
+            var isDir: ObjCBool = false
+            if fm.fileExists(atPath: "\(d)/test/\(c)", isDirectory: &isDir), isDir.boolValue {
+                throw EngineError.data(file: "\(d)/test/\(c)", message: "a test class with no folder in train/")
+            }
+        }
         func split(_ s: String) throws -> [Item] {
             var out: [Item] = []
             for (k, c) in classes.enumerated() {
                 let dir = "\(d)/\(s)/\(c)"
                 guard let files = try? fm.contentsOfDirectory(atPath: dir) else { continue }
-                out += files.filter { extensions.contains(($0 as NSString).pathExtension.lowercased()) }.sorted().map { ("\(dir)/\($0)", k) }
+                let images = files.filter { extensions.contains(($0 as NSString).pathExtension.lowercased()) }.sorted()
+                // A training class without images would be a class the head can never learn.
+                if s == "train" && images.isEmpty { throw EngineError.data(file: dir, message: "a training class folder with no .png or .jpg image") }
+                out += images.map { ("\(dir)/\($0)", k) }
             }
             guard !out.isEmpty else { throw EngineError.data(file: "\(d)/\(s)", message: "no .png or .jpg images in class folders") }
             return out

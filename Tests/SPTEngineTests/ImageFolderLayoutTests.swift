@@ -42,6 +42,27 @@ import SPTEngine
         #expect { try TaskCatalog.load(d, imageSize: 16) } throws: { "\($0)".contains("val200.txt") && "\($0)".contains("images/5.jpg is not in train800val200.txt") }
     }
 
+    /// Labels and classes as the README promises: a test label that is no training class is
+    /// refused before decoding (one stray 999999 built a million-class head), as is a test class
+    /// folder with none in train/ (it was dropped) and an empty training class folder.
+    @Test func labelsAndClassesOutsideTheTrainingClassesAreRefused() throws {
+        let d = formats.dir()
+        for i in 0..<4 { try copyJPEG("\(d)/images/\(i).jpg") }
+        try write("\(d)/train800.txt", "images/0.jpg 0\n")
+        try write("\(d)/val200.txt", "images/1.jpg 1\n")
+        try write("\(d)/train800val200.txt", "images/0.jpg 0\nimages/1.jpg 1\n")
+        try write("\(d)/test.txt", "images/2.jpg 1\nimages/3.jpg 999999\n")
+        #expect { try TaskCatalog.load(d, imageSize: 16) } throws: { "\($0)".contains("test.txt") && "\($0)".contains("label 999999 is not a training class") }
+
+        let f = formats.dir()
+        try copyJPEG("\(f)/train/cat/a.jpg"); try copyJPEG("\(f)/train/dog/b.jpg")
+        try copyJPEG("\(f)/test/cat/c.jpg"); try copyJPEG("\(f)/test/bird/d.jpg")
+        #expect { try TaskCatalog.load(f, imageSize: 16) } throws: { "\($0)".contains("test/bird") && "\($0)".contains("no folder in train/") }
+        try fm.removeItem(atPath: "\(f)/test/bird")
+        try fm.createDirectory(atPath: "\(f)/train/empty", withIntermediateDirectories: true)
+        #expect { try TaskCatalog.load(f, imageSize: 16) } throws: { "\($0)".contains("train/empty") && "\($0)".contains("no .png or .jpg") }
+    }
+
     @Test func fgvcJSONSplitsMapClassIdsInSortedOrder() throws {
         let d = formats.dir()
         for n in ["b/1.jpg", "b/2.jpg", "c/3.jpg", "c/4.jpg", "b/5.jpg"] { try copyJPEG("\(d)/images/\(n)") }

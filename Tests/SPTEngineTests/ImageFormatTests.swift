@@ -42,8 +42,8 @@ import SPTEngine
         #expect(s.train.images[1] == 1 && s.train.images[4 + 1] == 1 && s.train.images[8 + 1] == 1)
         // RGB: first pixel red
         #expect(s.train.images[12] == 1 && s.train.images[16] == 0)
-        // RGBA composited on black: the transparent pixel is 0
-        #expect(s.test.images[1] == 0 && s.test.images[0] == 1)
+        // RGBA: alpha dropped, as Pillow's convert("RGB") does — the transparent white pixel stays white
+        #expect(s.test.images[1] == 1 && s.test.images[0] == 1)
         // palette: pixel 1 is colour 1 = (200, 100, 50)
         #expect(abs(s.test.images[12 + 1] - 200 / 255) < 1e-6 && abs(s.test.images[12 + 4 + 1] - 100 / 255) < 1e-6)
     }

@@ -92,6 +92,9 @@ import SPTRuns
         (["export", "/nonexistent", "--out", "/tmp/x.csv", "--smoothing", "5"], "--smoothing 5.0: must be in [0, 0.999]"),
         (["export", "/nonexistent", "--out", "/tmp/x.csv", "--smoothing", "nan"], "--smoothing nan"),
         (["bench", "--seconds", "0"], "--seconds 0.0"),
+        // Statistics whose normalized pixels overflow the model (NaN features, exit 0, before).
+        (["train", "--backbone", "random-tiny", "--task", "shape", "--mean", "3e38", "--std", "1"], "normalizes a pixel value of 0 to"),
+        (["embed", "--backbone", "random-tiny", "--task", "shape", "--std", "1e-38", "--out", "/tmp/never.safetensors"], "beyond ±10000"),
     ])
     func flagsOutOfRange(args: [String], message: String) throws {
         try Self.expectRefusal(args, message)

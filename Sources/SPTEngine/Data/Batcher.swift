@@ -11,8 +11,21 @@ public struct Normalization: Codable, Equatable, Sendable {
         guard mean.allSatisfy(\.isFinite), std.allSatisfy({ $0.isFinite && $0 > 0 }) else {
             return "means must be finite and standard deviations finite and positive (mean \(mean), std \(std))"
         }
+        // What a pixel of 0 or 1 becomes: real statistics give |v| < 10; far beyond, the
+        // model's activations overflow to NaN (mean 3e38 or std 1e-38 did, silently).
+        for c in 0..<channels {
+            for x: Float in [0, 1] {
+                let v = (x - mean[c]) / std[c]
+                guard v.isFinite, abs(v) <= Self.maxNormalized else {
+                    return "channel \(c) normalizes a pixel value of \(Int(x)) to \(v), beyond ±\(Int(Self.maxNormalized)) (mean \(mean[c]), std \(std[c]))"
+                }
+            }
+        }
         return nil
     }
+
+    /// The largest normalized pixel accepted.
+    public static let maxNormalized: Float = 10_000
 
     /// Fashion-MNIST training split statistics.
     public static let fashionMNIST = Normalization(mean: [0.2860], std: [0.3530])
