@@ -95,7 +95,7 @@ public enum ImageFolderReader {
         DispatchQueue.concurrentPerform(iterations: items.count) { i in
             let r = Result { () throws -> ([Float], Bool) in
                 let img = try ImageDecoder.decode(items[i].path)
-                return (preprocessing.apply(img, channels: 3), img.gray)
+                return (try preprocessing.apply(img, channels: 3, path: items[i].path), img.gray)
             }
             results.lock.lock(); results.slots[i] = r; results.lock.unlock()
         }

@@ -27,7 +27,15 @@ public struct ImagePreprocessing: Codable, Equatable, Sendable {
 
     /// The image as `channels` planes of size² values in [0, 1]; gray when `channels` is 1
     /// (the mean of R, G and B).
-    public func apply(_ img: RGBImage, channels: Int) -> [Float] {
+    /// `path` names the image in errors. The resized image is checked against the decoder's pixel
+    /// limit before it is allocated: a 1×20000 strip resized by its short side would take 15.7 GB.
+    public func apply(_ img: RGBImage, channels: Int, path: String = "image") throws -> [Float] {
+        if mode == .crop {
+            let (w, h) = cropResize(img)
+            guard Checked.product([w, h, 3], limit: ImageDecoder.maxImageBytes) != nil else {
+                throw EngineError.data(file: path, message: "\(img.width)×\(img.height) resized by its shorter side to \(w)×\(h) pixels, more than the \(ImageDecoder.maxImageBytes / 3 / 1_000_000)-megapixel limit")
+            }
+        }
         let src = img.pixels.map(Float.init)
         var out: [Float], ow: Int, oh: Int
         switch mode {
@@ -36,10 +44,7 @@ public struct ImagePreprocessing: Codable, Equatable, Sendable {
             out = Resample.resize(src, height: img.height, width: img.width, channels: 3, toHeight: size, toWidth: size,
                                   filter: interpolation, bytes: true)
         case .crop:
-            // torchvision's Resize(int): the shorter side to scaleSize, the longer truncated.
-            let s = scaleSize
-            (ow, oh) = img.width <= img.height ? (s, Int(Double(s) * Double(img.height) / Double(img.width)))
-                                               : (Int(Double(s) * Double(img.width) / Double(img.height)), s)
+            (ow, oh) = cropResize(img)
             out = (ow, oh) == (img.width, img.height) ? src
                 : Resample.resize(src, height: img.height, width: img.width, channels: 3, toHeight: oh, toWidth: ow,
                                   filter: interpolation, bytes: true)
@@ -61,5 +66,13 @@ public struct ImagePreprocessing: Codable, Equatable, Sendable {
             }
         }
         return planes
+    }
+
+    /// torchvision's Resize(int): the shorter side to scaleSize, the longer truncated.
+    func cropResize(_ img: RGBImage) -> (width: Int, height: Int) {
+        let s = Double(scaleSize)
+        // In torchvision's order (size · long / short), clamped only to stay an Int for the check.
+        let other = min(Double(Int.max / 4), s * Double(max(img.width, img.height)) / Double(min(img.width, img.height)))
+        return img.width <= img.height ? (scaleSize, Int(other)) : (Int(other), scaleSize)
     }
 }

@@ -59,6 +59,18 @@ import SPTEngine
         }
     }
 
+    /// A 1×20000 strip is small decoded but 15.7 GB once its short side is resized to the crop's
+    /// scale: refused, by name, before that allocation (it aborted the process).
+    @Test func aStripWhoseResizeExceedsThePixelLimit() throws {
+        let d = images.dir()
+        for split in ["train", "test"] { try FileManager.default.createDirectory(atPath: "\(d)/\(split)/a", withIntermediateDirectories: true) }
+        images.writePNG("\(d)/test/a/ok.png", w: 2, h: 2, format: images.gray, pixels: [0, 1, 2, 3])
+        images.writePNG("\(d)/train/a/strip.png", w: 1, h: 20000, format: images.gray, pixels: [UInt8](repeating: 9, count: 20000))
+        expectError("strip.png: 1×20000 resized by its shorter side to 256×5120000 pixels, more than the 89-megapixel limit") {
+            _ = try ImageFolderReader.load(directory: d, name: "strip", preprocessing: ImagePreprocessing(size: 224, mode: .crop))
+        }
+    }
+
     /// A FIFO named like an image would block the reader forever.
     @Test func aFIFOInAClassFolderIsNamedNotRead() throws {
         let d = images.dir()

@@ -102,8 +102,8 @@ import SPTEngine
         let d = formats.dir()
         formats.writePNG("\(d)/wide.png", w: 40, h: 20, format: formats.gray, pixels: pixels)
         let img = try ImageDecoder.decode("\(d)/wide.png")
-        let crop = ImagePreprocessing(size: 16, mode: .crop, cropPct: 1).apply(img, channels: 1)
-        let squash = ImagePreprocessing(size: 16, mode: .squash).apply(img, channels: 1)
+        let crop = try ImagePreprocessing(size: 16, mode: .crop, cropPct: 1).apply(img, channels: 1)
+        let squash = try ImagePreprocessing(size: 16, mode: .squash).apply(img, channels: 1)
         #expect(crop.allSatisfy { $0 > 0.5 } && crop.reduce(0, +) / 256 > 0.95, "the centre crop is the square (its edges soft from the filter)")
         #expect(squash[0] < 0.01 && squash[15] < 0.01 && squash[8] > 0.99, "squashed, the black sides remain")
     }

@@ -42,4 +42,32 @@ import SPTEngine
         other.lr = 2e-3
         #expect(throws: EngineError.self) { try Pretrainer(options: other, train: data(), statePath: dir + "/b.state") }
     }
+
+    /// A state file checked tensor by tensor: optimizer moments of the wrong size, and a step that
+    /// is negative or beyond the run (a SIGSEGV at step −5), are refused by name.
+    @Test func aDamagedStateIsRefusedTensorByTensor() throws {
+        let c = ViTConfig(imageSize: 8, patchSize: 2, channels: 1, dim: 8, depth: 1, heads: 2, mlpDim: 16)
+        var o = PretrainOptions(method: .supervised, config: c, epochs: 1, batch: 16, lr: 1e-3, seed: 3)
+        o.norm = Normalization(mean: [0.5], std: [0.25])
+        let dir = NSTemporaryDirectory() + "spt-pretrain-\(UInt32.random(in: 0..<UInt32.max))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var stop = 2
+        try Pretrainer(options: o, train: data(), statePath: dir + "/s.state").run(shouldStop: { stop -= 1; return stop == 0 }) { _ in }
+        let good = try SafeTensors(path: dir + "/s.state")
+        func rewrite(step: String, shorten: String? = nil) throws {
+            let tensors = try good.entries.keys.sorted().map { n -> (name: String, shape: [Int], values: [Float]) in
+                var v = try good.floats(n), shape = good.entries[n]!.shape
+                if n == shorten { v.removeLast(); shape = [v.count] }
+                return (n, shape, v)
+            }
+            var meta = good.metadata
+            meta["step"] = step
+            try SafeTensors.write(path: dir + "/bad.state", tensors: tensors, metadata: meta)
+        }
+        for (step, shorten, text) in [("-5", nil, "step -5: not a step of this run"), ("99999999", nil, "not a step of this run"),
+                                      ("1", "opt.0.m", "opt.0.m:")] as [(String, String?, String)] {
+            try rewrite(step: step, shorten: shorten)
+            #expect { try Pretrainer(options: o, train: data(), statePath: dir + "/bad.state") } throws: { "\($0)".contains(text) }
+        }
+    }
 }

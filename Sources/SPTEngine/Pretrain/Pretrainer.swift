@@ -182,14 +182,26 @@ public final class Pretrainer {
         try f.load(into: backbone)
         if let mae { try f.load(into: mae.decoder, prefix: "decoder.") }
         if let classifier { try f.load(into: classifier.task, prefix: "task.") }
+        // Every tensor and number checked before it is used: a state of another size, or a step
+        // outside the run, is refused by name (a negative step crashed, short tensors read past the end).
+        func fail(_ m: String) -> EngineError { .checkpoint(file: statePath, message: m) }
         for (g, s) in optimizer.stateBuffers.enumerated() {
             let m = try f.floats("opt.\(g).m"), v = try f.floats("opt.\(g).v")
+            guard m.count == s.m.count else { throw fail("opt.\(g).m: \(m.count) values, the optimizer has \(s.m.count)") }
+            guard v.count == s.v.count else { throw fail("opt.\(g).v: \(v.count) values, the optimizer has \(s.v.count)") }
+            guard m.allSatisfy(\.isFinite), v.allSatisfy({ $0.isFinite && $0 >= 0 }) else { throw fail("opt.\(g): non-finite or negative moments") }
             m.withUnsafeBufferPointer { s.m.ptr.update(from: $0.baseAddress!, count: s.m.count) }
             if s.v.count > 0 { v.withUnsafeBufferPointer { s.v.ptr.update(from: $0.baseAddress!, count: s.v.count) } }
         }
         recentLoss = try f.floats("recent_loss")
-        step = Int(f.metadata["step"] ?? "0") ?? 0
-        trainSeconds = Double(f.metadata["train_seconds"] ?? "0") ?? 0
+        guard let saved = Int(f.metadata["step"] ?? ""), (0...totalSteps).contains(saved) else {
+            throw fail("step \(f.metadata["step"] ?? "(missing)"): not a step of this run (0…\(totalSteps))")
+        }
+        step = saved
+        guard let seconds = Double(f.metadata["train_seconds"] ?? "0"), seconds.isFinite, seconds >= 0 else {
+            throw fail("train_seconds \(f.metadata["train_seconds"] ?? ""): not a duration")
+        }
+        trainSeconds = seconds
         optimizer.restore(steps: step)
     }
 }
