@@ -43,12 +43,13 @@ let package = Package(
         .target(name: "CBF16", linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]),
 
         // Readers of files users bring, compiled with bounds and overflow checks (never -Ounchecked).
-        // The one output rule (temporary file, fsync, rename; inputs never overwritten) for every writer.
-        .target(name: "SPTOutput"),
-        .target(name: "SPTFormats", dependencies: ["CZlib", "CPng", "CJpeg", "CPngDecode", "SPTOutput"]),
-        .target(name: "SPTEngine", dependencies: ["COpenBLAS", "CBF16", "SPTFormats", "SPTOutput", "SPTRuns"],
+        // The file rules every reader and writer follows: the output rule (temporary file, fsync,
+        // rename; inputs never overwritten), only regular files read, JSON with byte offsets.
+        .target(name: "SPTFiles"),
+        .target(name: "SPTFormats", dependencies: ["CZlib", "CPng", "CJpeg", "CPngDecode", "SPTFiles"]),
+        .target(name: "SPTEngine", dependencies: ["COpenBLAS", "CBF16", "SPTFormats", "SPTFiles", "SPTRuns"],
                 resources: [.copy("Backbones")], swiftSettings: engineSettings),
-        .target(name: "SPTRuns", dependencies: ["SPTOutput"]),
+        .target(name: "SPTRuns", dependencies: ["SPTFiles"]),
         .target(name: "SPTDashboard", dependencies: ["SPTRuns"]),
         .target(name: "CTerminalRestore", dependencies: ["CNcurses"]),
         .target(name: "SPTTerminal", dependencies: ["CNcurses", "CTerminalRestore", "SPTDashboard"]),

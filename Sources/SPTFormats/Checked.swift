@@ -1,5 +1,5 @@
 import Foundation
-import SPTOutput
+import SPTFiles
 
 /// Guards every reader applies before a number from a file indexes memory or sizes an
 /// allocation: the file is a regular file, and counts multiply without overflow and within a limit.

@@ -1,5 +1,5 @@
 import Foundation
-import SPTOutput
+import SPTFiles
 
 /// Decoded, preprocessed images of a folder, kept as bytes between runs (`SPT_IMAGE_CACHE`, default
 /// `~/.cache/spt/images`) so that a second run, or the dashboard's restart, does not decode the

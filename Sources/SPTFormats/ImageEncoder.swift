@@ -1,6 +1,6 @@
 import CPng
 import Foundation
-import SPTOutput
+import SPTFiles
 
 /// Writes 8-bit PNG files with libpng's simplified API.
 public enum ImageEncoder {

@@ -1,4 +1,5 @@
 import Foundation
+import SPTFiles
 
 /// Image data sets as users have them, PNG or JPEG files in one of three layouts:
 /// - class folders: `root/{train,test}/<class>/*` (classes: the sorted folder names of train/);
@@ -142,7 +143,8 @@ public enum ImageFolderReader {
             throw EngineError.data(file: path, message: "not UTF-8 text")
         }
         var out: [Item] = []
-        for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // Lines end in LF or CR LF (one Character in Swift, which a split on "\n" would not see).
+        for (n, line) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
             let fields = line.split(whereSeparator: \.isWhitespace)
             if fields.isEmpty { continue }
             guard fields.count == 2, let label = Int(fields[1]), label >= 0, label < 1_000_000 else {
@@ -157,23 +159,28 @@ public enum ImageFolderReader {
     /// An FGVC split file: a JSON object from image path to class id.
     private static func json(_ d: String, _ file: String) throws -> [Item] {
         let path = "\(d)/\(file)"
-        guard let obj = try? JSONSerialization.jsonObject(with: try Checked.contents(path)) as? [String: Any] else {
+        let data = try Checked.contents(path)
+        if let where_ = JSONValue.syntaxProblem(data) { throw EngineError.data(file: path, message: "not JSON: \(where_)") }
+        guard case .object(let obj) = try [UInt8](data).withUnsafeBytes({ try JSONValue.parse($0) }) else {
             throw EngineError.data(file: path, message: "not a JSON object mapping image paths to class ids")
         }
         guard !obj.isEmpty else { throw EngineError.data(file: path, message: "no images listed") }
         let images = FileManager.default.fileExists(atPath: d + "/images") ? d + "/images" : d
         return try obj.keys.sorted().map { key in
-            guard let n = obj[key] as? NSNumber, let id = Int(exactly: n.doubleValue), id >= 0, id < 1_000_000 else {
-                throw EngineError.data(file: path, message: "\(key): class id \(obj[key]!) is not an integer from 0")
+            guard let id = obj[key]?.int, id >= 0, id < maxClasses else {
+                throw EngineError.data(file: path, message: "\(cut(key)): class id \(cut(obj[key]!.text)) is not an integer in 0…\(maxClasses - 1)")
             }
-            return (try inside(images, key, path, key), id)
+            return (try inside(images, key, path, cut(key)), id)
         }
     }
+
+    /// A value from a file, cut for an error message (a 50 MB key once took 39 s to print).
+    static func cut(_ s: String) -> String { s.count > 80 ? String(s.prefix(77)) + "…" : s }
 
     /// `root/rel`, refusing paths that leave the root (`..`, absolute paths).
     private static func inside(_ root: String, _ rel: String, _ file: String, _ at: String) throws -> String {
         guard !rel.hasPrefix("/"), !rel.split(separator: "/").contains("..") else {
-            throw EngineError.data(file: file, message: "\(at): \(rel) leaves the data folder")
+            throw EngineError.data(file: file, message: "\(at): \(cut(rel)) leaves the data folder")
         }
         return "\(root)/\(rel)"
     }

@@ -1,5 +1,5 @@
 import Foundation
-import SPTOutput
+import SPTFiles
 
 /// The safetensors format: an 8-byte little-endian header length, a JSON header naming each
 /// tensor's dtype, shape and byte range, then the raw little-endian data.

@@ -1,2 +1,2 @@
-// Every writer of this module and of its users goes through the one output rule.
-@_exported import SPTOutput
+// The file rules (output, regular files, JSON) are part of this module's API.
+@_exported import SPTFiles

@@ -71,6 +71,17 @@ import SPTEngine
         }
     }
 
+    /// A broken config.json beside a checkpoint is named with the line and column where it stops
+    /// being JSON, and a value that does not fit (a mean of 1e39 for a Float) with its key path.
+    @Test func configJSONErrorsSayWhere() throws {
+        let d = images.dir()
+        try FileManager.default.copyItem(atPath: TimmConformanceTests.root + "/deit3/model.safetensors", toPath: d + "/model.safetensors")
+        try Data("{\"architecture\": \"vit\",\n  \"model_args\": {\"embed_dim\" 8}}".utf8).write(to: URL(fileURLWithPath: d + "/config.json"))
+        expectError("config.json: not JSON: line 2, column 30 (byte 53): expected ':'") { _ = try Backbone.load(d) }
+        try Data(#"{"pretrained_cfg": {"mean": [1e39, 0, 0]}}"#.utf8).write(to: URL(fileURLWithPath: d + "/config.json"))
+        expectError("pretrained_cfg.mean[0] 1e+39 is not a finite Float") { _ = try Backbone.load(d) }
+    }
+
     /// A FIFO named like an image would block the reader forever.
     @Test func aFIFOInAClassFolderIsNamedNotRead() throws {
         let d = images.dir()

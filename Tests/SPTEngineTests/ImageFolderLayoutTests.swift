@@ -77,6 +77,25 @@ import SPTEngine
         #expect { try TaskCatalog.load(d, imageSize: 8) } throws: { "\($0)".contains("test.json") && "\($0)".contains("class 7 has no image in train.json") }
         try write("\(d)/test.json", #"{"c/4.jpg": 1.5}"#)
         #expect { try TaskCatalog.load(d, imageSize: 8) } throws: { "\($0)".contains("test.json") && "\($0)".contains("not an integer") }
+        // Errors say where: the line and column of a syntax error; a huge key cut, quickly.
+        try write("\(d)/test.json", "{\"c/4.jpg\": 9,\n \"b/5.jpg\" 5}")
+        #expect { try TaskCatalog.load(d, imageSize: 8) } throws: { "\($0)".contains("test.json: not JSON: line 2, column 12 (byte 26): expected ':'") }
+        try write("\(d)/test.json", "{\"" + String(repeating: "x", count: 5_000_000) + "\": -1}")
+        let start = Date()
+        #expect { try TaskCatalog.load(d, imageSize: 8) } throws: { "\($0)".count < 400 && "\($0)".contains("xxx…: class id -1") }
+        #expect(Date().timeIntervalSince(start) < 10)
+    }
+
+    /// VTAB-1k lists written on Windows (CR LF) read as the same lists.
+    @Test func crlfListsReadAsLFLists() throws {
+        let d = formats.dir()
+        for i in 0..<4 { try copyJPEG("\(d)/images/\(i).jpg") }
+        try write("\(d)/train800.txt", "images/0.jpg 0\r\n")
+        try write("\(d)/val200.txt", "images/1.jpg 1\r\n")
+        try write("\(d)/train800val200.txt", "images/0.jpg 0\r\nimages/1.jpg 1\r\n")
+        try write("\(d)/test.txt", "images/2.jpg 1\r\nimages/3.jpg 0\r\n")
+        let s = try TaskCatalog.load(d, imageSize: 16)
+        #expect(s.train.count == 2 && s.test.labels == [1, 0] && s.train.classes == 2)
     }
 
     @Test func brokenJPEGsAreNamedWithTheirFile() throws {

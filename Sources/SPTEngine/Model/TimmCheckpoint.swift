@@ -25,8 +25,9 @@ struct TimmCheckpoint {
     struct HubConfig: Decodable {
         struct Pretrained: Decodable {
             var input_size: [Int]?
-            var mean: [Float]?
-            var std: [Float]?
+            // Double, so that a value beyond Float's range is named (as a Float it failed as "not valid JSON").
+            var mean: [Double]?
+            var std: [Double]?
             var interpolation: String?
             var crop_pct: Double?
             var crop_mode: String?
@@ -71,9 +72,10 @@ struct TimmCheckpoint {
     init(file: SafeTensors, configPath: String?) throws {
         self.file = file
         if let configPath {
-            do { hub = try JSONDecoder().decode(HubConfig.self, from: try Checked.contents(configPath)) }
-            catch let e as EngineError { throw e }
-            catch { throw EngineError.checkpoint(file: configPath, message: "not a timm config.json: \(error)") }
+            let data = try Checked.contents(configPath)
+            if let where_ = JSONValue.syntaxProblem(data) { throw EngineError.checkpoint(file: configPath, message: "not JSON: \(where_)") }
+            do { hub = try JSONDecoder().decode(HubConfig.self, from: data) }
+            catch { throw EngineError.checkpoint(file: configPath, message: "not a timm config.json: \(JSONValue.describe(error))") }
         } else {
             hub = nil
         }
@@ -266,7 +268,12 @@ struct TimmCheckpoint {
         case let m?: report.assumed.append("crop_mode '\(m)' read as 'center' (crop and squash are supported; --resize overrides)")
         }
         guard pre.cropPct > 0.05, pre.cropPct <= 1 else { throw fail("crop_pct \(pre.cropPct) is outside (0.05, 1]") }
-        return (pre, Normalization(mean: p?.mean ?? [0.5, 0.5, 0.5], std: p?.std ?? [0.5, 0.5, 0.5]))
+        func floats(_ key: String, _ v: [Double]?) throws -> [Float] {
+            guard let v else { return [0.5, 0.5, 0.5] }
+            guard let bad = v.firstIndex(where: { !Float($0).isFinite }) else { return v.map(Float.init) }
+            throw fail("pretrained_cfg.\(key)[\(bad)] \(v[bad]) is not a finite Float")
+        }
+        return (pre, Normalization(mean: try floats("mean", p?.mean), std: try floats("std", p?.std)))
     }
 
     /// The checkpoint's own classifier, when it has one for features of `dim`.

@@ -23,7 +23,45 @@ public enum JSONValue: Equatable, Sendable {
     public var string: String? { if case .string(let s) = self { s } else { nil } }
     public var bool: Bool? { if case .bool(let b) = self { b } else { nil } }
 
+    /// The value as a short text for messages: numbers as written, strings quoted, containers elided.
+    public var text: String {
+        switch self {
+        case .number(let d): d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : String(d)
+        case .string(let s): "\"\(s)\""
+        case .bool(let b): String(b)
+        case .null: "null"
+        case .array: "[…]"
+        case .object: "{…}"
+        }
+    }
+
     public struct ParseError: Error, Equatable { public let offset: Int; public let message: String }
+
+    /// Where `data` stops being JSON, as a person finds it: "line 3, column 7 (byte 42): expected
+    /// ',' or '}'"; nil for valid JSON.
+    public static func syntaxProblem(_ data: Data) -> String? {
+        let bytes = [UInt8](data)
+        do { _ = try bytes.withUnsafeBytes { try parse($0) }; return nil } catch let e as ParseError {
+            let before = bytes[..<min(e.offset, bytes.count)]
+            let line = before.filter { $0 == 0x0A }.count + 1
+            let column = before.count - (before.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0) + 1
+            return "line \(line), column \(column) (byte \(e.offset)): \(e.message)"
+        } catch { return "\(error)" }
+    }
+
+    /// A Decodable's complaint in one line: the key path and what was wrong there.
+    public static func describe(_ error: Error) -> String {
+        guard let e = error as? DecodingError else { return "\(error)" }
+        func at(_ c: DecodingError.Context) -> String {
+            let path = c.codingPath.map(\.stringValue).joined(separator: ".")
+            return (path.isEmpty ? "" : "\(path): ") + String(c.debugDescription.prefix(200))
+        }
+        switch e {
+        case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c): return at(c)
+        case .keyNotFound(let k, let c): return at(c) + " (missing key \(k.stringValue))"
+        @unknown default: return "\(e)"
+        }
+    }
 
     /// Parses one complete JSON text (trailing whitespace allowed, nothing else).
     public static func parse(_ bytes: UnsafeRawBufferPointer) throws -> JSONValue {
