@@ -88,7 +88,7 @@ let package = Package(
 // fuzz` (tools/fuzz.sh) builds them with -sanitize=fuzzer,address in a build folder of their own.
 if ProcessInfo.processInfo.environment["SPT_FUZZ"] != nil {
     package.targets.append(.target(name: "FuzzDriver", path: "Fuzz/Driver"))
-    for (name, module) in [("safetensors", "SPTFormats"), ("idx", "SPTFormats"), ("cifar", "SPTFormats"), ("png", "SPTFormats"), ("jpeg", "SPTFormats"), ("runlog", "SPTRuns")] {
+    for (name, module) in [("safetensors", "SPTFormats"), ("idx", "SPTFormats"), ("cifar", "SPTFormats"), ("png", "SPTFormats"), ("jpeg", "SPTFormats"), ("lists", "SPTFormats"), ("runlog", "SPTRuns")] {
         package.targets.append(.executableTarget(name: "fuzz-\(name)", dependencies: ["FuzzDriver", .target(name: module)], path: "Fuzz/\(name)",
                                                  exclude: ["seeds"]))
     }

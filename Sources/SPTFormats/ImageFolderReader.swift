@@ -21,7 +21,7 @@ public enum ImageFolderReader {
         return nil
     }
 
-    typealias Item = (path: String, label: Int)
+    public typealias Item = (path: String, label: Int)
 
     /// More classes than any benchmark has (ImageNet-21k: 21,843): a label beyond is an error in the list.
     public static let maxClasses = 100_000
@@ -138,8 +138,12 @@ public enum ImageFolderReader {
 
     /// A VTAB-1k list: one `path label` per line, paths relative to the root.
     private static func list(_ d: String, _ file: String) throws -> [Item] {
-        let path = "\(d)/\(file)"
-        guard let text = String(data: try Checked.contents(path), encoding: .utf8) else {
+        try list(Checked.contents("\(d)/\(file)"), root: d, path: "\(d)/\(file)")
+    }
+
+    /// The same from the list's bytes (what the fuzz target calls); `path` names them in errors.
+    public static func list(_ data: Data, root d: String, path: String) throws -> [Item] {
+        guard let text = String(data: data, encoding: .utf8) else {
             throw EngineError.data(file: path, message: "not UTF-8 text")
         }
         var out: [Item] = []
@@ -148,7 +152,7 @@ public enum ImageFolderReader {
             let fields = line.split(whereSeparator: \.isWhitespace)
             if fields.isEmpty { continue }
             guard fields.count == 2, let label = Int(fields[1]), label >= 0, label < 1_000_000 else {
-                throw EngineError.data(file: path, message: "line \(n + 1): expected `path label` with a label from 0, got \"\(line.prefix(80))\"")
+                throw EngineError.data(file: path, message: "line \(n + 1): expected `path label` with a label from 0, got \"\(cut(String(line)))\"")
             }
             out.append((try inside(d, String(fields[0]), path, "line \(n + 1)"), label))
         }
@@ -158,8 +162,11 @@ public enum ImageFolderReader {
 
     /// An FGVC split file: a JSON object from image path to class id.
     private static func json(_ d: String, _ file: String) throws -> [Item] {
-        let path = "\(d)/\(file)"
-        let data = try Checked.contents(path)
+        try json(Checked.contents("\(d)/\(file)"), root: d, path: "\(d)/\(file)")
+    }
+
+    /// The same from the file's bytes (what the fuzz target calls); `path` names them in errors.
+    public static func json(_ data: Data, root d: String, path: String) throws -> [Item] {
         if let where_ = JSONValue.syntaxProblem(data) { throw EngineError.data(file: path, message: "not JSON: \(where_)") }
         guard case .object(let obj) = try [UInt8](data).withUnsafeBytes({ try JSONValue.parse($0) }) else {
             throw EngineError.data(file: path, message: "not a JSON object mapping image paths to class ids")

@@ -86,6 +86,13 @@ import SPTEngine
         #expect(Date().timeIntervalSince(start) < 10)
     }
 
+    /// Class folders at the top level (no train/): the error says where they belong.
+    @Test func classFoldersWithoutTrainAreExplained() throws {
+        let d = formats.dir()
+        try copyJPEG("\(d)/cat/a.jpg"); try copyJPEG("\(d)/dog/b.jpg")
+        #expect { try TaskCatalog.load(d, imageSize: 16) } throws: { "\($0)".contains("class folders go in train/<class>/ and test/<class>/ (found cat, dog)") }
+    }
+
     /// VTAB-1k lists written on Windows (CR LF) read as the same lists.
     @Test func crlfListsReadAsLFLists() throws {
         let d = formats.dir()

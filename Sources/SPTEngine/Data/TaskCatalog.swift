@@ -41,6 +41,16 @@ public enum TaskCatalog {
             if ImageFolderReader.layout(nameOrPath) != nil {
                 return try ImageFolderReader.load(directory: nameOrPath, name: name, preprocessing: preprocessing)
             }
+            // Folders of images without train/: class folders at the wrong level, not a missing IDX file.
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: nameOrPath)) ?? []
+            let folders = entries.filter { e in
+                var d: ObjCBool = false
+                return FileManager.default.fileExists(atPath: "\(nameOrPath)/\(e)", isDirectory: &d) && d.boolValue
+            }
+            if !folders.isEmpty, !entries.contains(where: { $0.contains("idx") && $0.contains("ubyte") }) {
+                throw EngineError.data(file: nameOrPath, message: "no train/ folder, no VTAB-1k lists (train800val200.txt), no FGVC train.json and no IDX files; "
+                                       + "class folders go in train/<class>/ and test/<class>/ (found \(folders.sorted().prefix(3).joined(separator: ", "))\(folders.count > 3 ? ", …" : ""))")
+            }
             return try IDXReader.load(directory: nameOrPath, name: name)
         }
     }
