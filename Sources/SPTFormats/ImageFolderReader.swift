@@ -181,8 +181,7 @@ public enum ImageFolderReader {
         }
     }
 
-    /// A value from a file, cut for an error message (a 50 MB key once took 39 s to print).
-    static func cut(_ s: String) -> String { s.count > 80 ? String(s.prefix(77)) + "…" : s }
+    static func cut(_ s: String) -> String { printable(s) }
 
     /// `root/rel`, refusing paths that leave the root (`..`, absolute paths).
     private static func inside(_ root: String, _ rel: String, _ file: String, _ at: String) throws -> String {

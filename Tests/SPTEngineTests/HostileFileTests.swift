@@ -80,6 +80,10 @@ import SPTEngine
         expectError("config.json: not JSON: line 2, column 30 (byte 53): expected ':'") { _ = try Backbone.load(d) }
         try Data(#"{"pretrained_cfg": {"mean": [1e39, 0, 0]}}"#.utf8).write(to: URL(fileURLWithPath: d + "/config.json"))
         expectError("pretrained_cfg.mean[0] 1e+39 is not a finite Float") { _ = try Backbone.load(d) }
+        // An architecture name with an escape sequence reaches `spt info` escaped, not as a command to the terminal.
+        try Data(#"{"architecture": "vit\u001b[2J"}"#.utf8).write(to: URL(fileURLWithPath: d + "/config.json"))
+        let text = try Backbone.load(d).description.joined(separator: "\n")
+        #expect(!text.contains("\u{1B}") && text.contains("vit\\u{1B}[2J"), "\(text)")
     }
 
     /// A FIFO named like an image would block the reader forever.

@@ -79,7 +79,7 @@ struct TimmCheckpoint {
         } else {
             hub = nil
         }
-        report.architecture = hub?.architecture
+        report.architecture = hub?.architecture.map { printable($0) }
     }
 
     private func fail(_ m: String) -> EngineError { .checkpoint(file: file.path, message: m) }
