@@ -25,7 +25,13 @@ struct SPTTUI: ParsableCommand {
 
     static func main() {
         BLASCore.relaunchIfUndetected()
-        main(nil)
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            // Foundation's file errors as "path: reason", never a domain-and-code dump.
+            exit(withError: readableError(error))
+        }
     }
 
     func validate() throws {

@@ -12,7 +12,13 @@ struct SPT: ParsableCommand {
 
     static func main() {
         BLASCore.relaunchIfUndetected()
-        main(nil)
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            // Foundation's file errors as "path: reason", never a domain-and-code dump.
+            exit(withError: readableError(error))
+        }
     }
 }
 
