@@ -70,12 +70,18 @@ public enum ImageFolderReader {
             classNames = ids.map(String.init)
         }
         let all = train + test, key = ImageCache.key(all.map(\.path), preprocessing)
+        // What decoding will hold, checked before the first image is decoded (at --image-size 4096
+        // a folder of 1000 images is 200 GB; --dry-run decoded them all before its memory check).
+        let S = preprocessing.size
+        if let need = Checked.product([all.count, 3, S, S, 4]), let free = availableMemory(), need > free {
+            throw EngineError.data(file: d, message: "\(all.count) images at \(S)×\(S) need \(need >> 20) MB once decoded, \(free >> 20) MB are available (use a smaller --image-size)")
+        }
         let images = try ImageCache.load(key, count: all.count, size: preprocessing.size) ?? {
             let decoded = try decodeAll(all, preprocessing: preprocessing)
             ImageCache.store(key, planes: decoded.planes, allGray: decoded.allGray)
             return decoded
         }()
-        let C = images.allGray ? 1 : 3, S = preprocessing.size
+        let C = images.allGray ? 1 : 3
         func dataset(_ items: [Item], _ planes: ArraySlice<[Float]>) -> Dataset {
             Dataset(name: name, images: planes.flatMap { C == 1 ? Array($0.prefix(S * S)) : $0 }, labels: items.map { Int32($0.label) },
                     channels: C, height: S, width: S, classes: classNames.count, classNames: classNames)

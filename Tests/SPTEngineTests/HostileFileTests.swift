@@ -71,6 +71,18 @@ import SPTEngine
         }
     }
 
+    /// What decoding a folder will hold is checked before the first image is decoded: at an image
+    /// size no memory holds, the folder is refused by name at once (it decoded first).
+    @Test func decodingMoreThanMemoryHoldsIsRefusedFirst() throws {
+        let d = images.dir()
+        for split in ["train", "test"] { try FileManager.default.createDirectory(atPath: "\(d)/\(split)/a", withIntermediateDirectories: true) }
+        images.writePNG("\(d)/train/a/x.png", w: 2, h: 2, format: images.gray, pixels: [0, 1, 2, 3])
+        images.writePNG("\(d)/test/a/y.png", w: 2, h: 2, format: images.gray, pixels: [0, 1, 2, 3])
+        expectError("2 images at 100000×100000 need") {
+            _ = try ImageFolderReader.load(directory: d, name: "big", preprocessing: ImagePreprocessing(size: 100_000, mode: .squash))
+        }
+    }
+
     /// A broken config.json beside a checkpoint is named with the line and column where it stops
     /// being JSON, and a value that does not fit (a mean of 1e39 for a Float) with its key path.
     @Test func configJSONErrorsSayWhere() throws {

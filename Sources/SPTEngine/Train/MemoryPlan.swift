@@ -44,12 +44,7 @@ public struct MemoryPlan: Sendable, CustomStringConvertible {
     }
 
     /// Memory the system can give without swapping (MemAvailable), or nil where unknown.
-    public static func available() -> Int? {
-        guard let s = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
-              let line = s.split(separator: "\n").first(where: { $0.hasPrefix("MemAvailable:") }),
-              let kb = Int(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
-        return kb * 1024
-    }
+    public static func available() -> Int? { availableMemory() }
 
     /// Throws, with the batch size that would fit, when the plan exceeds the available memory.
     public static func check(config c: ViTConfig, options o: TrainOptions, runs: Int = 1, trainImages: Int, classes: Int,
