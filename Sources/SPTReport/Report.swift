@@ -18,7 +18,9 @@ public enum Report {
         var weightDecay: Double
         var loss: [(step: Int, value: Double)] = []
         var accuracy: [String: [(step: Int, value: Double)]] = [:]
-        var nmi: [(step: Int, values: [Double])] = []
+        /// Per NMI record: the mean over blocks and the values of the blocks a figure draws
+        /// (`shownBlocks`) — a log of 100,000-block records once took 836 MB held whole.
+        var nmi: [(step: Int, mean: Double, blocks: Int, values: [Double])] = []
         var initSeconds = 0.0
         var variant: String
         /// The first initialization's prompt diversity, mean over prompt layers: cosine, effective rank, nearest.
@@ -39,7 +41,8 @@ public enum Report {
                 switch r {
                 case .train(let t): loss.append((t.step, t.loss))
                 case .eval(let e): accuracy[e.split, default: []].append((e.step, e.accuracy))
-                case .nmi(let n) where !n.values.isEmpty: nmi.append((n.step, n.values))
+                case .nmi(let n) where !n.values.isEmpty:
+                    nmi.append((n.step, Report.mean(n.values), n.values.count, Report.shownBlocks(n.values.count).map { n.values[$0] }))
                 case .initialization(let i) where i.step == 0:
                     initSeconds = i.seconds + (i.gatherSeconds ?? 0)
                     if let r = i.effectiveRank, let n = i.nearest {
@@ -108,6 +111,12 @@ public enum Report {
         return (m, sd)
     }
 
+    /// The blocks an NMI figure draws: all of them up to 48 (every ViT in use), else 48 evenly spaced.
+    static func shownBlocks(_ count: Int) -> [Int] {
+        let most = 48
+        return count <= most ? Array(0..<count) : (0..<most).map { $0 * (count - 1) / (most - 1) }
+    }
+
     static func mean(_ xs: [Double]) -> Double { xs.isEmpty ? .nan : xs.reduce(0, +) / Double(xs.count) }
 
     /// SPT's Table 1 for one session: a row per strategy and prompt count.
@@ -125,7 +134,7 @@ public enum Report {
             let acc = meanSD(g.compactMap { $0.final(s.split) })
             var accText = acc.map { String(format: "%.1f ± %.1f", $0.mean * 100, $0.sd * 100) } ?? "—"
             if let a = acc, a.mean == best { accText = "**\(accText)**" }
-            let start = mean(g.compactMap { $0.nmi.first.map { mean($0.values) } }), end = mean(g.compactMap { $0.nmi.last.map { mean($0.values) } })
+            let start = mean(g.compactMap { $0.nmi.first?.mean }), end = mean(g.compactMap { $0.nmi.last?.mean })
             let nmi = start.isFinite ? String(format: "%.2e → %.2e", start, end) : "—"
             let lrs = Set(g.map(\.lr)).sorted().map { String(format: "%g", $0) }.joined(separator: ", ")
             let d = g.compactMap(\.diversity)
@@ -177,13 +186,15 @@ public enum Report {
             out.append(("accuracy", "Accuracy on \(evalSplit) per epoch (mean over seeds\(band))\(evalSplit == "train" ? "; the test split is evaluated once, at the end (table)" : "").",
                         Figure(title: "\(s.name): \(evalSplit) accuracy", xLabel: "step", yLabel: "accuracy",
                                panels: [.init(title: "", series: perStrategy { $0.accuracy[evalSplit] ?? [] })], palette: palette)))
-            let blocks = main.map { $0.nmi.first?.values.count ?? 0 }.max() ?? 0
+            let blocks = main.map { $0.nmi.first?.blocks ?? 0 }.max() ?? 0
             if blocks > 0 {
+                let shown = Report.shownBlocks(blocks)
                 let panels = s.strategies.compactMap { st -> Figure.Panel? in
                     let runs = main.filter { $0.strategy == st && !$0.nmi.isEmpty }
                     guard !runs.isEmpty else { return nil }
-                    let series = (0..<blocks).map { b -> Figure.Series in
-                        let a = aggregate(runs.map { r in r.nmi.compactMap { b < $0.values.count ? ($0.step, $0.values[b]) : nil } })
+                    let series = shown.enumerated().map { k, b -> Figure.Series in
+                        // Runs with this many blocks hold the same shown blocks, in the same order.
+                        let a = aggregate(runs.map { r in r.nmi.compactMap { $0.blocks == blocks && k < $0.values.count ? ($0.step, $0.values[k]) : nil } })
                         let t = blocks > 1 ? Double(b) / Double(blocks - 1) : 0
                         return Figure.Series(name: "block \(b)", color: palette.series(0).mixed(with: palette.series(1), t), points: a.line)
                     }
@@ -191,7 +202,8 @@ public enum Report {
                 }
                 var f = Figure(title: "\(s.name): NMI per block", xLabel: "step", yLabel: "NMI", panels: panels, palette: palette)
                 f.yLog = true
-                out.append(("nmi", "NMI between prompt and patch tokens per block over training (mean over seeds; log scale, shared by the panels), one panel per strategy.", f))
+                let some = shown.count < blocks ? " (\(shown.count) of the \(blocks) blocks, evenly spaced)" : ""
+                out.append(("nmi", "NMI between prompt and patch tokens per block\(some) over training (mean over seeds; log scale, shared by the panels), one panel per strategy.", f))
             }
         }
         let counts = Set(final.map(\.prompts)).sorted()

@@ -34,6 +34,25 @@ import TestSupport
         }
     }
 
+    /// NMI records of 100,000 blocks (a log anyone may write): the report keeps each record's mean
+    /// and 48 evenly spaced blocks, says so, and stays fast and small (78 s and 836 MB before).
+    @Test func hugeNMIRecordsAreSampled() throws {
+        let d = temporaryDirectory() + "/huge"
+        let w = try RunLogWriter(path: "\(d)/r.jsonl")
+        try w.append(.header(RunHeader(run: "r", session: "s", engine: "e", task: "t", backbone: "b", strategy: "random", deep: false, prompts: 1,
+                                       optimizer: "adamw", lr: 0.01, weightDecay: 0, epochs: 1, batch: 1, seed: 0, threads: 1, params: ["protocol": "final"])))
+        for step in 0..<20 {
+            try w.append(.nmi(NMIRecord(step: step, epoch: 0, time: 0, values: (0..<100_000).map { 1e-3 + Double($0 % 7) * 1e-4 }, mode: "tokens", normalization: "sqrt")))
+            try w.append(.train(TrainRecord(step: step + 1, epoch: 0, time: 0, loss: 1, lr: 0.01, gradNorm: 1, imagesPerSecond: 1)))
+        }
+        let start = Date()
+        let (out, _) = try Report.build(paths: [d], palette: Self.palette)
+        #expect(Date().timeIntervalSince(start) < 30)
+        let nmi = try #require(out.figures.first { $0.name.hasSuffix("-nmi") })
+        #expect(nmi.figure.panels.allSatisfy { $0.series.count == 48 })
+        #expect(out.markdown.contains("48 of the 100000 blocks"))
+    }
+
     @Test func theTableAndFiguresOfASession() throws {
         let d = temporaryDirectory()
         try Self.session(d + "/shape-mae")
