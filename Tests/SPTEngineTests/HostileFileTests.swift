@@ -92,6 +92,12 @@ import SPTEngine
         expectError("config.json: not JSON: line 2, column 30 (byte 53): expected ':'") { _ = try Backbone.load(d) }
         try Data(#"{"pretrained_cfg": {"mean": [1e39, 0, 0]}}"#.utf8).write(to: URL(fileURLWithPath: d + "/config.json"))
         expectError("pretrained_cfg.mean[0] 1e+39 is not a finite Float") { _ = try Backbone.load(d) }
+        // model_args that contradict the tensors are named, not ignored.
+        for (args, text) in [(#""embed_dim": 768"#, "model_args say embed_dim 768, the tensors 32"), (#""depth": 12"#, "say depth 12, the tensors 2"),
+                             (#""class_token": false"#, "say class_token false"), (#""qk_norm": true"#, "qk_norm, from config.json")] {
+            try Data("{\"model_args\": {\(args)}}".utf8).write(to: URL(fileURLWithPath: d + "/config.json"))
+            expectError(text) { _ = try Backbone.load(d) }
+        }
         // An architecture name with an escape sequence reaches `spt info` escaped, not as a command to the terminal.
         try Data(#"{"architecture": "vit\u001b[2J"}"#.utf8).write(to: URL(fileURLWithPath: d + "/config.json"))
         let text = try Backbone.load(d).description.joined(separator: "\n")

@@ -125,6 +125,16 @@ struct TimmCheckpoint {
         guard hasNorm != hasFcNorm else {
             throw fail(hasNorm ? "both norm and fc_norm tensors: not a timm ViT layout" : "no final norm (timm final_norm=False) is not supported")
         }
+        // A config.json that contradicts the tensors is a mismatched pair: named, never ignored.
+        func agree(_ key: String, _ tensors: Int) throws {
+            if let v = hub?.arg(key)?.int, v != tensors { throw fail("config.json's model_args say \(key) \(v), the tensors \(tensors)") }
+        }
+        try agree("embed_dim", dim); try agree("depth", depth); try agree("reg_tokens", registers)
+        try agree("in_chans", pe[1]); try agree("patch_size", patch)
+        if let ct = hub?.arg("class_token")?.bool, ct != classToken {
+            throw fail("config.json's model_args say class_token \(ct), the tensors \(classToken ? "have" : "have no") cls_token")
+        }
+        if hub?.arg("qk_norm")?.bool == true { throw fail("query/key normalization (qk_norm, from config.json) is not supported") }
         var heads = max(1, dim / 64)
         if let h = hub?.arg("num_heads")?.int { heads = h } else { report.assumed.append("heads: \(heads) (64 per head; no num_heads in a config.json)") }
         var c = ViTConfig(imageSize: grid * patch, patchSize: patch, channels: pe[1], dim: dim, depth: depth, heads: heads, mlpDim: fc1[0])
