@@ -15,6 +15,17 @@ public enum RegularFile {
         return describe(st.st_mode)
     }
 
+    /// Why a path that does not resolve is missing, as a person needs to hear it: a symbolic-link
+    /// loop or a dangling link is not "no such file".
+    public static func whyMissing(_ path: String) -> String {
+        var st = stat()
+        if stat(path, &st) == 0 { return "exists" }
+        let reason = errno
+        if reason == ELOOP { return "a loop of symbolic links" }
+        if reason == ENOENT, lstat(path, &st) == 0 { return "a symbolic link to a missing file" }
+        return reason == ENOENT ? "no such file or directory" : String(cString: strerror(reason))
+    }
+
     /// "is a FIFO, not a regular file" and the like; nil for a regular file.
     static func describe(_ mode: mode_t) -> String? {
         let kind = mode & S_IFMT

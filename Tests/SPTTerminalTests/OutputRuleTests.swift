@@ -141,4 +141,13 @@ import TestSupport
         #expect(mkfifo(f.dir + "/out.fifo", 0o644) == 0)
         try HostileInputTests.expectRefusal(["export", f.session, "--out", f.dir + "/out.fifo"], "it is a FIFO")
     }
+
+    /// A loop of symbolic links is named as one, not as a missing file.
+    @Test func aSymlinkLoopIsNamed() throws {
+        let d = EndToEndTests().tempDir()
+        try FileManager.default.createSymbolicLink(atPath: d + "/a", withDestinationPath: d + "/b")
+        try FileManager.default.createSymbolicLink(atPath: d + "/b", withDestinationPath: d + "/a")
+        try HostileInputTests.expectRefusal(["export", d + "/a", "--out", d + "/x.csv"], "a loop of symbolic links")
+        try HostileInputTests.expectRefusal(["info", d + "/a"], "a loop of symbolic links")
+    }
 }

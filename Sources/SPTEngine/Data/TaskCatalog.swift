@@ -34,7 +34,8 @@ public enum TaskCatalog {
         default:
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: nameOrPath, isDirectory: &isDir), isDir.boolValue else {
-                throw EngineError.invalidArgument("task \(nameOrPath): not a built-in (\(builtins.map(\.name).joined(separator: ", "))) and not a directory")
+                let why = FileManager.default.fileExists(atPath: nameOrPath) ? "not a directory" : RegularFile.whyMissing(nameOrPath)
+                throw EngineError.invalidArgument("task \(nameOrPath): not a built-in (\(builtins.map(\.name).joined(separator: ", "))) and \(why)")
             }
             let name = (nameOrPath as NSString).lastPathComponent
             if CIFARReader.isCIFAR(nameOrPath) { return try CIFARReader.load(directory: nameOrPath, name: name) }

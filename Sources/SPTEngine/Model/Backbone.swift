@@ -60,7 +60,7 @@ public struct Backbone: @unchecked Sendable {
         } else if let p = shippedPath(nameOrPath) {
             (path, configPath) = (p, nil)
         } else {
-            throw EngineError.invalidArgument("backbone \(nameOrPath): no such file, and not a built-in (\(builtinNames.joined(separator: ", ")))")
+            throw EngineError.invalidArgument("backbone \(nameOrPath): \(RegularFile.whyMissing(nameOrPath)), and not a built-in (\(builtinNames.joined(separator: ", ")))")
         }
         let f = try SafeTensors(path: path)
         if f.metadata["config"] == nil && f.metadata["options"] == nil {

@@ -23,7 +23,7 @@ public enum RunDirectory {
     public static func logFiles(at path: String) throws -> [String] {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-            throw RunLogError.io(path: path, message: "no such file or directory")
+            throw RunLogError.io(path: path, message: RegularFile.whyMissing(path))
         }
         guard isDir.boolValue else { return [path] }
         guard let e = FileManager.default.enumerator(atPath: path) else { return [] }
