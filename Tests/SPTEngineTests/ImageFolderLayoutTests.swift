@@ -20,13 +20,19 @@ import SPTEngine
         try jpeg.write(to: URL(fileURLWithPath: path))
     }
 
-    @Test func vtab1kListsAreUsedAsGiven() throws {
+    /// A VTAB-1k folder: `images/0.jpg` … and the four lists as given.
+    func vtab(_ images: Int, train800: String, val200: String, trainval: String, test: String) throws -> String {
         let d = formats.dir()
-        for i in 0..<6 { try copyJPEG("\(d)/images/\(i).jpg") }
-        try write("\(d)/train800.txt", "images/0.jpg 0\nimages/1.jpg 1\nimages/2.jpg 2\n")
-        try write("\(d)/val200.txt", "images/3.jpg 1\n")
-        try write("\(d)/train800val200.txt", "images/0.jpg 0\nimages/1.jpg 1\nimages/2.jpg 2\nimages/3.jpg 1\n")
-        try write("\(d)/test.txt", "images/4.jpg 0\nimages/5.jpg 2\n\n")
+        for i in 0..<images { try copyJPEG("\(d)/images/\(i).jpg") }
+        for (file, text) in [("train800.txt", train800), ("val200.txt", val200), ("train800val200.txt", trainval), ("test.txt", test)] {
+            try write("\(d)/\(file)", text)
+        }
+        return d
+    }
+
+    @Test func vtab1kListsAreUsedAsGiven() throws {
+        let d = try vtab(6, train800: "images/0.jpg 0\nimages/1.jpg 1\nimages/2.jpg 2\n", val200: "images/3.jpg 1\n",
+                         trainval: "images/0.jpg 0\nimages/1.jpg 1\nimages/2.jpg 2\nimages/3.jpg 1\n", test: "images/4.jpg 0\nimages/5.jpg 2\n\n")
         let s = try TaskCatalog.load(d, imageSize: 16)
         #expect(s.train.count == 4 && s.test.count == 2 && s.train.classes == 3 && s.train.height == 16)
         let tune = TaskData(source: s, protocol: .tune, seed: 7), final = TaskData(source: s, protocol: .final, seed: 7)
@@ -46,12 +52,8 @@ import SPTEngine
     /// refused before decoding (one stray 999999 built a million-class head), as is a test class
     /// folder with none in train/ (it was dropped) and an empty training class folder.
     @Test func labelsAndClassesOutsideTheTrainingClassesAreRefused() throws {
-        let d = formats.dir()
-        for i in 0..<4 { try copyJPEG("\(d)/images/\(i).jpg") }
-        try write("\(d)/train800.txt", "images/0.jpg 0\n")
-        try write("\(d)/val200.txt", "images/1.jpg 1\n")
-        try write("\(d)/train800val200.txt", "images/0.jpg 0\nimages/1.jpg 1\n")
-        try write("\(d)/test.txt", "images/2.jpg 1\nimages/3.jpg 999999\n")
+        let d = try vtab(4, train800: "images/0.jpg 0\n", val200: "images/1.jpg 1\n", trainval: "images/0.jpg 0\nimages/1.jpg 1\n",
+                         test: "images/2.jpg 1\nimages/3.jpg 999999\n")
         #expect { try TaskCatalog.load(d, imageSize: 16) } throws: { "\($0)".contains("test.txt") && "\($0)".contains("label 999999 is not a training class") }
 
         let f = formats.dir()
@@ -95,12 +97,8 @@ import SPTEngine
 
     /// VTAB-1k lists written on Windows (CR LF) read as the same lists.
     @Test func crlfListsReadAsLFLists() throws {
-        let d = formats.dir()
-        for i in 0..<4 { try copyJPEG("\(d)/images/\(i).jpg") }
-        try write("\(d)/train800.txt", "images/0.jpg 0\r\n")
-        try write("\(d)/val200.txt", "images/1.jpg 1\r\n")
-        try write("\(d)/train800val200.txt", "images/0.jpg 0\r\nimages/1.jpg 1\r\n")
-        try write("\(d)/test.txt", "images/2.jpg 1\r\nimages/3.jpg 0\r\n")
+        let d = try vtab(4, train800: "images/0.jpg 0\r\n", val200: "images/1.jpg 1\r\n", trainval: "images/0.jpg 0\r\nimages/1.jpg 1\r\n",
+                         test: "images/2.jpg 1\r\nimages/3.jpg 0\r\n")
         let s = try TaskCatalog.load(d, imageSize: 16)
         #expect(s.train.count == 2 && s.test.labels == [1, 0] && s.train.classes == 2)
     }
