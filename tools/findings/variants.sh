@@ -2,7 +2,8 @@
 # The measurement behind docs/findings.md's "Pooling variants" (issue: the authors' strategies):
 # every pooling variant of mean-pool and max-pool, and kmeans, sample and random beside them, each
 # tuned on val over three seeds (spt compare --tune --tune-seeds 0 1 2) and run final over three
-# seeds, on Fashion-MNIST and orientation with both shipped backbones. One spt compare session per
+# seeds, on Fashion-MNIST and orientation with both shipped backbones; the default variant on shape too
+# (the tuned Findings rows under the new defaults). One spt compare session per
 # configuration, two at a time on the two cores (one thread each), most informative first.
 # Resumable: a finished configuration (OUT/<name>/compare.json) is skipped, an unfinished one
 # starts again. Usage: tools/findings/variants.sh [OUT] (default sample-runs/findings/variants).
@@ -13,19 +14,26 @@ spt=${SPT:-.build/release/spt}
 mkdir -p "$out"
 
 grid() {  # the rates around each task's earlier picks; --tune grows the grid where a pick sits on an edge
-  case $1 in fashion-mnist) echo "0.003 0.01 0.03" ;; orientation) echo "0.03 0.1 0.3" ;; esac
+  case $1 in fashion-mnist) echo "0.003 0.01 0.03" ;; orientation) echo "0.03 0.1 0.3" ;; shape) echo "0.01 0.03 0.1 0.3" ;; esac
 }
 
-configs() {  # name task backbone strategy variant
-  for b in mae-tiny sup-tiny; do
-    for v in authors per-image batch-windows; do
-      for t in fashion-mnist orientation; do
+configs() {  # name task backbone strategy variant; what decides the default variant first
+  local b s t v
+  for t in fashion-mnist orientation; do
+    for s in kmeans sample random; do echo "$t-mae-tiny-$s-authors $t mae-tiny $s authors"; done
+  done
+  for v in authors per-image batch-windows; do
+    for t in fashion-mnist orientation; do
+      for b in mae-tiny sup-tiny; do
         for s in mean-pool max-pool; do echo "$t-$b-$s-$v $t $b $s $v"; done
       done
     done
-    for t in fashion-mnist orientation; do
-      for s in kmeans sample random; do echo "$t-$b-$s-authors $t $b $s authors"; done
-    done
+  done
+  for t in fashion-mnist orientation; do
+    for s in kmeans sample random; do echo "$t-sup-tiny-$s-authors $t sup-tiny $s authors"; done
+  done
+  for b in mae-tiny sup-tiny; do
+    for s in mean-pool max-pool kmeans sample random; do echo "shape-$b-$s-authors shape $b $s authors"; done
   done
 }
 
