@@ -23,7 +23,7 @@ private func draw(_ buf: inout CellBuffer, _ s: DashboardState, width: Int, heig
     }
     header(&buf, s, width: width)
     let tableRows = min(s.runs.count, 8) + 1
-    let depth = s.focusedRun?.nmi.count ?? 0
+    let depth = s.focusedRun?.nmiBlocks ?? 0
     var nmiRows = depth > 0 ? min(depth, 12) + 1 : 0
     var chartH = height - 1 - tableRows - nmiRows - 3
     if chartH < 8 { nmiRows = 0; chartH = height - 1 - tableRows - 3 }
@@ -44,21 +44,29 @@ public enum Layout {
     public static let minHeight = 18
 }
 
+extension Metric {
+    /// The chart's title for the metric.
+    var title: String {
+        switch self {
+        case .trainLoss: "train loss"
+        case .accuracy(let split): "\(split) accuracy"
+        case .loss(let split): "\(split) loss"
+        case .nmiMean: "NMI (mean over blocks)"
+        case .nmi(let b): "NMI, block \(b)"
+        case .learningRate: "learning rate"
+        case .gradNorm: "gradient norm"
+        case .throughput: "images per second"
+        case .scalar(let tag): tag
+        }
+    }
+}
+
 /// The curves of the chosen metric, one per run, as their traces summarize them (already
 /// smoothed with the dashboard's EMA weight).
 func chartSeries(_ s: DashboardState) -> [ChartSeries] {
     let names = legendNames(s.runs.map(\.label))
     return s.runs.enumerated().map { i, r in
-        let t: Trace
-        switch s.metric {
-        case .loss: t = r.loss
-        case .evalAccuracy: t = r.evalAccuracy
-        case .trainAccuracy: t = r.trainAccuracy
-        case .nmiMean: t = r.nmiMean
-        case .learningRate: t = r.learningRate
-        case .gradNorm: t = r.gradNorm
-        case .extra(let tag): t = r.extras[tag] ?? Trace()
-        }
+        let t = r[s.metric]
         func x(_ p: SeriesPoint) -> Double {
             switch s.xAxis { case .step: Double(p.step); case .epoch: p.epoch; case .time: p.time }
         }
@@ -122,8 +130,8 @@ private func runsTable(_ buf: inout CellBuffer, _ s: DashboardState, y: Int, wid
         let focused = i == s.focus
         let acc = r.evalAccuracy.last.map { String(format: "%5.1f%%", $0.value * 100) } ?? "    —"
         let best = r.bestAccuracy.map { String(format: "%5.1f%%", $0 * 100) } ?? "    —"
-        let nmi = r.nmiMean.last.map { LineChart.format($0.value) } ?? "—"
-        let loss = r.loss.last.map { String(format: "%.4f", $0.value) } ?? "—"
+        let nmi = r[.nmiMean].last.map { LineChart.format($0.value) } ?? "—"
+        let loss = r[.trainLoss].last.map { String(format: "%.4f", $0.value) } ?? "—"
         let total = r.totalSteps.map { "/\($0)" } ?? ""
         // Logs from other writers may not say (a TensorBoard log without an epoch tag): a dash.
         let epoch = r.epoch.isFinite ? String(format: "%.2f", r.epoch) : "—"
@@ -134,7 +142,7 @@ private func runsTable(_ buf: inout CellBuffer, _ s: DashboardState, y: Int, wid
         buf.put(String(line.prefix(width)), x: 0, y: ry, role: focused ? .highlight : .text, attrs: focused ? .bold : [])
         buf.put(glyphs.legendMark, x: 1, y: ry, role: .series(i))
         if sparkW > 4 {
-            buf.put(Sparkline.render(r.loss.buckets.map(\.last.value), width: sparkW, glyphs: glyphs),
+            buf.put(Sparkline.render(r[.trainLoss].buckets.map(\.last.value), width: sparkW, glyphs: glyphs),
                     x: cols.count, y: ry, role: .series(i))
         }
         if let m = r.message, r.status == .diverged || r.status == .error {
@@ -155,9 +163,9 @@ private func nmiPanel(_ buf: inout CellBuffer, _ r: RunView, y: Int, width: Int,
     buf.put(String("NMI per block — \(r.label) (\(r.nmiMode); each line autoscaled)\(seg)\(shallow)".prefix(width)), x: 0, y: y, role: .title, attrs: .bold)
     let deep = diversity.count > 1, divW = deep ? (diversity.map(\.count).max() ?? 0) + 2 : 0
     let w = max(4, width - 26 - divW)
-    for b in 0..<min(r.nmi.count, rows - 1) {
-        let vals = r.nmi[b].buckets.map(\.last.value)
-        let first = r.nmi[b].points.first.map { LineChart.format($0.value) } ?? "—", last = r.nmi[b].last.map { LineChart.format($0.value) } ?? "—"
+    for b in 0..<min(r.nmiBlocks, rows - 1) {
+        let t = r[.nmi(block: b)], vals = t.buckets.map(\.last.value)
+        let first = t.points.first.map { LineChart.format($0.value) } ?? "—", last = t.last.map { LineChart.format($0.value) } ?? "—"
         buf.put(String(format: "b%-2d", b), x: 0, y: y + 1 + b, role: .dim)
         buf.put(Sparkline.render(vals, width: w, glyphs: glyphs), x: 4, y: y + 1 + b, role: .series(b % 6))
         buf.put("\(first.leftPad(9)) → \(last.leftPad(9))", x: 5 + w, y: y + 1 + b, role: .text)

@@ -15,7 +15,7 @@ import SPTRuns
         var s = liveState()
         #expect(s.runs.map(\.id) == ["random", "kmeans"])
         #expect(s.runs[0].step == 20 && s.runs[0].totalSteps == 20)
-        #expect(s.runs[1].nmi.count == 3 && s.runs[1].evalAccuracy.points.count == 2)
+        #expect(s.runs[1].nmiBlocks == 3 && s.runs[1].evalAccuracy.points.count == 2)
         _ = update(&s, .tick(0.25)); _ = update(&s, .tick(0.5))
         #expect(s.elapsed == 0.75)
     }
@@ -25,13 +25,13 @@ import SPTRuns
         _ = update(&s, .key(.tab)); #expect(s.focus == 1)
         _ = update(&s, .key(.tab)); #expect(s.focus == 0)
         _ = update(&s, .key(.char("k"))); #expect(s.focus == 1)
-        _ = update(&s, .key(.char("m"))); #expect(s.metric == .evalAccuracy)
+        _ = update(&s, .key(.char("m"))); #expect(s.metric == .accuracy(split: "val"))
         _ = update(&s, .key(.char("x"))); #expect(s.xAxis == .epoch)
         _ = update(&s, .key(.char("S"))); #expect(s.smoothing == 0.8)
         _ = update(&s, .key(.char("s"))); _ = update(&s, .key(.char("s"))); #expect(s.smoothing == 0.3)
-        #expect(s.runs.allSatisfy { $0.loss.weight == 0.3 && $0.nmi.allSatisfy { $0.weight == 0 } })
-        let raw = s.runs[0].loss.points.map(\.value)
-        #expect(s.runs[0].loss.buckets.map(\.last.value) == Smoothing.ema(raw, weight: 0.3))
+        #expect(s.runs.allSatisfy { r in r[.trainLoss].weight == 0.3 && (0..<r.nmiBlocks).allSatisfy { r[.nmi(block: $0)].weight == 0 } })
+        let raw = s.runs[0][.trainLoss].points.map(\.value)
+        #expect(s.runs[0][.trainLoss].buckets.map(\.last.value) == Smoothing.ema(raw, weight: 0.3))
         _ = update(&s, .key(.char("+"))); #expect(s.zoom == 0.5)
         _ = update(&s, .key(.char("L"))); #expect(s.logY)
         _ = update(&s, .key(.char("t"))); #expect(s.theme == 1)
@@ -41,15 +41,16 @@ import SPTRuns
         var s = liveState()
         let scalars = (1...3).map { RunRecord.scalar(ScalarRecord(step: $0, time: Double($0), tag: "gpu/memory", value: Double($0))) }
         _ = update(&s, .records(id: "kmeans", scalars))
-        #expect(s.metrics == DashboardState.Metric.builtIn + [.extra("gpu/memory")])
-        for _ in DashboardState.Metric.builtIn { _ = update(&s, .key(.char("m"))) }
-        #expect(s.metric == .extra("gpu/memory"))
+        let builtIn: [Metric] = [.trainLoss, .accuracy(split: "val"), .accuracy(split: "train"), .nmiMean, .learningRate, .gradNorm]
+        #expect(s.metrics == builtIn + [.scalar("gpu/memory")])
+        for _ in builtIn { _ = update(&s, .key(.char("m"))) }
+        #expect(s.metric == .scalar("gpu/memory"))
         let chart = chartSeries(s)
         #expect(chart[1].points.count == 3 && chart[0].points.isEmpty)
-        #expect(s.runs[1].extras["gpu/memory"]!.points.map(\.value) == [1, 2, 3])
+        #expect(s.runs[1][.scalar("gpu/memory")].points.map(\.value) == [1, 2, 3])
         _ = update(&s, .key(.char("x")))  // epoch: scalars carry none, so nothing is drawn rather than NaN
         #expect(chartSeries(s)[1].points.isEmpty)
-        _ = update(&s, .key(.char("m"))); #expect(s.metric == .loss)
+        _ = update(&s, .key(.char("m"))); #expect(s.metric == .trainLoss)
     }
 
     @Test func strategyKeysAndRunControlsBecomeEffects() {
@@ -106,7 +107,7 @@ import SPTRuns
         #expect(update(&s, .key(.char("{"))) == [.replay(.seek(step: 18))])
         #expect(update(&s, .key(.char("q"))) == [.quit])
         _ = update(&s, .resetRuns)
-        #expect(s.runs.count == 1 && s.runs[0].loss.isEmpty)
+        #expect(s.runs.count == 1 && s.runs[0][.trainLoss].isEmpty)
     }
 
     @Test func aRestartedLogDropsOnlyThatRunAndSaysSo() {
@@ -114,7 +115,7 @@ import SPTRuns
         _ = update(&s, .records(id: "a", records("a", strategy: "random")))
         _ = update(&s, .records(id: "b", records("b", strategy: "kmeans")))
         _ = update(&s, .resetRun(id: "a", reason: "truncated"))
-        #expect(s.runs.map(\.id) == ["a", "b"] && s.runs[0].loss.isEmpty && !s.runs[1].loss.isEmpty)
+        #expect(s.runs.map(\.id) == ["a", "b"] && s.runs[0][.trainLoss].isEmpty && !s.runs[1][.trainLoss].isEmpty)
         #expect(s.runs[0].status == .following && s.status.contains("a: log truncated"))
     }
 }
@@ -158,7 +159,7 @@ import SPTRuns
         s.ascii = true
         var screens: [String] = []
         func snap(_ w: Int = 100, _ h: Int = 30) { screens.append(view(s, width: w, height: h).lines.joined(separator: "\n")) }
-        for _ in DashboardState.Metric.builtIn { snap(); _ = update(&s, .key(.char("m"))) }
+        for _ in s.metrics { snap(); _ = update(&s, .key(.char("m"))) }
         _ = update(&s, .key(.char("L"))); _ = update(&s, .key(.char("+"))); snap()
         _ = update(&s, .key(.char("?"))); snap(); _ = update(&s, .key(.char("?")))
         _ = update(&s, .key(.char("q"))); snap()

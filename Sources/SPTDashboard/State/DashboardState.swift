@@ -1,31 +1,24 @@
+import SPTRuns
+
 /// Everything the dashboard shows. Only `update` changes it.
 public struct DashboardState: Sendable {
     public enum Mode: String, Sendable { case live, replay, watch }
-    public enum Metric: Hashable, Sendable {
-        case loss, evalAccuracy, trainAccuracy, nmiMean, learningRate, gradNorm
-        /// A metric the schema has no field for (`scalar` records, e.g. a TensorBoard log's other tags).
-        case extra(String)
-
-        public static let builtIn: [Metric] = [.loss, .evalAccuracy, .trainAccuracy, .nmiMean, .learningRate, .gradNorm]
-
-        public var title: String {
-            switch self {
-            case .loss: "train loss"
-            case .evalAccuracy: "eval accuracy"
-            case .trainAccuracy: "train accuracy"
-            case .nmiMean: "NMI (mean over blocks)"
-            case .learningRate: "learning rate"
-            case .gradNorm: "gradient norm"
-            case .extra(let tag): tag
+    /// What `m` cycles through: train loss, accuracy on each evaluation split the runs have (val
+    /// until one arrives), train accuracy, NMI mean, lr, gradient norm, then every `scalar` tag the
+    /// runs have, in the order they appeared.
+    public var metrics: [Metric] {
+        var splits: [String] = [], scalars: [Metric] = []
+        for r in runs {
+            for m in r.metrics {
+                switch m {
+                case .accuracy(let split) where split != "train" && !splits.contains(split): splits.append(split)
+                case .scalar where !scalars.contains(m): scalars.append(m)
+                default: break
+                }
             }
         }
-    }
-
-    /// What `m` cycles through: the built-in metrics, then every extra tag the runs have, in the order they appeared.
-    public var metrics: [Metric] {
-        var seen = Set<String>(), extras: [Metric] = []
-        for r in runs { for t in r.extraTags where seen.insert(t).inserted { extras.append(.extra(t)) } }
-        return Metric.builtIn + extras
+        return [.trainLoss] + (splits.isEmpty ? ["val"] : splits).map { .accuracy(split: $0) }
+            + [.accuracy(split: "train"), .nmiMean, .learningRate, .gradNorm] + scalars
     }
     public enum XAxis: String, CaseIterable, Sendable { case step, epoch, time }
 
@@ -36,7 +29,7 @@ public struct DashboardState: Sendable {
     public var source = ""
     public var runs: [RunView] = []
     public var focus = 0
-    public var metric = Metric.loss
+    public var metric = Metric.trainLoss
     public var xAxis = XAxis.step
     /// TensorBoard EMA weight applied to drawn curves (and to exports).
     public var smoothing = 0.6

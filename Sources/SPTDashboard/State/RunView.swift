@@ -10,35 +10,36 @@ public struct RunView: Sendable {
     public var step = 0
     public var epoch = 0.0
     public var time = 0.0
-    public var imagesPerSecond = 0.0
-    // The chart's curves, smoothed with the dashboard's EMA weight; per-block NMI stays raw.
-    public var loss: Trace
-    public var learningRate: Trace
-    public var gradNorm: Trace
-    public var trainAccuracy: Trace
-    public var evalAccuracy: Trace
-    public var evalSplit = "val"
-    public var nmi: [Trace] = []
-    public var nmiMean: Trace
+    /// The run's curves, keyed as `RunRecord.points` names them (CSV export reads the same), in the
+    /// order their first values arrived; smoothed with the dashboard's EMA weight except per-block NMI.
+    public private(set) var traces: [Metric: Trace] = [:]
+    public private(set) var metrics: [Metric] = []
+    /// The split the run evaluates on (the last non-train split of its accuracy records).
+    public private(set) var evalSplit = "val"
     public var nmiMode = ""
-    /// Curves of `scalar` records by tag, and the tags in the order they appeared.
-    public var extras: [String: Trace] = [:]
-    public var extraTags: [String] = []
     public var segments: [SegmentRecord] = []
     public var lastInit: InitRecord?
     public var message: String?
     /// What a run that has not trained yet is doing (gathering tokens, K-means …), with its timing.
     public var phase: String?
 
+    private var smoothing: Double
+
     public init(id: String, status: Status = .waiting, smoothing: Double = 0) {
-        self.id = id; self.status = status
-        loss = Trace(weight: smoothing); learningRate = loss; gradNorm = loss; trainAccuracy = loss; evalAccuracy = loss; nmiMean = loss
+        self.id = id; self.status = status; self.smoothing = smoothing
     }
 
     public mutating func smooth(weight w: Double) {
-        for k in [\RunView.loss, \.learningRate, \.gradNorm, \.trainAccuracy, \.evalAccuracy, \.nmiMean] { self[keyPath: k].smooth(weight: w) }
-        for t in extraTags { extras[t]!.smooth(weight: w) }
+        smoothing = w
+        for m in metrics where m.block == nil { traces[m]!.smooth(weight: w) }
     }
+
+    /// The curve of a metric (empty when the run has none).
+    public subscript(_ m: Metric) -> Trace { traces[m] ?? Trace() }
+    public var evalAccuracy: Trace { self[.accuracy(split: evalSplit)] }
+    /// How many blocks the run's NMI records cover.
+    public var nmiBlocks: Int { metrics.compactMap(\.block).max().map { $0 + 1 } ?? 0 }
+    public var imagesPerSecond: Double { traces[.throughput]?.last?.value ?? 0 }
 
     public var strategy: String { segments.last?.strategy ?? header?.strategy ?? "?" }
     /// The run's name, with its current strategy when a switch changed it ("kmeans→random").
@@ -52,39 +53,28 @@ public struct RunView: Sendable {
     /// The record's values (`RunRecord.points`, as CSV export reads them) onto their curves.
     private mutating func add(_ points: [(metric: Metric, point: SeriesPoint)]) {
         for (metric, p) in points {
-            switch metric {
-            case .trainLoss: loss.append(p)
-            case .learningRate: learningRate.append(p)
-            case .gradNorm: gradNorm.append(p)
-            case .throughput: imagesPerSecond = p.value
-            case .loss: break  // eval loss: exported, not charted
-            case .accuracy(let split):
-                if split == "train" { trainAccuracy.append(p) } else { evalSplit = split; evalAccuracy.append(p) }
-            case .nmi(let b):
-                if nmi.count <= b { nmi += Array(repeating: Trace(), count: b + 1 - nmi.count) }
-                nmi[b].append(p)
-            case .nmiMean: nmiMean.append(p)
-            case .scalar(let tag):
-                if extras[tag] == nil { extras[tag] = Trace(weight: loss.weight); extraTags.append(tag) }
-                extras[tag]!.append(p)
+            if traces[metric] == nil {
+                traces[metric] = Trace(weight: metric.block == nil ? smoothing : 0)
+                metrics.append(metric)
             }
+            traces[metric]!.append(p)
+            if case .accuracy(let split) = metric, split != "train" { evalSplit = split }
         }
     }
 
     /// Takes one record of the run.
     public mutating func apply(_ r: RunRecord) {
+        add(r.points)
         switch r {
         case .header(let h):
             header = h
         case .train(let t):
             step = t.step; epoch = t.epoch; time = t.time
             if status == .waiting || status == .initializing { status = .training; phase = nil }
-            add(r.points)
         case .eval, .scalar:
-            add(r.points)
+            break
         case .nmi(let n):
             nmiMode = "\(n.mode), \(n.normalization)"
-            add(r.points)
         case .initialization(let i):
             lastInit = i
         case .segment(let s):
