@@ -33,7 +33,7 @@ public enum Report {
             prompts = h?.prompts ?? 0
             seed = h?.seed ?? 0
             // A point of a --tune grid: the tune protocol, named `tune-…` (by spt compare, or by hand as its file name).
-            tune = h?.params?["protocol"] == "tune" && (name.hasPrefix("tune-") || (log.path as NSString).lastPathComponent.hasPrefix("tune-"))
+            tune = h?[param: .evalProtocol] == "tune" && (name.hasPrefix("tune-") || (log.path as NSString).lastPathComponent.hasPrefix("tune-"))
             lr = h?.lr ?? .nan
             variant = h?.variant ?? "—"
             weightDecay = h?.weightDecay ?? .nan

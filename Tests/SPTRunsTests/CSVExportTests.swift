@@ -35,6 +35,21 @@ import SPTRuns
         #expect(header.contains("copy-of-r:train/loss") && header.contains("r:train/loss"))
     }
 
+    /// A log that has only loss and accuracy (as a TensorBoard log of those two tags reads) exports
+    /// those two: no column or row for a metric the log never had.
+    @Test func onlyTheMetricsALogHasAreExported() throws {
+        let records: [RunRecord] = (1...3).flatMap { s -> [RunRecord] in
+            [.train(TrainRecord(step: s, epoch: .nan, time: Double(s), loss: 1 / Double(s), lr: nil, gradNorm: nil, imagesPerSecond: nil)),
+             .eval(EvalRecord(step: s, epoch: .nan, time: Double(s), split: "val", loss: nil, accuracy: 0.5))]
+        }
+        var log = RunLog(path: "tb")
+        log.records = records
+        let tidy = CSVExport.render([log], layout: .tidy, smoothing: 0).split(separator: "\r\n").dropFirst()
+        #expect(Set(tidy.map { $0.split(separator: ",")[6] }) == ["train/loss", "val/acc"] && tidy.count == 6)
+        let wide = CSVExport.render([log], layout: .wide, smoothing: 0).split(separator: "\r\n")
+        #expect(wide[0] == "step,smoothing_weight,tb:train/loss,tb:train/loss:smoothed,tb:val/acc,tb:val/acc:smoothed" && wide.count == 4)
+    }
+
     @Test func quotingFollowsRFC4180() {
         #expect(CSVExport.field("a,b") == "\"a,b\"")
         #expect(CSVExport.field("say \"hi\"") == "\"say \"\"hi\"\"\"")

@@ -48,12 +48,12 @@ import TestSupport
         #expect((h.run, h.session, h.strategy, h.engine) == ("run1", "job", "kmeans", "tensorboard"))
         // Records compare by their JSON lines (NaN ≠ NaN as a Double).
         let expected: [RunRecord] = [
-            .train(TrainRecord(step: 1, epoch: .nan, time: 1, loss: 2.5, lr: 0.125, gradNorm: .nan, imagesPerSecond: .nan)),
+            .train(TrainRecord(step: 1, epoch: .nan, time: 1, loss: 2.5, lr: 0.125, gradNorm: nil, imagesPerSecond: nil)),
             .scalar(ScalarRecord(step: 1, time: 1, tag: "gpu/memory", value: 7)),
             .eval(EvalRecord(step: 2, epoch: .nan, time: 2, split: "val", loss: 0.5, accuracy: 0.75)),
             .nmi(NMIRecord(step: 2, epoch: .nan, time: 2, values: [0.125, 0.25], mode: "?", normalization: "?")),
             .segment(SegmentRecord(step: 3, time: 3, strategy: "random", reason: "tensorboard text")),
-            .train(TrainRecord(step: 3, epoch: .nan, time: 3, loss: 1, lr: .nan, gradNorm: .nan, imagesPerSecond: .nan)),
+            .train(TrainRecord(step: 3, epoch: .nan, time: 3, loss: 1, lr: nil, gradNorm: nil, imagesPerSecond: nil)),
         ]
         let got = try log.records.dropFirst().map { String(decoding: try $0.encodedLine(), as: UTF8.self) }
         #expect(got == expected.map { String(decoding: try! $0.encodedLine(), as: UTF8.self) })

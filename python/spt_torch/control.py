@@ -15,7 +15,7 @@ import os
 import stat
 import sys
 
-COMMANDS = {"switch", "pause", "resume", "restart"}
+from .vocabulary import CONTROL_COMMANDS
 
 
 def control_path(log_path):
@@ -77,6 +77,8 @@ class ControlChannel:
 
 def send(log_path, command, **fields):
     """Appends one command (what spt-tui does; also handy from a shell or a notebook)."""
+    if command not in CONTROL_COMMANDS:
+        raise ValueError(f"unknown control command {command!r}; known: {', '.join(CONTROL_COMMANDS)}")
     line = (json.dumps({"command": command, **fields}, separators=(",", ":")) + "\n").encode()
     path = control_path(log_path)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK, 0o644)

@@ -1,4 +1,4 @@
-"""Writer and reader of spt-tui's run-log schema v1 (the README's "Run logs" section).
+"""Writer and reader of spt-tui's run-log schema v1 (docs/guide.md, "Run logs"; the names in vocabulary.py).
 
 A run log is JSON Lines: one record per line, `kind` first — `header`, `train`, `eval`, `nmi`,
 `init`, `segment`, `event`, `scalar`. Non-finite numbers are the strings "NaN", "Infinity", "-Infinity".
@@ -16,9 +16,7 @@ import json
 import math
 import os
 
-SCHEMA_VERSION = 1
-# Events after which a run has ended: the log is synced.
-ENDING_EVENTS = {"finished", "stopped", "diverged", "error"}
+from .vocabulary import ENDING_EVENTS, RECORDS, SCHEMA_VERSION
 
 
 def _finite(v):
@@ -30,11 +28,41 @@ def _finite(v):
     return v
 
 
-def _number(v):
-    """Reads a number field back (non-finite strings included)."""
-    if isinstance(v, str):
-        return {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}[v]
-    return v
+_NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
+def _restore(kind, obj):
+    """Float fields back to floats (non-finite strings included), by the field's type in RECORDS;
+    fields a kind does not define (another writer's) are left as they are."""
+    for field, (typ, _) in RECORDS.get(kind, {}).items():
+        v = obj.get(field)
+        if typ == "float" and isinstance(v, (str, int)) and not isinstance(v, bool):
+            obj[field] = _NON_FINITE[v] if isinstance(v, str) else float(v)
+        elif typ == "floats" and isinstance(v, list):
+            obj[field] = [_NON_FINITE[x] if isinstance(x, str) else float(x) for x in v]
+
+
+def check(record):
+    """What is wrong with a record as read back, against RECORDS: unknown or missing fields and
+    wrong types (the cross-language test reads the Swift writer's records with it)."""
+    fields = RECORDS.get(record.get("kind"))
+    if fields is None:
+        return [f"unknown kind {record.get('kind')!r}"]
+    types = {"int": lambda v: isinstance(v, int) and not isinstance(v, bool), "float": lambda v: isinstance(v, float),
+             "str": lambda v: isinstance(v, str), "bool": lambda v: isinstance(v, bool),
+             "floats": lambda v: isinstance(v, list) and all(isinstance(x, float) for x in v),
+             "params": lambda v: isinstance(v, dict) and all(isinstance(x, str) for x in v.values())}
+    problems = [f"{record['kind']}: unknown field {k}" for k in record if k != "kind" and k not in fields]
+    for k, (typ, required) in fields.items():
+        if k not in record:
+            problems += [f"{record['kind']}: missing {k}"] if required else []
+        elif not types[typ](record[k]):
+            problems.append(f"{record['kind']}: {k} is not {typ}: {record[k]!r}")
+    return problems
+
+
+def _float(v):
+    return None if v is None else float(v)
 
 
 def encode(kind, fields):
@@ -45,17 +73,17 @@ def encode(kind, fields):
 
 class RunLog:
     """Appends records to one run's log. `header` fields follow the schema; `params` is a
-    string map for anything else worth recording."""
+    string map for anything else worth recording (its keys: vocabulary.HEADER_PARAMS, or a writer's own)."""
 
     def __init__(self, path, *, run, session, task, backbone, strategy, prompts, epochs, batch,
                  engine="spt_torch", deep=False, optimizer="adamw", lr=0.0, weight_decay=0.0, seed=0,
-                 threads=1, backbone_hash=None, variant=None, mode="prompt", pooling=None, params=None):
+                 threads=1, backbone_hash=None, variant=None, mode="prompt", pooling=None, params=None, created=None):
         self.path = path
         directory = os.path.dirname(path)
         if directory:
             os.makedirs(directory, exist_ok=True)
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        created = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        created = created or datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         self._write("header", dict(
             schema=SCHEMA_VERSION, run=run, session=session, created=created, engine=engine, task=task,
             backbone=backbone, backbone_hash=backbone_hash, strategy=strategy, variant=variant, deep=bool(deep),
@@ -72,12 +100,13 @@ class RunLog:
         if kind in ("header", "segment") or (kind == "event" and fields.get("event") in ENDING_EVENTS):
             os.fsync(self._fd)
 
-    def train(self, *, step, epoch, time, loss, lr, grad_norm=math.nan, images_per_second=math.nan):
-        self._write("train", dict(step=int(step), epoch=float(epoch), time=float(time), loss=float(loss), lr=float(lr),
-                                  grad_norm=float(grad_norm), images_per_second=float(images_per_second)))
+    def train(self, *, step, epoch, time, loss, lr=None, grad_norm=None, images_per_second=None):
+        """`lr`, `grad_norm`, `images_per_second` are left out of the record when not given."""
+        self._write("train", dict(step=int(step), epoch=float(epoch), time=float(time), loss=float(loss), lr=_float(lr),
+                                  grad_norm=_float(grad_norm), images_per_second=_float(images_per_second)))
 
-    def eval(self, *, step, epoch, time, split, loss, accuracy):
-        self._write("eval", dict(step=int(step), epoch=float(epoch), time=float(time), split=split, loss=float(loss),
+    def eval(self, *, step, epoch, time, split, accuracy, loss=None):
+        self._write("eval", dict(step=int(step), epoch=float(epoch), time=float(time), split=split, loss=_float(loss),
                                  accuracy=float(accuracy)))
 
     def nmi(self, *, step, epoch, time, values, mode="tokens", normalization="sqrt"):
@@ -88,8 +117,7 @@ class RunLog:
              cosine=None, effective_rank=None, nearest=None):
         floats = lambda xs: None if xs is None else [float(x) for x in xs]
         self._write("init", dict(step=int(step), strategy=strategy, variant=variant, seconds=float(seconds),
-                                 gather_seconds=None if gather_seconds is None else float(gather_seconds),
-                                 iterations=iterations, inertia=None if inertia is None else float(inertia), images=images,
+                                 gather_seconds=_float(gather_seconds), iterations=iterations, inertia=_float(inertia), images=images,
                                  cosine=floats(cosine), effective_rank=floats(effective_rank), nearest=floats(nearest)))
 
     def segment(self, *, step, time, strategy, reason, variant=None):
@@ -133,10 +161,10 @@ def read(path):
                 continue
             if obj["kind"] == "header" and obj.get("schema", 1) > SCHEMA_VERSION:
                 raise ValueError(f"{path}: run-log schema version {obj['schema']} is newer than this reader ({SCHEMA_VERSION})")
-            for k, v in obj.items():
-                if k in ("loss", "lr", "grad_norm", "images_per_second", "accuracy", "inertia", "seconds", "gather_seconds", "time", "epoch"):
-                    obj[k] = _number(v)
-                elif k in ("values", "cosine", "effective_rank", "nearest") and isinstance(v, list):
-                    obj[k] = [_number(x) for x in v]
+            try:
+                _restore(obj["kind"], obj)
+            except (KeyError, TypeError, ValueError):
+                issues.append(f"line {n}: {obj['kind']}: a number field holds something else")
+                continue
             records.append(obj)
     return records, issues

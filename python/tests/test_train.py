@@ -10,6 +10,8 @@ import time
 import unittest
 
 from engine import REPO, SPT, ExportedTaskCase
+from spt_torch.runlog import check
+from spt_torch.vocabulary import HEADER_PARAMS
 
 
 class TrainerTests(ExportedTaskCase):
@@ -119,6 +121,11 @@ class TrainerTests(ExportedTaskCase):
             self.assertEqual(ours[0].get(field), swift[0].get(field))
         for param in ("preprocessing", "image_size", "eval_split", "train_images", "init_images", "init_draw", "kmeans_restarts"):
             self.assertEqual(ours[0]["params"][param], swift[0]["params"][param])
+        # Both trainers write only the shared names, each record as the vocabulary defines it.
+        for header in (ours[0], swift[0]):
+            self.assertLessEqual(set(header["params"]), set(HEADER_PARAMS))
+        for record in ours + swift:
+            self.assertEqual(check(record), [])
 
     def test_a_run_logs_the_engines_records(self):
         self.same_run("kmeans-deep-adamw", ["--strategy", "kmeans", "--deep", "--lr", "1e-2"])

@@ -45,7 +45,7 @@ public struct RunView: Sendable {
     /// The run's name, with its current strategy when a switch changed it ("kmeans→random").
     public var label: String { strategy == id || segments.isEmpty ? id : "\(id)→\(strategy)" }
     public var totalSteps: Int? {
-        guard let h = header, let n = h.params?["train_images"].flatMap(Int.init), h.batch > 0 else { return nil }
+        guard let h = header, let n = h[param: .trainImages].flatMap(Int.init), h.batch > 0 else { return nil }
         return n / h.batch * h.epochs
     }
     public var bestAccuracy: Double? { evalAccuracy.points.lazy.map(\.value).max() }

@@ -10,13 +10,15 @@ public enum Metric: Hashable, Sendable, CustomStringConvertible {
     /// A `scalar` record's tag.
     case scalar(String)
 
-    /// The name used in CSV files and on screen.
+    /// The name used in CSV files and on screen. The train split's eval loss is the epoch's,
+    /// named apart from the step's `train/loss`.
     public var description: String {
         switch self {
         case .trainLoss: "train/loss"
         case .learningRate: "train/lr"
         case .gradNorm: "train/grad_norm"
         case .throughput: "train/img_per_s"
+        case .loss(split: "train"): "train/epoch_loss"
         case .loss(let s): "\(s)/loss"
         case .accuracy(let s): "\(s)/acc"
         case .nmi: "nmi"
@@ -40,17 +42,17 @@ public struct SeriesPoint: Equatable, Sendable {
 }
 
 extension RunRecord {
-    /// The values this record holds, one per metric, in a fixed order.
+    /// The values this record holds, one per metric, in a fixed order; a field the writer left out gives none.
     public var points: [(metric: Metric, point: SeriesPoint)] {
         switch self {
         case .train(let t):
             let p = SeriesPoint(step: t.step, epoch: t.epoch, time: t.time, value: 0)
             return [(.trainLoss, t.loss), (.learningRate, t.lr), (.gradNorm, t.gradNorm), (.throughput, t.imagesPerSecond)]
-                .map { m, v in var q = p; q.value = v; return (m, q) }
+                .compactMap { m, v in v.map { var q = p; q.value = $0; return (m, q) } }
         case .eval(let e):
             let p = SeriesPoint(step: e.step, epoch: e.epoch, time: e.time, value: 0)
             return [(.loss(split: e.split), e.loss), (.accuracy(split: e.split), e.accuracy)]
-                .map { m, v in var q = p; q.value = v; return (m, q) }
+                .compactMap { m, v in v.map { var q = p; q.value = $0; return (m, q) } }
         case .nmi(let n):
             guard !n.values.isEmpty else { return [] }
             let p = SeriesPoint(step: n.step, epoch: n.epoch, time: n.time, value: 0)

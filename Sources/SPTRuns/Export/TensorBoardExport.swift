@@ -48,19 +48,19 @@ public enum TensorBoardExport {
         case .header(let h): out.append(("strategy", .text(h.strategy)))
         case .segment(let s): out.append(("strategy", .text(s.strategy)))
         case .train, .eval, .nmi, .scalar:
-            out = r.points.map { m, p in (m.block.map { "nmi/block_\($0)" } ?? (m == .nmiMean ? "nmi/mean" : tag(m)), .scalar(p.value)) }
+            out = r.points.map { m, p in (tag(m), .scalar(p.value)) }
         case .initialization, .event: break
         }
         if let line = try? r.encodedLine() { out.append(("spt/record", .text(String(decoding: line, as: UTF8.self)))) }
         return out
     }
 
-    /// TensorBoard's names: `<split>/accuracy` rather than the CSV's `<split>/acc`, and the train
-    /// split's epoch loss as `train/epoch_loss` (`train/loss` is the step's).
-    static func tag(_ m: Metric) -> String {
+    /// TensorBoard's names: the CSV's, but `<split>/accuracy` rather than `<split>/acc`, and a
+    /// block's NMI as `nmi/block_<i>` (the CSV has a block column).
+    public static func tag(_ m: Metric) -> String {
         switch m {
         case .accuracy(let split): "\(split)/accuracy"
-        case .loss(split: "train"): "train/epoch_loss"
+        case .nmi(let b): "nmi/block_\(b)"
         default: m.description
         }
     }

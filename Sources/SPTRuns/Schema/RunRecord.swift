@@ -44,17 +44,19 @@ public struct RunHeader: Codable, Equatable, Sendable {
 
 /// One optimizer step.
 public struct TrainRecord: Codable, Equatable, Sendable {
-    public var step: Int, epoch: Double, time: Double, loss: Double, lr: Double, gradNorm: Double, imagesPerSecond: Double
-    public init(step: Int, epoch: Double, time: Double, loss: Double, lr: Double, gradNorm: Double, imagesPerSecond: Double) {
+    public var step: Int, epoch: Double, time: Double, loss: Double
+    /// Absent where the writer did not log them (a TensorBoard log of loss alone); the engine always does.
+    public var lr: Double?, gradNorm: Double?, imagesPerSecond: Double?
+    public init(step: Int, epoch: Double, time: Double, loss: Double, lr: Double?, gradNorm: Double?, imagesPerSecond: Double?) {
         self.step = step; self.epoch = epoch; self.time = time; self.loss = loss; self.lr = lr
         self.gradNorm = gradNorm; self.imagesPerSecond = imagesPerSecond
     }
 }
 
-/// An evaluation on one split ("train", "val" or "test").
+/// An evaluation on one split ("train", "val" or "test"); the loss is absent where the writer did not log it.
 public struct EvalRecord: Codable, Equatable, Sendable {
-    public var step: Int, epoch: Double, time: Double, split: String, loss: Double, accuracy: Double
-    public init(step: Int, epoch: Double, time: Double, split: String, loss: Double, accuracy: Double) {
+    public var step: Int, epoch: Double, time: Double, split: String, loss: Double?, accuracy: Double
+    public init(step: Int, epoch: Double, time: Double, split: String, loss: Double?, accuracy: Double) {
         self.step = step; self.epoch = epoch; self.time = time; self.split = split; self.loss = loss; self.accuracy = accuracy
     }
 }
@@ -263,10 +265,10 @@ extension RunRecord {
             return .header(h)
         case "train":
             return .train(TrainRecord(step: try int("step"), epoch: try num("epoch"), time: try num("time"), loss: try num("loss"),
-                                      lr: try num("lr"), gradNorm: try num("grad_norm"), imagesPerSecond: try num("images_per_second")))
+                                      lr: optNum("lr"), gradNorm: optNum("grad_norm"), imagesPerSecond: optNum("images_per_second")))
         case "eval":
             return .eval(EvalRecord(step: try int("step"), epoch: try num("epoch"), time: try num("time"), split: try str("split"),
-                                    loss: try num("loss"), accuracy: try num("accuracy")))
+                                    loss: optNum("loss"), accuracy: try num("accuracy")))
         case "nmi":
             guard case .array(let a) = o["values"] else { throw DecodeError(message: "nmi: field values missing") }
             let values = try a.map { v -> Double in

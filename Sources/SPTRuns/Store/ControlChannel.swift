@@ -14,15 +14,25 @@ public enum ControlChannel {
     public enum Command: Equatable, Sendable {
         case switchStrategy(String), pause, resume, restart
 
-        var line: String {
+        /// The command's name on the wire (shared with `spt_torch`'s vocabulary).
+        public var name: String {
             switch self {
-            case .switchStrategy(let s):
-                let quoted = String(decoding: (try? JSONEncoder().encode(s)) ?? Data("\"\"".utf8), as: UTF8.self)
-                return "{\"command\":\"switch\",\"strategy\":\(quoted)}"
-            case .pause: return "{\"command\":\"pause\"}"
-            case .resume: return "{\"command\":\"resume\"}"
-            case .restart: return "{\"command\":\"restart\"}"
+            case .switchStrategy: "switch"
+            case .pause: "pause"
+            case .resume: "resume"
+            case .restart: "restart"
             }
+        }
+
+        /// One of each command (what the cross-language test compares).
+        public static let examples: [Command] = [.switchStrategy("kmeans"), .pause, .resume, .restart]
+
+        var line: String {
+            var fields = ["\"command\":\"\(name)\""]
+            if case .switchStrategy(let s) = self {
+                fields.append("\"strategy\":" + String(decoding: (try? JSONEncoder().encode(s)) ?? Data("\"\"".utf8), as: UTF8.self))
+            }
+            return "{" + fields.joined(separator: ",") + "}"
         }
     }
 

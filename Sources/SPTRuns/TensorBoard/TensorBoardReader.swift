@@ -147,16 +147,16 @@ public final class TensorBoardReader {
         let epoch = value(["epoch", "train/epoch"]) ?? .nan
         if let loss = value(["loss", "train/loss", "train_loss", "loss/train", "Loss/train"]) {
             out.append(.train(TrainRecord(step: step, epoch: epoch, time: time, loss: loss,
-                                          lr: value(["lr", "train/lr", "learning_rate", "train/learning_rate"]) ?? .nan,
-                                          gradNorm: value(["grad_norm", "train/grad_norm"]) ?? .nan,
-                                          imagesPerSecond: value(["train/img_per_s", "images_per_second"]) ?? .nan)))
+                                          lr: value(["lr", "train/lr", "learning_rate", "train/learning_rate"]),
+                                          gradNorm: value(["grad_norm", "train/grad_norm"]),
+                                          imagesPerSecond: value(["train/img_per_s", "images_per_second"]))))
         }
         for (split, names) in Self.splits {
             let acc = value(names.flatMap { ["\($0)/accuracy", "\($0)/acc", "accuracy/\($0)", "Accuracy/\($0)"] } + (split == "val" ? ["accuracy", "acc"] : []))
             guard let acc else { continue }
             // The train split's `train/loss` is the step's (above); its epoch loss is `train/epoch_loss`.
             let loss = split == "train" ? value(["train/epoch_loss"]) : value(names.flatMap { ["\($0)/loss", "loss/\($0)", "Loss/\($0)"] })
-            out.append(.eval(EvalRecord(step: step, epoch: epoch, time: time, split: split, loss: loss ?? .nan, accuracy: acc)))
+            out.append(.eval(EvalRecord(step: step, epoch: epoch, time: time, split: split, loss: loss, accuracy: acc)))
         }
         let blocks = order.compactMap { t -> (Int, Double)? in
             guard t.hasPrefix("nmi/block_"), let b = Int(t.dropFirst("nmi/block_".count)), b >= 0 else { return nil }
