@@ -55,7 +55,7 @@ let package = Package(
         .target(name: "SPTTerminal", dependencies: ["CNcurses", "CTerminalRestore", "SPTDashboard"]),
 
         // Flags both executables declare, parsed one way.
-        .target(name: "SPTCommandLine", dependencies: ["SPTEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .target(name: "SPTCommandLine", dependencies: ["SPTEngine", "SPTRuns", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // No ncurses in the headless CLI: its bench times a frame with SPTDashboard's pure diff.
         .executableTarget(name: "spt", dependencies: [

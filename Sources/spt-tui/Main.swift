@@ -16,7 +16,7 @@ struct SPTTUI: ParsableCommand {
         discussion: "Without --replay or --watch it starts a comparison session on the embedded default: one run per strategy.")
 
     @OptionGroup var runFlags: RunFlags
-    @Option(parsing: .upToNextOption, help: "Strategies, one run each.") var strategies: [InitStrategy] = InitStrategy.allCases
+    @OptionGroup var strategyFlags: StrategyFlags
     @Option(help: "Replay saved logs: a .jsonl file or a directory of them.") var replay: String?
     @Option(help: "Replay speed ×1…×100.") var speed = 10.0
     @Option(help: "Follow the logs in a directory that another process is writing.") var watch: String?
@@ -36,7 +36,6 @@ struct SPTTUI: ParsableCommand {
 
     func validate() throws {
         try OptionCheck.require(speed.isFinite && (1...100).contains(speed), "speed", speed, "must be in 1…100")
-        try OptionCheck.require(!strategies.isEmpty, "strategies", "", "name at least one")
     }
 
     func run() throws {
@@ -68,7 +67,7 @@ struct SPTTUI: ParsableCommand {
                 return (backbone, TaskData(source: source, options: run.trainOptions(strategy: .random, backbone: nil)))
             }, options: run.trainOptions, session: RunDirectory.newSessionID(), runsDir: run.runsDir)
             state = DashboardState(mode: .live, task: run.task, backbone: Backbone.displayName(run.backbone), themes: names, strategies: [])
-            live.start(strategies: strategies)
+            live.start(strategies: strategyFlags.strategies)
             (source, exportPaths) = (live, [live.sessionDirectory])
         }
         state.strategies = InitStrategy.allCases.map(\.rawValue)

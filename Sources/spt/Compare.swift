@@ -23,17 +23,18 @@ struct Compare: ParsableCommand {
         """)
 
     @OptionGroup var opts: RunFlags
-    @Option(parsing: .upToNextOption, help: "Strategies to compare.") var strategies: [InitStrategy] = InitStrategy.allCases
+    @OptionGroup var strategyFlags: StrategyFlags
+    var strategies: [InitStrategy] { strategyFlags.strategies }
     @Option(parsing: .upToNextOption, help: "Seeds.") var seeds: [UInt64] = [0]
     @Option(parsing: .upToNextOption, help: "Prompt counts (default: --prompts).") var promptCounts: [Int] = []
     @Flag(help: "Pick lr and weight decay per strategy on val (mean over --tune-seeds; ties: the first in grid order), then run final (train 1000, test).") var tune = false
     @Option(parsing: .upToNextOption, help: "Seeds every --tune point trains with; the pick goes by their mean val accuracy.") var tuneSeeds: [UInt64] = [0, 1, 2]
-    @Option(parsing: .upToNextOption, help: "Learning rates tried by --tune (default: 0.001 0.003 0.01 0.03; under --protocol vpt, VPT's base rates 50 … 0.05, given and tried as base rates × batch/256).") var lrGrid: [Float] = []
-    @Option(parsing: .upToNextOption, help: "Weight decays tried by --tune (default: 0.0001; under --protocol vpt, VPT's 0.01 0.001 0.0001 0).") var wdGrid: [Float] = []
+    @Option(parsing: .upToNextOption, help: "Learning rates tried by --tune (default: 0.001 0.003 0.01 0.03; under --recipe vpt, VPT's base rates 50 … 0.05, given and tried as base rates × batch/256).") var lrGrid: [Float] = []
+    @Option(parsing: .upToNextOption, help: "Weight decays tried by --tune (default: 0.0001; under --recipe vpt, VPT's 0.01 0.001 0.0001 0).") var wdGrid: [Float] = []
 
     /// The grids --tune searches, in the rates runs train with.
     var grids: (lr: [Float], wd: [Float]) {
-        let vpt = opts.protocol == .vpt
+        let vpt = opts.chosenRecipe == .vpt
         let lrs = lrGrid.isEmpty ? (vpt ? Recipe.vptBaseLRs : [1e-3, 3e-3, 1e-2, 3e-2]) : lrGrid
         return (vpt ? lrs.map { Recipe.vptScaled($0, batch: opts.batch) } : lrs,
                 wdGrid.isEmpty ? (vpt ? Recipe.vptWeightDecays : [1e-4]) : wdGrid)
@@ -51,7 +52,7 @@ struct Compare: ParsableCommand {
         for lr in lrGrid { try OptionCheck.positive("lr-grid", lr) }
         for wd in wdGrid { try OptionCheck.require(wd.isFinite && wd >= 0, "wd-grid", wd, "must be ≥ 0") }
         try OptionCheck.require((0...20).contains(maxGridExtensions), "max-grid-extensions", maxGridExtensions, "must be in 0...20")
-        try OptionCheck.require(!seeds.isEmpty && !strategies.isEmpty && !tuneSeeds.isEmpty, "seeds/--strategies/--tune-seeds", "", "need at least one each")
+        try OptionCheck.require(!seeds.isEmpty && !tuneSeeds.isEmpty, "seeds/--tune-seeds", "", "need at least one each")
     }
 
     func run() throws {

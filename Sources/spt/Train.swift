@@ -7,7 +7,7 @@ import SPTRuns
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Train one run and write its run log.")
     @OptionGroup var opts: RunFlags
-    @Option(help: "Prompt initialization: \(InitStrategy.allCases.map(\.rawValue).joined(separator: ", ")).") var strategy: InitStrategy = .kmeans
+    @Option(help: "Prompt initialization: \(InitStrategy.allCases.map(\.rawValue).joined(separator: ", ")).") var strategy = Defaults.trainStrategy
     @Flag(help: "Load backbone and task, print the memory this run would need, and stop.") var dryRun = false
     @Option(help: "Write the initial prompts and head (after initialization, before step 1) to this safetensors file.") var saveInit: String?
 

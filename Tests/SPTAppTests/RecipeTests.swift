@@ -3,14 +3,17 @@ import Testing
 import SPTCommandLine
 @testable import SPTEngine
 
-/// `--protocol vpt`: VPT's published recipe.
+/// `--recipe vpt`: VPT's published recipe.
 @Suite struct RecipeTests {
     @Test func vptFlagsSetTheRecipe() throws {
-        let o = try RunFlags.parse(["--protocol", "vpt", "--lr", "5", "--batch", "64"]).trainOptions(strategy: .kmeans, backbone: nil)
+        let o = try RunFlags.parse(["--recipe", "vpt", "--lr", "5", "--batch", "64"]).trainOptions(strategy: .kmeans, backbone: nil)
         #expect(o.recipe == .vpt && o.optimizer.kind == .sgd && o.optimizer.momentum == 0.9)
         #expect(o.optimizer.lr == 1.25)   // base 5 × 64 / 256
         #expect(o.epochs == 100 && o.warmupEpochs == 10 && o.optimizer.weightDecay == 1e-3)
-        #expect(try RunFlags.parse(["--protocol", "vpt", "--epochs", "3"]).trainOptions(strategy: .random, backbone: nil).epochs == 3)
+        #expect(try RunFlags.parse(["--recipe", "vpt", "--epochs", "3"]).trainOptions(strategy: .random, backbone: nil).epochs == 3)
+        // The old spelling, for one release: the same recipe; contradicting --recipe is refused.
+        #expect(try RunFlags.parse(["--protocol", "vpt"]).trainOptions(strategy: .random, backbone: nil).recipe == .vpt)
+        #expect(throws: (any Error).self) { try RunFlags.parse(["--protocol", "vpt", "--recipe", "engine"]).validate() }
         let engine = try RunFlags.parse([]).trainOptions(strategy: .random, backbone: nil)
         #expect(engine.recipe == .engine && engine.epochs == 10 && engine.optimizer.kind == .adamw)
     }

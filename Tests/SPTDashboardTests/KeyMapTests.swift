@@ -16,7 +16,7 @@ import TestSupport
     @Test func everyKeyOfAModeHasOneMeaningAndTheFooterListsEachBinding() {
         for mode in [DashboardState.Mode.live, .replay, .watch] {
             let bindings = KeyBinding.table.filter { $0.modes.contains(mode) }
-            let presses = bindings.flatMap(\.presses)
+            let presses = bindings.flatMap { $0.presses + $0.reverse }
             #expect(Set(presses.map { "\($0)" }).count == presses.count, "\(mode): a key bound twice")
             let footer = KeyBinding.footer(mode: mode, strategies: 5)
             for b in bindings { #expect(footer.contains(b.footer), "\(mode) footer lacks \(b.footer)") }

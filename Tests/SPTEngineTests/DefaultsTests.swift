@@ -1,4 +1,6 @@
+import Foundation
 import Testing
+import TestSupport
 @testable import SPTEngine
 
 @Suite struct DefaultsTests {
@@ -12,5 +14,11 @@ import Testing
             #expect(Defaults.hyperparameters(backbone: b, strategy: s, mode: .prompt).lr == table[s])
         }
         #expect(table[.random]! < table[.kmeans]!)
+    }
+
+    /// `spt_torch.train` reads the engine's defaults from this file: it must be what the engine
+    /// declares (re-written with SPT_RECORD_SNAPSHOTS=1 after a default changes).
+    @Test func thePythonSideReadsTheseDefaults() throws {
+        try expectSnapshot(Defaults.exported, at: URL(fileURLWithPath: repositoryRoot + "/python/spt_torch/defaults.json"))
     }
 }

@@ -27,6 +27,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 
 from .control import ControlChannel
+from .defaults import OPTIONS, file_hash, rates
 from .data import load_split
 from .kmeans import shard
 from .model import PromptedViT, learning_rate, load_backbone
@@ -44,34 +45,34 @@ def parse(argv=None):
                         "with config.json beside it")
     p.add_argument("--task", required=True, help="a VTAB-1k task folder (spt tasks --export, or train800.txt-style lists)")
     p.add_argument("--resize", choices=["crop", "squash"], help="timm's eval transform or VTAB's resize (default: the backbone's)")
-    p.add_argument("--strategy", choices=STRATEGIES, default="kmeans")
-    p.add_argument("--pool-variant", choices=POOL_VARIANTS, default="authors",
+    p.add_argument("--strategy", choices=STRATEGIES, default=OPTIONS["strategy"])
+    p.add_argument("--pool-variant", choices=POOL_VARIANTS, default=OPTIONS["pool_variant"],
                    help="how mean-pool, max-pool and sample draw images and cut tokens (docs/METHOD.md §3.3)")
     p.add_argument("--init-images", type=_image_count, help="images pooling and sampling draw: all or a count "
                                                             "(default: all under authors, 32 otherwise)")
-    p.add_argument("--kmeans-restarts", type=int, default=1, help="K-means seedings, the lowest inertia kept")
+    p.add_argument("--kmeans-restarts", type=int, default=OPTIONS["kmeans_restarts"], help="K-means seedings, the lowest inertia kept")
     p.add_argument("--kmeans-images", type=int, help="cluster the tokens of the first N training images (default all)")
-    p.add_argument("--prompts", type=int, default=10)
+    p.add_argument("--prompts", type=int, default=OPTIONS["prompts"])
     p.add_argument("--deep", action="store_true")
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--batch", type=int, default=32, help="global batch (split across ranks)")
-    p.add_argument("--optimizer", choices=["adamw", "sgd"], default="adamw")
-    p.add_argument("--lr", type=float, help="default: 3e-3 for random prompts, 1e-2 for prototypes (the engine's "
-                                            "default for backbones it has not tuned)")
-    p.add_argument("--weight-decay", type=float, default=1e-4)
-    p.add_argument("--momentum", type=float, default=0.9, help="SGD momentum")
-    p.add_argument("--warmup-epochs", type=int, default=1)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--eval-protocol", choices=["tune", "final"], default="tune")
-    p.add_argument("--nmi-every", type=int, default=5, help="steps between NMI measurements (0: never)")
-    p.add_argument("--nmi-mode", choices=["tokens", "attention"], default="tokens")
-    p.add_argument("--nmi-normalization", choices=["sqrt", "arithmetic"], default="sqrt")
-    p.add_argument("--probe-images", type=int, default=32)
-    p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+    p.add_argument("--epochs", type=int, default=OPTIONS["epochs"])
+    p.add_argument("--batch", type=int, default=OPTIONS["batch"], help="global batch (split across ranks)")
+    p.add_argument("--optimizer", choices=["adamw", "sgd"], default=OPTIONS["optimizer"])
+    p.add_argument("--lr", type=float, help="default: the engine's for the backbone and strategy (its tuned rates for "
+                                            "the shipped backbones; 3e-3 for random prompts, 1e-2 for prototypes otherwise)")
+    p.add_argument("--weight-decay", type=float, help="default: the engine's (1e-4 for prompts)")
+    p.add_argument("--momentum", type=float, default=OPTIONS["momentum"], help="SGD momentum")
+    p.add_argument("--warmup-epochs", type=int, default=OPTIONS["warmup_epochs"])
+    p.add_argument("--seed", type=int, default=OPTIONS["seed"])
+    p.add_argument("--eval-protocol", choices=["tune", "final"], default=OPTIONS["eval_protocol"])
+    p.add_argument("--nmi-every", type=int, default=OPTIONS["nmi_every"], help="steps between NMI measurements (0: never)")
+    p.add_argument("--nmi-mode", choices=["tokens", "attention"], default=OPTIONS["nmi_mode"])
+    p.add_argument("--nmi-normalization", choices=["sqrt", "arithmetic"], default=OPTIONS["nmi_normalization"])
+    p.add_argument("--probe-images", type=int, default=OPTIONS["probe_images"])
+    p.add_argument("--precision", choices=["fp32", "bf16"], default=OPTIONS["precision"],
                    help="bf16: training and evaluation passes under torch.autocast('cpu', dtype=torch.bfloat16) "
                         "(spt's --precision bf16 follows its recipe); prompt init and NMI stay fp32, as in spt")
     p.add_argument("--init", help="start from these prompts and head (spt train --save-init)")
-    p.add_argument("--runs-dir", default="runs")
+    p.add_argument("--runs-dir", default=OPTIONS["runs_dir"])
     p.add_argument("--session", default=time.strftime("%Y%m%d-%H%M%S"))
     p.add_argument("--run", help="run id (default: the strategy)")
     p.add_argument("--max-steps", type=int, help="stop after this many steps")
@@ -133,7 +134,10 @@ class Run:
         self.model = PromptedViT(backbone.vit, backbone.pooling, classes=task.classes, prompts=a.prompts, deep=a.deep)
         pre = backbone.preprocessing
         self.trained = torch.nn.parallel.DistributedDataParallel(self.model) if ranks.distributed else self.model
-        self.lr = a.lr if a.lr is not None else (3e-3 if strategy == "random" else 1e-2)
+        weights = os.path.join(a.backbone, "model.safetensors") if os.path.isdir(a.backbone) else a.backbone
+        lr, weight_decay = rates(file_hash(weights), strategy)
+        self.lr = a.lr if a.lr is not None else lr
+        self.weight_decay = a.weight_decay if a.weight_decay is not None else weight_decay
         self.per_epoch = len(task.train_labels) // a.batch
         self.total = self.per_epoch * a.epochs
         self.step, self.active = 0, 0.0
@@ -144,7 +148,7 @@ class Run:
             self.log = RunLog(
                 self.path, run=run_id, session=a.session, task=task.name, backbone=os.path.basename(os.path.normpath(a.backbone)),
                 strategy=strategy, variant=variant_name(strategy, a.pool_variant, a.kmeans_restarts), prompts=a.prompts, deep=a.deep,
-                pooling=backbone.pooling, optimizer=a.optimizer, lr=self.lr, weight_decay=a.weight_decay, epochs=a.epochs,
+                pooling=backbone.pooling, optimizer=a.optimizer, lr=self.lr, weight_decay=self.weight_decay, epochs=a.epochs,
                 batch=a.batch, seed=a.seed, threads=ranks.world, engine=f"spt_torch (torch {torch.__version__})",
                 params={"protocol": a.eval_protocol, "eval_split": task.eval_split, "train_images": len(task.train_labels),
                         "eval_images": len(task.eval_labels), "nmi_mode": a.nmi_mode, "nmi_normalization": a.nmi_normalization,
@@ -178,7 +182,7 @@ class Run:
             with torch.no_grad():
                 m.prompt_embeddings.copy_(prompts)
             info.update(self.diversity(prompts))
-        self.optimizer = m.optimizer(a.optimizer, self.lr, a.weight_decay, a.momentum)
+        self.optimizer = m.optimizer(a.optimizer, self.lr, self.weight_decay, a.momentum)
         self.timed(t0)
         if self.log:
             if from_file:

@@ -113,11 +113,12 @@ private func handleKey(_ s: inout DashboardState, _ k: Key) -> [Effect] {
         return []
     }
     if s.showHelp && k != .char("?") { s.showHelp = false; if k == .escape { return [] } }
-    guard let binding = KeyBinding.lookup(k, mode: s.mode) else { return [] }
-    return perform(&s, binding.action, key: k)
+    guard let (binding, reverse) = KeyBinding.lookup(k, mode: s.mode) else { return [] }
+    return perform(&s, binding.action, key: k, reverse: reverse)
 }
 
-private func perform(_ s: inout DashboardState, _ action: KeyBinding.Action, key k: Key) -> [Effect] {
+/// `reverse`: the press is one of the binding's back/down keys.
+private func perform(_ s: inout DashboardState, _ action: KeyBinding.Action, key k: Key, reverse: Bool) -> [Effect] {
     let focused = s.focusedRun?.id
     switch action {
     case .quit:
@@ -130,8 +131,7 @@ private func perform(_ s: inout DashboardState, _ action: KeyBinding.Action, key
     case .help: s.showHelp.toggle()
     case .focus:
         guard !s.runs.isEmpty else { return [] }
-        let forward = [Key.tab, .down, .char("j"), .right, .char("l")].contains(k)
-        s.focus = (s.focus + (forward ? 1 : s.runs.count - 1)) % s.runs.count
+        s.focus = (s.focus + (reverse ? s.runs.count - 1 : 1)) % s.runs.count
     case .metric:
         let all = s.metrics
         s.metric = all[((all.firstIndex(of: s.metric) ?? -1) + 1) % all.count]
@@ -142,13 +142,13 @@ private func perform(_ s: inout DashboardState, _ action: KeyBinding.Action, key
     case .smoothing:
         let steps = DashboardState.smoothingSteps
         let i = steps.lastIndex { $0 <= s.smoothing + 1e-9 } ?? 0
-        s.smoothing = steps[k == .char("s") ? max(0, i - 1) : min(steps.count - 1, i + 1)]
+        s.smoothing = steps[reverse ? max(0, i - 1) : min(steps.count - 1, i + 1)]
         for i in s.runs.indices { s.runs[i].smooth(weight: s.smoothing) }
         s.status = "smoothing \(s.smoothing)"
     case .zoom:
         let steps = DashboardState.zoomSteps
         let i = steps.firstIndex { $0 <= s.zoom + 1e-9 } ?? 0
-        s.zoom = steps[k == .char("-") ? max(0, i - 1) : min(steps.count - 1, i + 1)]
+        s.zoom = steps[reverse ? max(0, i - 1) : min(steps.count - 1, i + 1)]
     case .theme:
         if !s.themes.isEmpty { s.theme = (s.theme + 1) % s.themes.count; s.status = "theme \(s.themes[s.theme])" }
     case .export:
@@ -172,7 +172,7 @@ private func perform(_ s: inout DashboardState, _ action: KeyBinding.Action, key
         s.replayPaused.toggle()
         return [.replay(.setPaused(s.replayPaused))]
     case .replaySpeed:
-        s.replaySpeed = k == .char("]") ? min(100, s.replaySpeed * 2) : max(1, s.replaySpeed / 2)
+        s.replaySpeed = reverse ? max(1, s.replaySpeed / 2) : min(100, s.replaySpeed * 2)
         return [.replay(.setSpeed(s.replaySpeed))]
     case .replayStep:
         return [.replay(.step)]
@@ -180,7 +180,7 @@ private func perform(_ s: inout DashboardState, _ action: KeyBinding.Action, key
         let maxStep = s.runs.compactMap(\.totalSteps).max() ?? s.runs.map(\.step).max() ?? 0
         let cur = s.runs.map(\.step).max() ?? 0
         let delta = max(1, maxStep / 10)
-        return [.replay(.seek(step: max(0, k == .char("{") ? cur - delta : cur + delta)))]
+        return [.replay(.seek(step: max(0, reverse ? cur - delta : cur + delta)))]
     case .replayStart:
         return [.replay(.seek(step: 0))]
     }

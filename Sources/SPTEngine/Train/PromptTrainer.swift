@@ -147,15 +147,15 @@ public final class PromptTrainer {
                             mode: options.nmiMode.rawValue, normalization: options.nmiNormalization.rawValue)))
     }
 
-    /// One optimizer step (plus evaluation at epoch ends and NMI on schedule). Throws
-    /// `EngineError.diverged` — after logging it — when the loss or gradient is not finite.
     /// The order an epoch visits the training images (`spt_torch.rng.epoch_order` reproduces it).
     public static func epochOrder(count: Int, seed: UInt64, epoch: Int) -> [Int] {
         var r = RNG(seed: seed &+ UInt64(epoch) &* 0x9E37_79B9)
         return r.permutation(count)
     }
 
-    /// Throws the log's first write error, ending the run, when a record could not be written.
+    /// One optimizer step (plus evaluation at epoch ends and NMI on schedule). Throws
+    /// `EngineError.diverged` — after logging it — when the loss or gradient is not finite, and
+    /// the log's first write error, ending the run, when a record could not be written.
     public func trainStep() throws {
         guard !finished else { return }
         defer { if log.failure != nil { finished = true } }

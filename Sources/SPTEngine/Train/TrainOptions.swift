@@ -7,7 +7,9 @@ public struct TrainOptions: Codable, Equatable, Sendable {
     public var mode = TuningMode.prompt
     /// nil: the backbone's own (mean for MAE, CLS for supervised).
     public var pooling: Pooling?
-    public var optimizer = OptimizerConfig(kind: .adamw, lr: 5e-3, weightDecay: 1e-4)
+    /// The rates without a backbone; a run takes its backbone's (`Defaults.apply`).
+    public var optimizer = OptimizerConfig(kind: .adamw, lr: Defaults.hyperparameters(backboneHash: nil, strategy: .random, mode: .prompt).lr,
+                                           weightDecay: Defaults.hyperparameters(backboneHash: nil, strategy: .random, mode: .prompt).weightDecay)
     public var warmupEpochs = 1
     /// `vpt`: VPT's published recipe (SGD, momentum 0.9, 10 warmup epochs, the schedule stepped per epoch).
     public var recipe = Recipe.engine
@@ -19,7 +21,7 @@ public struct TrainOptions: Codable, Equatable, Sendable {
     /// Seed of the VTAB-1k draw of training images; the same for every run of a comparison, so
     /// that seeds vary the run, not the data.
     public var splitSeed: UInt64 = 0
-    public var threads = 1
+    public var threads = 2
     public var evalProtocol = TaskData.EvalProtocol.tune
     /// Measure NMI every this many steps (and at step 0); 0 turns it off.
     public var nmiEvery = 5
@@ -32,7 +34,7 @@ public struct TrainOptions: Codable, Equatable, Sendable {
     public init() {}
 }
 
-/// A training recipe: the engine's defaults, or VPT's published one (`--protocol vpt`).
+/// A training recipe: the engine's defaults, or VPT's published one (`--recipe vpt`).
 public enum Recipe: String, Codable, Sendable, CaseIterable {
     case engine, vpt
 

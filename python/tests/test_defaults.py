@@ -1,0 +1,31 @@
+"""The PyTorch trainer takes the engine's defaults: the shipped backbones' files hash to the keys
+of the tuned-rate table (as the engine names them), and the parser's defaults are the table's."""
+import os
+import unittest
+
+from engine import REPO
+from spt_torch.defaults import OPTIONS, file_hash, rates
+
+
+class DefaultsTests(unittest.TestCase):
+    def test_the_shipped_backbones_get_their_tuned_rates(self):
+        for name, random_lr, max_pool_lr in (("mae-tiny", 3e-3, 1e-2), ("sup-tiny", 1e-3, 1e-1)):
+            h = file_hash(os.path.join(REPO, "Sources", "SPTEngine", "Backbones", name + ".safetensors"))
+            self.assertEqual(rates(h, "random"), (random_lr, 1e-4), name)
+            self.assertEqual(rates(h, "max-pool")[0], max_pool_lr, name)
+        self.assertEqual(rates(None, "kmeans"), (1e-2, 1e-4))
+
+    def test_the_trainers_flags_default_to_the_engines(self):
+        try:
+            from spt_torch.train import parse
+        except ImportError:
+            self.skipTest("needs torch")
+        a = parse(["--backbone", "b", "--task", "t"])
+        for flag in ("strategy", "pool_variant", "kmeans_restarts", "prompts", "epochs", "batch", "optimizer", "momentum",
+                     "warmup_epochs", "seed", "eval_protocol", "nmi_every", "nmi_mode", "nmi_normalization", "probe_images",
+                     "precision", "runs_dir"):
+            self.assertEqual(getattr(a, flag), OPTIONS[flag], flag)
+
+
+if __name__ == "__main__":
+    unittest.main()
