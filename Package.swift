@@ -66,7 +66,7 @@ let package = Package(
         // replay, watch), so tests drive it in-process.
         .target(name: "SPTApp", dependencies: ["SPTEngine", "SPTRuns", "SPTDashboard"]),
         // spt report: figures as SVG and PNG (libpng through SPTFormats), colours from the dashboard's themes.
-        .target(name: "SPTReport", dependencies: ["SPTRuns", "SPTDashboard", "SPTFormats"]),
+        .target(name: "SPTReport", dependencies: ["SPTRuns", "SPTFormats"]),
         .executableTarget(name: "spt-tui", dependencies: [
             "SPTEngine", "SPTRuns", "SPTDashboard", "SPTTerminal", "SPTCommandLine", "SPTApp",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -47,16 +47,18 @@ struct SPTTUI: ParsableCommand {
         }
         let locale = (ProcessInfo.processInfo.environment["LC_ALL"] ?? ProcessInfo.processInfo.environment["LC_CTYPE"]
                       ?? ProcessInfo.processInfo.environment["LANG"] ?? "").uppercased()
+        // The dashboard names strategies as run logs and control channels do: by their strings.
+        let strategyNames = InitStrategy.allCases.map(\.rawValue)
         var state: DashboardState, source: RunSource, exportPaths: [String]
         if let replay {
             let src = try ReplaySource(path: replay, speed: speed)
-            state = DashboardState(mode: .replay, task: "", backbone: "", themes: names, strategies: [])
+            state = DashboardState(mode: .replay, task: "", backbone: "", themes: names, strategies: strategyNames)
             state.source = replay
             state.replaySpeed = speed
             if !src.issues.isEmpty { state.status = "\(src.issues.count) unreadable line(s) skipped: \(src.issues[0])" }
             (source, exportPaths) = (src, src.files)
         } else if let watch {
-            state = DashboardState(mode: .watch, task: "", backbone: "", themes: names, strategies: [])
+            state = DashboardState(mode: .watch, task: "", backbone: "", themes: names, strategies: strategyNames)
             state.source = watch
             (source, exportPaths) = (WatchSource(directory: watch), [watch])
         } else {
@@ -66,11 +68,10 @@ struct SPTTUI: ParsableCommand {
                 let (backbone, source) = try run.load()
                 return (backbone, TaskData(source: source, options: run.trainOptions(strategy: .random, backbone: nil)))
             }, options: run.trainOptions, session: RunDirectory.newSessionID(), runsDir: run.runsDir)
-            state = DashboardState(mode: .live, task: run.task, backbone: Backbone.displayName(run.backbone), themes: names, strategies: [])
+            state = DashboardState(mode: .live, task: run.task, backbone: Backbone.displayName(run.backbone), themes: names, strategies: strategyNames)
             live.start(strategies: strategyFlags.strategies)
             (source, exportPaths) = (live, [live.sessionDirectory])
         }
-        state.strategies = InitStrategy.allCases.map(\.rawValue)
         state.theme = names.firstIndex(of: theme) ?? 0
         state.ascii = ascii || !(locale.contains("UTF-8") || locale.contains("UTF8"))
         let noColor = ProcessInfo.processInfo.environment["NO_COLOR"].map { !$0.isEmpty } ?? false

@@ -1,10 +1,11 @@
 import SPTDashboard
+import SPTReport
 
 extension Palette {
     /// A dashboard theme's colours for figures: `text`, `axis`, `border` (grid lines),
     /// `background` and the series colours. ANSI colours take xterm's values; the terminal's
     /// default is black text on white.
-    public init(theme: Theme) {
+    init(theme: Theme) {
         func rgb(_ c: ThemeColor, _ fallback: RGB) -> RGB {
             switch c {
             case .rgb(let r, let g, let b): return RGB(r, g, b)
