@@ -3,7 +3,7 @@ import Foundation
 import PackageDescription
 
 // Release builds of the engine target AVX2+FMA ("haswell"): without a target CPU, Swift emits
-// baseline SSE2 code in which SIMD multiply-adds become per-lane library calls (see README).
+// baseline SSE2 code in which SIMD multiply-adds become per-lane library calls (see docs/performance.md).
 // Debug builds (what `swift test` builds) optimize the engine too, keeping bounds and overflow
 // checks: unoptimized, the tests that train on a real backbone took minutes. -Ounchecked is for
 // the engine's kernels only: the readers of users' files (SPTFormats) keep every check.

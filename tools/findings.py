@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Summarizes run logs (spt compare output, e.g. sample-runs/findings/*) as the README's findings
+"""Summarizes run logs (spt compare output, e.g. sample-runs/findings/*) as docs/findings.md's
 tables, per directory:
   - per strategy and prompt count: final test accuracy mean ± sd over seeds, NMI (mean over
     blocks) at step 0 and at the end, and how many blocks' NMI ended above where it started;

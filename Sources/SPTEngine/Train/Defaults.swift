@@ -4,7 +4,7 @@ import SPTRuns
 /// Default learning rate and weight decay per backbone and strategy. For the shipped backbones
 /// the prompt-tuning learning rates are the ones `spt compare --tune` picked on the val split of
 /// `fashion-mnist` (train 800 / val 200, seed 0) from a grid extended until every pick had a
-/// worse rate on both sides (README, "Findings"); nothing is ever chosen on test. Keyed by
+/// worse rate on both sides (docs/findings.md); nothing is ever chosen on test. Keyed by
 /// content hash, so only those exact weights get them. Prototype prompts have the norm of hidden
 /// tokens while random ones are tiny, so every prototype strategy picked a 3–100× larger lr
 /// than random.

@@ -5,7 +5,7 @@ import Glibc
 
 /// The command channel beside a run log that another process trains: `<run>.control.jsonl`, to
 /// which the dashboard appends one JSON line per run key (one `write(2)`, O_APPEND), and which
-/// that process polls between steps (`python/spt_torch/control.py`; the README's "Run logs"):
+/// that process polls between steps (`python/spt_torch/control.py`; docs/guide.md, "Run logs"):
 /// `{"command":"switch","strategy":"kmeans"}`, `{"command":"pause"}`, `{"command":"resume"}`,
 /// `{"command":"restart"}`.
 public enum ControlChannel {

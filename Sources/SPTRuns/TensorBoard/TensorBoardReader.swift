@@ -1,7 +1,7 @@
 import Foundation
 
 /// A TensorBoard run — one directory of `events.out.tfevents.*` files, read in name order as one
-/// stream — as a run log. Tags map to records by a documented convention (README, "TensorBoard
+/// stream — as a run log. Tags map to records by a documented convention (docs/guide.md, "TensorBoard
 /// logs"): `loss`/`train/loss` with `lr`, `grad_norm`, `epoch` make `train` records;
 /// `accuracy`/`<split>/accuracy` with `<split>/loss` make `eval` records; `nmi/block_<i>` make
 /// `nmi` records; a `strategy` text starts a segment; every other scalar tag becomes a `scalar`
