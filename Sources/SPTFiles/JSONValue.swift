@@ -85,6 +85,15 @@ private struct Parser {
         while i < b.count, b[i] == 0x20 || b[i] == 0x09 || b[i] == 0x0A || b[i] == 0x0D { i += 1 }
     }
 
+    /// After a member or element: true at the closing bracket, false at a comma (either consumed).
+    mutating func closes(with bracket: Unicode.Scalar) throws -> Bool {
+        skipSpace()
+        guard i < b.count else { throw fail("unexpected end") }
+        if b[i] == UInt8(ascii: ",") { i += 1; return false }
+        if b[i] == UInt8(ascii: bracket) { i += 1; return true }
+        throw fail("expected ',' or '\(bracket)'")
+    }
+
     mutating func value(depth: Int) throws -> JSONValue {
         guard depth < 64 else { throw fail("nested too deeply") }
         skipSpace()
@@ -103,11 +112,7 @@ private struct Parser {
                 guard i < b.count, b[i] == UInt8(ascii: ":") else { throw fail("expected ':'") }
                 i += 1
                 o[k] = try value(depth: depth + 1)
-                skipSpace()
-                guard i < b.count else { throw fail("unexpected end") }
-                if b[i] == UInt8(ascii: ",") { i += 1; continue }
-                if b[i] == UInt8(ascii: "}") { i += 1; return .object(o) }
-                throw fail("expected ',' or '}'")
+                if try closes(with: "}") { return .object(o) }
             }
         case UInt8(ascii: "["):
             i += 1
@@ -116,11 +121,7 @@ private struct Parser {
             if i < b.count, b[i] == UInt8(ascii: "]") { i += 1; return .array(a) }
             while true {
                 a.append(try value(depth: depth + 1))
-                skipSpace()
-                guard i < b.count else { throw fail("unexpected end") }
-                if b[i] == UInt8(ascii: ",") { i += 1; continue }
-                if b[i] == UInt8(ascii: "]") { i += 1; return .array(a) }
-                throw fail("expected ',' or ']'")
+                if try closes(with: "]") { return .array(a) }
             }
         case UInt8(ascii: "\""):
             return .string(try string())

@@ -39,7 +39,7 @@ extension KeyBinding {
         .init(keys: "a then 1-5", footer: "a add", help: "add a run with that strategy", modes: [.live], action: .addRun, presses: [.char("a")]),
         .init(keys: "p space", footer: "p pause", help: "pause / resume the focused run", modes: [.live, .watch], action: .pause, presses: [.char("p"), .char(" ")]),
         .init(keys: "r", footer: "r restart", help: "restart the focused run from step 0 (the old one: stopped)", modes: [.live, .watch], action: .restart, presses: [.char("r")]),
-        .init(keys: "m", footer: "m metric", help: "chart metric: loss, val or test accuracy, train accuracy, NMI mean, lr, grad norm, the logs' other tags", modes: all, action: .metric, presses: [.char("m")]),
+        .init(keys: "m", footer: "m metric", help: "chart metric: loss, accuracy, NMI mean, lr, grad norm, other tags", modes: all, action: .metric, presses: [.char("m")]),
         .init(keys: "x", footer: "x axis", help: "x axis: step, epoch, time", modes: all, action: .xAxis, presses: [.char("x")]),
         .init(keys: "s S", footer: "s/S smooth", help: "smoothing weight down / up (TensorBoard's EMA)", modes: all, action: .smoothing, presses: [.char("S")], reverse: [.char("s")]),
         .init(keys: "L", footer: "L log", help: "log-scale y", modes: all, action: .logY, presses: [.char("L")]),
