@@ -23,7 +23,8 @@ private func draw(_ buf: inout CellBuffer, _ s: DashboardState, width: Int, heig
     }
     header(&buf, s, width: width)
     let tableRows = min(s.runs.count, 8) + 1
-    let depth = s.focusedRun?.nmiBlocks ?? 0
+    let blocks = s.focusedRun.map { blockPanel(s.panel, $0) }
+    let depth = blocks?.traces.count ?? 0
     var nmiRows = depth > 0 ? min(depth, 12) + 1 : 0
     var chartH = height - 1 - tableRows - nmiRows - 3
     if chartH < 8 { nmiRows = 0; chartH = height - 1 - tableRows - 3 }
@@ -34,7 +35,7 @@ private func draw(_ buf: inout CellBuffer, _ s: DashboardState, width: Int, heig
     var y = 1 + chartH
     runsTable(&buf, s, y: y, width: width, rows: tableRows, glyphs: g)
     y += tableRows + 1
-    if nmiRows > 0, let r = s.focusedRun { nmiPanel(&buf, r, y: y, width: width, rows: nmiRows, glyphs: g) }
+    if nmiRows > 0, let r = s.focusedRun, let blocks { perBlockPanel(&buf, r, blocks, y: y, width: width, rows: nmiRows, glyphs: g) }
     footer(&buf, s, width: width, height: height)
     if s.showHelp { helpOverlay(&buf, s, width: width, height: height) }
 }
@@ -53,6 +54,7 @@ extension Metric {
         case .loss(let split): "\(split) loss"
         case .nmiMean: "NMI (mean over blocks)"
         case .nmi(let b): "NMI, block \(b)"
+        case .attention(let from, let b): "attention to the prompts from \(from == "cls" ? "CLS" : "the patches")" + (b.map { ", block \($0)" } ?? " (mean over blocks)")
         case .learningRate: "learning rate"
         case .gradNorm: "gradient norm"
         case .throughput: "images per second"
@@ -154,17 +156,28 @@ private func runsTable(_ buf: inout CellBuffer, _ s: DashboardState, y: Int, wid
     }
 }
 
-private func nmiPanel(_ buf: inout CellBuffer, _ r: RunView, y: Int, width: Int, rows: Int, glyphs: Glyphs) {
+/// The focused run's per-block curves the panel shows, and its title.
+private func blockPanel(_ panel: DashboardState.Panel, _ r: RunView) -> (title: String, traces: [Trace]) {
+    switch panel {
+    case .nmi:
+        return ("NMI per block — \(r.label) (\(r.nmiMode); each line autoscaled)", r.perBlock { .nmi(block: $0) })
+    case .attention:
+        let a = r.attentionPerBlock
+        return ("attention to the prompts from \(a.from == "cls" ? "CLS" : "the patches") per block — \(r.label) (share of the mass; each line autoscaled)", a.traces)
+    }
+}
+
+private func perBlockPanel(_ buf: inout CellBuffer, _ r: RunView, _ panel: (title: String, traces: [Trace]), y: Int, width: Int, rows: Int, glyphs: Glyphs) {
     let seg = r.segments.isEmpty ? "" : " · segment \(r.segments.count): since step \(r.segments.last!.step)"
     // The last initialization's diversity per prompt layer: beside each block for deep prompts,
     // in the title for shallow ones (their one set enters before block 0).
     let diversity = r.lastInit.map(initDiversity) ?? []
     let shallow = diversity.count == 1 ? " · init " + diversity[0] : ""
-    buf.put(String("NMI per block — \(r.label) (\(r.nmiMode); each line autoscaled)\(seg)\(shallow)".prefix(width)), x: 0, y: y, role: .title, attrs: .bold)
+    buf.put(String("\(panel.title)\(seg)\(shallow)".prefix(width)), x: 0, y: y, role: .title, attrs: .bold)
     let deep = diversity.count > 1, divW = deep ? (diversity.map(\.count).max() ?? 0) + 2 : 0
     let w = max(4, width - 26 - divW)
-    for b in 0..<min(r.nmiBlocks, rows - 1) {
-        let t = r[.nmi(block: b)], vals = t.buckets.map(\.last.value)
+    for b in 0..<min(panel.traces.count, rows - 1) {
+        let t = panel.traces[b], vals = t.buckets.map(\.last.value)
         let first = t.points.first.map { LineChart.format($0.value) } ?? "—", last = t.last.map { LineChart.format($0.value) } ?? "—"
         buf.put(String(format: "b%-2d", b), x: 0, y: y + 1 + b, role: .dim)
         buf.put(Sparkline.render(vals, width: w, glyphs: glyphs), x: 4, y: y + 1 + b, role: .series(b % 6))

@@ -173,7 +173,7 @@ struct Bench: ParsableCommand {
         var rng = RNG(seed: 0)
         let probe = Buffer([32, c.channels, c.imageSize, c.imageSize])
         for i in 0..<probe.count { probe[i] = rng.normal() }
-        let probeSeconds = Benchmark.measure(seconds: 1) { _ = NMI.perBlock(m, images: probe.ptr, B: 32, mode: .tokens, normalization: .sqrt) } ?? 0
+        let probeSeconds = Benchmark.measure(seconds: 1) { _ = PromptProbe.measure(m, images: probe.ptr, B: 32, mode: .tokens, normalization: .sqrt) } ?? 0
         return probeSeconds / (5 * Double(batch) / step.imagesPerSecond)
     }
 

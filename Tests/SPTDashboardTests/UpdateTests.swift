@@ -147,6 +147,26 @@ import SPTRuns
         try expectSnapshot(render(view(s, width: 100, height: 30)), "screen-init-shallow")
     }
 
+    /// `v` turns the panel to the prompts' attention share per block (from CLS where the run has
+    /// it), `m` reaches its mean over blocks, and `v` again is back at NMI.
+    @Test func attentionPanelAndMetric() throws {
+        var s = state()
+        let attention = (0...2).map { i -> RunRecord in
+            let x = Double(i)
+            let cls: [Double] = [0.2 + 0.1 * x, 0.05, 1e-3 * x], patches: [Double] = [0.1, 0.02 * x, 0.01]
+            return .attention(AttentionRecord(step: 10 * i, epoch: x, time: 5 * x, cls: cls, patches: patches))
+        }
+        _ = update(&s, .records(id: "random", attention))
+        _ = update(&s, .key(.char("v")))
+        #expect(s.panel == .attention)
+        try expectSnapshot(render(view(s, width: 100, height: 30)), "screen-attention")
+        #expect(s.metrics.contains(.attention(from: "cls", block: nil)) && s.metrics.contains(.attention(from: "patches", block: nil)))
+        while s.metric != .attention(from: "cls", block: nil) { _ = update(&s, .key(.char("m"))) }
+        #expect(chartSeries(s)[0].points.count == 3 && chartSeries(s)[1].points.isEmpty)
+        _ = update(&s, .key(.char("v")))
+        #expect(s.panel == .nmi)
+    }
+
     @Test func helpOverlay() throws {
         var s = state()
         _ = update(&s, .key(.char("?")))

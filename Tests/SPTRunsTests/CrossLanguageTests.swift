@@ -20,6 +20,7 @@ import TestSupport
             .train(TrainRecord(step: 1, epoch: n, time: p, loss: m, lr: n, gradNorm: p, imagesPerSecond: m)),
             .eval(EvalRecord(step: 2, epoch: p, time: m, split: "test", loss: n, accuracy: p)),
             .nmi(NMIRecord(step: 3, epoch: m, time: n, values: [n, p, m], mode: "tokens", normalization: "sqrt")),
+            .attention(AttentionRecord(step: 3, epoch: p, time: m, cls: [n, p], patches: [m, n])),
             .initialization(InitRecord(step: 0, strategy: "kmeans", variant: "authors", seconds: n, gatherSeconds: p, iterations: 1,
                                        inertia: m, images: 2, cosine: [n], effectiveRank: [p], nearest: [m])),
             .segment(SegmentRecord(step: 5, time: n, strategy: "random", variant: "authors", reason: "key 1")),
@@ -76,7 +77,8 @@ import TestSupport
         #expect(py["header_params"] as? [String] == HeaderParam.allCases.map(\.rawValue).sorted())
         #expect(py["control_commands"] as? [String] == ControlChannel.Command.examples.map(\.name))
         let metrics: [Metric] = [.trainLoss, .learningRate, .gradNorm, .throughput, .loss(split: "val"), .loss(split: "train"),
-                                 .accuracy(split: "val"), .accuracy(split: "train"), .nmi(block: 3), .nmiMean, .scalar("gpu/memory_gb")]
+                                 .accuracy(split: "val"), .accuracy(split: "train"), .nmi(block: 3), .nmiMean,
+                                 .attention(from: "cls", block: 3), .attention(from: "patches", block: nil), .scalar("gpu/memory_gb")]
         #expect(py["metrics"] as? [[String]] == metrics.map { [$0.description, TensorBoardExport.tag($0)] })
     }
 

@@ -12,6 +12,7 @@ import SPTRuns
         .train(TrainRecord(step: 1, epoch: 0.5, time: 1.5, loss: .infinity, lr: 1e-3, gradNorm: .nan, imagesPerSecond: 10)),
         .eval(EvalRecord(step: 2, epoch: 1, time: 2.5, split: "val", loss: 0.5, accuracy: 0.75)),
         .nmi(NMIRecord(step: 3, epoch: 1, time: 3, values: [0.1, -.infinity], mode: "attention", normalization: "arithmetic")),
+        .attention(AttentionRecord(step: 3, epoch: 1, time: 3, cls: [0.25, .nan], patches: [0.125, 0.5])),
         .initialization(InitRecord(step: 0, strategy: "kmeans", variant: "batch-windows", seconds: 1, gatherSeconds: 2, iterations: 9,
                                    inertia: 4.5, images: 800, cosine: [0.5, -0.25], effectiveRank: [2.5, 3], nearest: [0.75, .infinity])),
         .segment(SegmentRecord(step: 5, time: 6, strategy: "sample", variant: "v", reason: "key 5")),
@@ -31,14 +32,14 @@ import SPTRuns
 
     @Test func everyKindWithEveryFieldRoundTrips() throws {
         let kinds = Set(Self.full.map(\.kind))
-        #expect(kinds == ["header", "train", "eval", "nmi", "init", "segment", "event", "scalar"], "a record kind is missing from the test")
+        #expect(kinds == ["header", "train", "eval", "nmi", "attention", "init", "segment", "event", "scalar"], "a record kind is missing from the test")
         for r in Self.full {
             #expect(everyFieldSet(r), "\(r.kind): set every optional field in the test")
             let line = try r.encodedLine()
             let back = try line.withUnsafeBytes { try RunRecord.decode(line: $0) }
             // NaN ≠ NaN: compare the encoded lines of the decoded records too.
             #expect(try back?.encodedLine() == line, "\(r.kind): \(String(decoding: line, as: UTF8.self))")
-            if r.kind != "train" { #expect(back == r) }
+            if r.kind != "train" && r.kind != "attention" { #expect(back == r) }
         }
     }
 

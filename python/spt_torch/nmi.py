@@ -2,7 +2,10 @@
 the engine measures it (`Sources/SPTEngine/SPT/NMI.swift`): per image, scores s[k, j] between
 prompt k and patch j — `tokens`: p·e/√D of the block's input; `attention`: q·k/√(D/H) of its own
 projections, averaged over heads — a joint π ∝ σ(s), I(P; E) normalized by √(H_P·H_E) (`sqrt`) or
-(H_P + H_E)/2 (`arithmetic`); averaged over the probe images."""
+(H_P + H_E)/2 (`arithmetic`); averaged over the probe images. In the same pass, the attention the
+prompts get (`PromptAttention.swift`): per block, the share of the softmax attention mass the class
+token's query gives the prompt keys, and the patch queries' mean share, averaged over heads and
+images."""
 import math
 
 import torch
@@ -26,22 +29,36 @@ def from_scores(s, normalization="sqrt"):
 
 
 @torch.no_grad()
-def per_block(model, images, mode="tokens", normalization="sqrt"):
-    """Per-block NMI of a `PromptedViT` on `images` (normalized), averaged over the images."""
-    P, Np, values = model.vit.num_prefix_tokens, model.np, []
+def probe(model, images, mode="tokens", normalization="sqrt"):
+    """Per-block NMI of a `PromptedViT` on `images` (normalized), averaged over the images, and the
+    prompts' attention shares per block: {"nmi", "cls" (None without a class token), "patches"}."""
+    P, Np = model.vit.num_prefix_tokens, model.np
+    has_cls = getattr(model.vit, "cls_token", None) is not None
+    out = {"nmi": [], "cls": [] if has_cls else None, "patches": []}
 
     def observe(block, x):
+        B, T, D = x.shape
+        H = block.attn.num_heads
+        qkv = block.attn.qkv(block.norm1(x)).reshape(B, T, 3, H, D // H)
         if mode == "tokens":
-            prompts, patches, scale = x[:, P:P + Np], x[:, P + Np:], 1 / math.sqrt(x.shape[-1])
+            prompts, patches, scale = x[:, P:P + Np], x[:, P + Np:], 1 / math.sqrt(D)
             scores = torch.einsum("bkd,bjd->bkj", prompts, patches) * scale
         else:
-            B, T, D = x.shape
-            H = block.attn.num_heads
-            qkv = block.attn.qkv(block.norm1(x)).reshape(B, T, 3, H, D // H)
             q, k = qkv[:, P:P + Np, 0], qkv[:, P + Np:, 1]
             scores = torch.einsum("bkhd,bjhd->bkj", q, k) / H / math.sqrt(D // H)
         scores = scores.double()
-        values.append(sum(from_scores(scores[b], normalization) for b in range(x.shape[0])) / x.shape[0])
+        out["nmi"].append(sum(from_scores(scores[b], normalization) for b in range(B)) / B)
+        # Attention probabilities [B, H, queries, keys], and the mass on the prompt keys.
+        att = torch.softmax(torch.einsum("bqhd,bkhd->bhqk", qkv[:, :, 0], qkv[:, :, 1]) / math.sqrt(D // H), dim=-1)
+        share = att[..., P:P + Np].double().sum(-1)
+        if has_cls:
+            out["cls"].append(float(share[:, :, 0].mean()))
+        out["patches"].append(float(share[:, :, P + Np:].mean()))
 
     model(images, observe=observe)
-    return values
+    return out
+
+
+def per_block(model, images, mode="tokens", normalization="sqrt"):
+    """Per-block NMI alone (`probe`'s first part)."""
+    return probe(model, images, mode, normalization)["nmi"]

@@ -1,7 +1,7 @@
 """Writer and reader of spt-tui's run-log schema v1 (docs/guide.md, "Run logs"; the names in vocabulary.py).
 
 A run log is JSON Lines: one record per line, `kind` first — `header`, `train`, `eval`, `nmi`,
-`init`, `segment`, `event`, `scalar`. Non-finite numbers are the strings "NaN", "Infinity", "-Infinity".
+`attention`, `init`, `segment`, `event`, `scalar`. Non-finite numbers are the strings "NaN", "Infinity", "-Infinity".
 Each record is one write(2) of a complete line to a file opened O_APPEND, so a kill at any
 instant loses at most the line being written; the header, segments and the final event are
 fsync'ed. Three lines in anyone's training loop:
@@ -112,6 +112,13 @@ class RunLog:
     def nmi(self, *, step, epoch, time, values, mode="tokens", normalization="sqrt"):
         self._write("nmi", dict(step=int(step), epoch=float(epoch), time=float(time), values=[float(v) for v in values],
                                 mode=mode, normalization=normalization))
+
+    def attention(self, *, step, epoch, time, patches, cls=None):
+        """The prompts' attention share per block: from the class token (None without one) and
+        from the patch tokens on average."""
+        floats = lambda xs: None if xs is None else [float(x) for x in xs]
+        self._write("attention", dict(step=int(step), epoch=float(epoch), time=float(time), cls=floats(cls),
+                                      patches=floats(patches)))
 
     def init(self, *, step, strategy, seconds, variant=None, gather_seconds=None, iterations=None, inertia=None, images=None,
              cosine=None, effective_rank=None, nearest=None):

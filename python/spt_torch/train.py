@@ -31,7 +31,7 @@ from .defaults import OPTIONS, file_hash, rates
 from .data import load_split
 from .kmeans import shard
 from .model import PromptedViT, learning_rate, load_backbone
-from .nmi import per_block
+from .nmi import probe
 from .prompt_init import (POOL_VARIANTS, STRATEGIES, candidate_tokens, diversity, draw_rule, drawn_images, init_head, init_prompts,
                           variant_name)
 from .rng import epoch_order
@@ -204,10 +204,11 @@ class Run:
         if self.a.nmi_every <= 0 or self.log is None:
             return
         t0 = time.time()
-        values = per_block(self.model, self.task.train[:self.a.probe_images], self.a.nmi_mode, self.a.nmi_normalization)
+        m = probe(self.model, self.task.train[:self.a.probe_images], self.a.nmi_mode, self.a.nmi_normalization)
         self.timed(t0)
-        self.log.nmi(step=self.step, epoch=self.epoch, time=self.active, values=values, mode=self.a.nmi_mode,
+        self.log.nmi(step=self.step, epoch=self.epoch, time=self.active, values=m["nmi"], mode=self.a.nmi_mode,
                      normalization=self.a.nmi_normalization)
+        self.log.attention(step=self.step, epoch=self.epoch, time=self.active, cls=m["cls"], patches=m["patches"])
 
     @torch.no_grad()
     def autocast(self):

@@ -33,6 +33,10 @@ RECORDS = {
         "step": ("int", True), "epoch": ("float", True), "time": ("float", True), "values": ("floats", True),
         "mode": ("str", True), "normalization": ("str", True),
     },
+    "attention": {
+        "step": ("int", True), "epoch": ("float", True), "time": ("float", True), "cls": ("floats", False),
+        "patches": ("floats", True),
+    },
     "init": {
         "step": ("int", True), "strategy": ("str", True), "variant": ("str", False), "seconds": ("float", True),
         "gather_seconds": ("float", False), "iterations": ("int", False), "inertia": ("float", False),
@@ -70,6 +74,7 @@ METRICS = (
     ("train/loss", "train/loss"), ("train/lr", "train/lr"), ("train/grad_norm", "train/grad_norm"),
     ("train/img_per_s", "train/img_per_s"), ("val/loss", "val/loss"), ("train/epoch_loss", "train/epoch_loss"),
     ("val/acc", "val/accuracy"), ("train/acc", "train/accuracy"), ("nmi", "nmi/block_3"), ("nmi/mean", "nmi/mean"),
+    ("attention/cls", "attention/cls/block_3"), ("attention/patches/mean", "attention/patches/mean"),
     ("gpu/memory_gb", "gpu/memory_gb"),
 )
 

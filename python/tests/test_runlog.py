@@ -16,6 +16,7 @@ def full_log(path):
         log.train(step=1, epoch=0.5, time=1.5, loss=math.inf, lr=1e-3, grad_norm=math.nan, images_per_second=10)
         log.eval(step=2, epoch=1, time=2.5, split="val", loss=0.5, accuracy=0.75)
         log.nmi(step=3, epoch=1, time=3, values=[0.1, -math.inf], mode="attention", normalization="arithmetic")
+        log.attention(step=3, epoch=1, time=3, cls=[0.25, math.nan], patches=[0.125, 0.5])
         log.init(step=0, strategy="kmeans", variant="batch-windows", seconds=1, gather_seconds=2, iterations=9, inertia=4.5, images=800,
                  cosine=[0.5, -0.25], effective_rank=[2.5, 3], nearest=[0.75, math.inf])
         log.segment(step=5, time=6, strategy="sample", variant="v", reason="key 5")
@@ -31,12 +32,12 @@ class RunLogTests(unittest.TestCase):
             full_log(path)
             records, issues = read(path)
             self.assertEqual(issues, [])
-            self.assertEqual([r["kind"] for r in records], ["header", "train", "eval", "nmi", "init", "segment", "event", "event", "scalar"])
+            self.assertEqual([r["kind"] for r in records], ["header", "train", "eval", "nmi", "attention", "init", "segment", "event", "event", "scalar"])
             h = records[0]
             self.assertEqual((h["schema"], h["deep"], h["seed"], h["params"]), (1, True, 7, {"split_seed": "3"}))
             self.assertTrue(math.isinf(records[1]["loss"]) and math.isnan(records[1]["grad_norm"]))
             self.assertEqual(records[3]["values"][1], -math.inf)
-            self.assertEqual((records[4]["cosine"], records[4]["effective_rank"], records[4]["nearest"]), ([0.5, -0.25], [2.5, 3], [0.75, math.inf]))
+            self.assertEqual((records[5]["cosine"], records[5]["effective_rank"], records[5]["nearest"]), ([0.5, -0.25], [2.5, 3], [0.75, math.inf]))
             with open(path) as f:
                 text = f.read()
             self.assertTrue(text.startswith('{"kind":"header",'))
@@ -49,7 +50,7 @@ class RunLogTests(unittest.TestCase):
             with open(path, "ab") as f:
                 f.write(b'{"kind":"train","step":9,"ep')
             records, issues = read(path)
-            self.assertEqual(len(records), 9)
+            self.assertEqual(len(records), 10)
             self.assertEqual(len(issues), 1)
 
     def test_a_newer_schema_is_refused(self):

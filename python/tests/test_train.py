@@ -111,9 +111,13 @@ class TrainerTests(ExportedTaskCase):
         losses = [(a["loss"], b["loss"]) for a, b in pairs if a["kind"] == "train"]
         worst = max(abs(a - b) / b for a, b in losses)
         nmi = max(abs(x - y) for a, b in pairs if a["kind"] == "nmi" for x, y in zip(a["values"], b["values"]))
-        print(f"{name}: {len(losses)} steps, largest relative loss difference {worst:.1e}, largest NMI difference {nmi:.1e}")
+        attention = max(abs(x - y) for a, b in pairs if a["kind"] == "attention" for f in ("cls", "patches")
+                        for x, y in zip(a.get(f) or [], b.get(f) or []))
+        print(f"{name}: {len(losses)} steps, largest relative loss difference {worst:.1e}, largest NMI difference {nmi:.1e}, "
+              f"largest attention-share difference {attention:.1e}")
         self.assertLessEqual(worst, 1e-4)
         self.assertLessEqual(nmi, 1e-5)
+        self.assertLessEqual(attention, 1e-5)
         for a, b in pairs:
             if a["kind"] == "eval":
                 self.assertAlmostEqual(a["accuracy"], b["accuracy"], places=9)

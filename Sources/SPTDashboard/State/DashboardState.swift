@@ -4,23 +4,27 @@ import SPTRuns
 public struct DashboardState: Sendable {
     public enum Mode: String, Sendable { case live, replay, watch }
     /// What `m` cycles through: train loss, accuracy on each evaluation split the runs have (val
-    /// until one arrives), train accuracy, NMI mean, lr, gradient norm, then every `scalar` tag the
-    /// runs have, in the order they appeared.
+    /// until one arrives), train accuracy, NMI mean, the prompts' attention share (mean over
+    /// blocks) where the runs have it, lr, gradient norm, then every `scalar` tag the runs have, in
+    /// the order they appeared.
     public var metrics: [Metric] {
-        var splits: [String] = [], scalars: [Metric] = []
+        var splits: [String] = [], attention: [Metric] = [], scalars: [Metric] = []
         for r in runs {
             for m in r.metrics {
                 switch m {
                 case .accuracy(let split) where split != "train" && !splits.contains(split): splits.append(split)
+                case .attention(_, nil) where !attention.contains(m): attention.append(m)
                 case .scalar where !scalars.contains(m): scalars.append(m)
                 default: break
                 }
             }
         }
         return [.trainLoss] + (splits.isEmpty ? ["val"] : splits).map { .accuracy(split: $0) }
-            + [.accuracy(split: "train"), .nmiMean, .learningRate, .gradNorm] + scalars
+            + [.accuracy(split: "train"), .nmiMean] + attention + [.learningRate, .gradNorm] + scalars
     }
     public enum XAxis: String, CaseIterable, Sendable { case step, epoch, time }
+    /// What the panel below the runs table shows for the focused run, per block (`v`).
+    public enum Panel: String, CaseIterable, Sendable { case nmi, attention }
 
     public var mode: Mode
     public var task: String
@@ -31,6 +35,7 @@ public struct DashboardState: Sendable {
     public var focus = 0
     public var metric = Metric.trainLoss
     public var xAxis = XAxis.step
+    public var panel = Panel.nmi
     /// TensorBoard EMA weight applied to drawn curves (and to exports).
     public var smoothing = 0.6
     public var logY = false

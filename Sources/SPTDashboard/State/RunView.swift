@@ -37,8 +37,20 @@ public struct RunView: Sendable {
     /// The curve of a metric (empty when the run has none).
     public subscript(_ m: Metric) -> Trace { traces[m] ?? Trace() }
     public var evalAccuracy: Trace { self[.accuracy(split: evalSplit)] }
+    /// The per-block curves of one kind — `.nmi(block:)` or `.attention(from:block:)` — in block order.
+    public func perBlock(_ metric: (Int) -> Metric) -> [Trace] {
+        var out: [Trace] = []
+        while let t = traces[metric(out.count)] { out.append(t) }
+        return out
+    }
     /// How many blocks the run's NMI records cover.
-    public var nmiBlocks: Int { metrics.compactMap(\.block).max().map { $0 + 1 } ?? 0 }
+    public var nmiBlocks: Int { perBlock { .nmi(block: $0) }.count }
+    /// The prompts' attention share per block: from the class token where the backbone has one,
+    /// else from the patch tokens; and which.
+    public var attentionPerBlock: (from: String, traces: [Trace]) {
+        let cls = perBlock { .attention(from: "cls", block: $0) }
+        return cls.isEmpty ? ("patches", perBlock { .attention(from: "patches", block: $0) }) : ("cls", cls)
+    }
     public var imagesPerSecond: Double { traces[.throughput]?.last?.value ?? 0 }
 
     public var strategy: String { segments.last?.strategy ?? header?.strategy ?? "?" }
@@ -71,7 +83,7 @@ public struct RunView: Sendable {
         case .train(let t):
             step = t.step; epoch = t.epoch; time = t.time
             if status == .waiting || status == .initializing { status = .training; phase = nil }
-        case .eval, .scalar:
+        case .eval, .attention, .scalar:
             break
         case .nmi(let n):
             nmiMode = "\(n.mode), \(n.normalization)"

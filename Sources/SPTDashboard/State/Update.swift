@@ -138,6 +138,9 @@ private func perform(_ s: inout DashboardState, _ action: KeyBinding.Action, key
     case .xAxis:
         let all = DashboardState.XAxis.allCases
         s.xAxis = all[(all.firstIndex(of: s.xAxis)! + 1) % all.count]
+    case .panel:
+        let all = DashboardState.Panel.allCases
+        s.panel = all[(all.firstIndex(of: s.panel)! + 1) % all.count]
     case .logY: s.logY.toggle()
     case .smoothing:
         let steps = DashboardState.smoothingSteps

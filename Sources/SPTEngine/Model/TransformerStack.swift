@@ -127,8 +127,8 @@ public final class TransformerStack {
 
     /// Runs every block on the first `n` sequences (default: all B). `beforeBlock(i, xin)` may
     /// rewrite block i's input in place (deep prompts); it is called for i ≥ 1 after the previous
-    /// block wrote it. `observe(i, block)` sees block i's input and q, k, v (NMI, token gathering)
-    /// before they are overwritten.
+    /// block wrote it. `observe(i, block)` sees block i's input, q, k, v and attention
+    /// probabilities (NMI, attention to the prompts, token gathering) before they are overwritten.
     public func forward(_ params: [BlockParams], n: Int? = nil, beforeBlock: (Int, FPtr) -> Void = { _, _ in },
                         observe: ((Int, BlockActivations) -> Void)? = nil) {
         let Bn = n ?? B
@@ -141,8 +141,8 @@ public final class TransformerStack {
             let out = i + 1 < depth ? acts[i + 1].xin.ptr : output.ptr
             layerNormForward(a.ln1.ptr, a.ln1Mean.ptr, a.ln1Rstd.ptr, a.xin.ptr, w.ln1w, w.ln1b, N: M, C: D, eps: eps)
             matmulForward(a.qkv.ptr, a.ln1.ptr, w.qkvw, w.qkvb, M: M, K: D, N: 3 * D, weight16: w.qkvw16)
-            observe?(i, a)
             attentionForward(a.atty.ptr, a.att.ptr, a.qkv.ptr, B: Bn, T: T, D: D, H: heads, bf16: w.bf16)
+            observe?(i, a)
             matmulForward(a.xmid.ptr, a.atty.ptr, w.projw, w.projb, M: M, K: D, N: D, residual: a.xin.ptr, weight16: w.projw16)
             layerNormForward(a.ln2.ptr, a.ln2Mean.ptr, a.ln2Rstd.ptr, a.xmid.ptr, w.ln2w, w.ln2b, N: M, C: D, eps: eps)
             matmulForward(a.fch.ptr, a.ln2.ptr, w.fc1w, w.fc1b, M: M, K: D, N: mlp, weight16: w.fc1w16)

@@ -41,16 +41,9 @@ public enum NMI {
     }
 
     /// Per-block NMI of the model with its prompts on B images ([B, C, H, W], normalized),
-    /// averaged over the images: an inference pass that scores each block as it runs. The pass
-    /// runs in fp32 whatever the model's precision: NMI is a measurement of the prompts under the
-    /// backbone, and bf16's rounding of the tokens moved it by up to 2% (shipped `mae-tiny`).
+    /// averaged over the images (`PromptProbe.measure`, which also measures attention to the prompts).
     public static func perBlock(_ model: ViTClassifier, images: FPtr, B: Int, mode: Mode, normalization: Normalization) -> [Double] {
-        guard model.prompts.count > 0 else { return [] }
-        var values = [Double](repeating: 0, count: model.config.depth), rng = RNG(seed: 0)
-        model.forward(images: images, B: B, inference: true, fp32: true, observe: { i, a in
-            values[i] = block(a, model: model, B: B, mode: mode, normalization: normalization)
-        }, rng: &rng)
-        return values
+        PromptProbe.measure(model, images: images, B: B, mode: mode, normalization: normalization).nmi
     }
 
     /// One block's NMI from its input tokens (and q, k, v). Block i's input holds the prompts

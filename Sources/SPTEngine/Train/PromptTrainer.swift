@@ -141,10 +141,11 @@ public final class PromptTrainer {
     private func measureNMI() {
         guard options.nmiEvery > 0, options.prompts.count > 0 else { return }
         let start = Date()
-        let v = NMI.perBlock(model, images: probe.ptr, B: probe.shape[0], mode: options.nmiMode, normalization: options.nmiNormalization)
+        let m = PromptProbe.measure(model, images: probe.ptr, B: probe.shape[0], mode: options.nmiMode, normalization: options.nmiNormalization)
         activeSeconds += Date().timeIntervalSince(start)
-        log.emit(.nmi(NMIRecord(step: step, epoch: epoch, time: activeSeconds, values: v,
+        log.emit(.nmi(NMIRecord(step: step, epoch: epoch, time: activeSeconds, values: m.nmi,
                             mode: options.nmiMode.rawValue, normalization: options.nmiNormalization.rawValue)))
+        log.emit(.attention(AttentionRecord(step: step, epoch: epoch, time: activeSeconds, cls: m.attentionCLS, patches: m.attentionPatches)))
     }
 
     /// The order an epoch visits the training images (`spt_torch.rng.epoch_order` reproduces it).

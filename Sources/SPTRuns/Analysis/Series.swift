@@ -7,6 +7,9 @@ public enum Metric: Hashable, Sendable, CustomStringConvertible {
     case accuracy(split: String)
     case nmi(block: Int)
     case nmiMean
+    /// The prompts' attention share from the class token's query or the patch tokens' (`from`
+    /// "cls" or "patches"), per block, or its mean over blocks (`block` nil).
+    case attention(from: String, block: Int?)
     /// A `scalar` record's tag.
     case scalar(String)
 
@@ -23,11 +26,19 @@ public enum Metric: Hashable, Sendable, CustomStringConvertible {
         case .accuracy(let s): "\(s)/acc"
         case .nmi: "nmi"
         case .nmiMean: "nmi/mean"
+        case .attention(let from, let block): block == nil ? "attention/\(from)/mean" : "attention/\(from)"
         case .scalar(let tag): tag
         }
     }
 
-    public var block: Int? { if case .nmi(let b) = self { b } else { nil } }
+    /// The block of a per-block value (the CSV's block column).
+    public var block: Int? {
+        switch self {
+        case .nmi(let b): b
+        case .attention(_, let b): b
+        default: nil
+        }
+    }
 }
 
 /// One value of a curve with every x-axis it can be drawn against.
@@ -59,6 +70,14 @@ extension RunRecord {
             let mean = n.values.reduce(0, +) / Double(n.values.count)
             return (n.values.enumerated().map { (Metric.nmi(block: $0.offset), $0.element) } + [(.nmiMean, mean)])
                 .map { m, v in var q = p; q.value = v; return (m, q) }
+        case .attention(let a):
+            let p = SeriesPoint(step: a.step, epoch: a.epoch, time: a.time, value: 0)
+            return [("cls", a.cls), ("patches", a.patches)].flatMap { from, values -> [(metric: Metric, point: SeriesPoint)] in
+                guard let values, !values.isEmpty else { return [] }
+                let mean = values.reduce(0, +) / Double(values.count)
+                return (values.enumerated().map { (Metric.attention(from: from, block: $0.offset), $0.element) } + [(.attention(from: from, block: nil), mean)])
+                    .map { m, v in var q = p; q.value = v; return (m, q) }
+            }
         case .scalar(let r):
             // Scalars carry no epoch of their own.
             return [(.scalar(r.tag), SeriesPoint(step: r.step, epoch: .nan, time: r.time, value: r.value))]

@@ -3,7 +3,7 @@ import Foundation
 /// Run logs as TensorBoard event files: one directory per run under `out`, holding one
 /// `events.out.tfevents.*` file. Scalars for TensorBoard's own views (`train/loss`, `train/lr`,
 /// `train/grad_norm`, `train/img_per_s`, `<split>/loss` (`train/epoch_loss`), `<split>/accuracy`, `nmi/block_<i>`,
-/// `nmi/mean`, every `scalar` record's tag) and the strategy as text at step 0 and at each
+/// `nmi/mean`, `attention/<cls|patches>/block_<i>` and `/mean`, every `scalar` record's tag) and the strategy as text at step 0 and at each
 /// segment; every record also goes in verbatim as an `spt/record` text, so that the files read
 /// back as the logs they came from. Names come from logs anyone may have written: they are
 /// sanitized before they become directory names, and nothing is written outside `out`.
@@ -47,7 +47,7 @@ public enum TensorBoardExport {
         switch r {
         case .header(let h): out.append(("strategy", .text(h.strategy)))
         case .segment(let s): out.append(("strategy", .text(s.strategy)))
-        case .train, .eval, .nmi, .scalar:
+        case .train, .eval, .nmi, .attention, .scalar:
             out = r.points.map { m, p in (tag(m), .scalar(p.value)) }
         case .initialization, .event: break
         }
@@ -61,6 +61,7 @@ public enum TensorBoardExport {
         switch m {
         case .accuracy(let split): "\(split)/accuracy"
         case .nmi(let b): "nmi/block_\(b)"
+        case .attention(let from, let b?): "attention/\(from)/block_\(b)"
         default: m.description
         }
     }

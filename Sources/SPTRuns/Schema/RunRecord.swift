@@ -69,6 +69,16 @@ public struct NMIRecord: Codable, Equatable, Sendable {
     }
 }
 
+/// The attention the frozen backbone gives the prompts, per block (docs/METHOD.md §4.3): the
+/// share of the class token's attention (absent without a class token) and the patch tokens'
+/// mean share, each averaged over heads and the probe images. Measured with NMI.
+public struct AttentionRecord: Codable, Equatable, Sendable {
+    public var step: Int, epoch: Double, time: Double, cls: [Double]?, patches: [Double]
+    public init(step: Int, epoch: Double, time: Double, cls: [Double]?, patches: [Double]) {
+        self.step = step; self.epoch = epoch; self.time = time; self.cls = cls; self.patches = patches
+    }
+}
+
 /// How the prompts were initialized, and how diverse they came out, per prompt layer
 /// (docs/METHOD.md §3.6): mean pairwise cosine (absent for one prompt), effective rank, and mean
 /// distance to the nearest probe-image token in units of those tokens' spread.
@@ -143,6 +153,7 @@ public enum RunRecord: Equatable, Sendable {
     case train(TrainRecord)
     case eval(EvalRecord)
     case nmi(NMIRecord)
+    case attention(AttentionRecord)
     case initialization(InitRecord)
     case segment(SegmentRecord)
     case event(EventRecord)
@@ -154,6 +165,7 @@ public enum RunRecord: Equatable, Sendable {
         case .train: "train"
         case .eval: "eval"
         case .nmi: "nmi"
+        case .attention: "attention"
         case .initialization: "init"
         case .segment: "segment"
         case .event: "event"
@@ -168,6 +180,7 @@ public enum RunRecord: Equatable, Sendable {
         case .train(let r): r.step
         case .eval(let r): r.step
         case .nmi(let r): r.step
+        case .attention(let r): r.step
         case .initialization(let r): r.step
         case .segment(let r): r.step
         case .event(let r): r.step
@@ -182,6 +195,7 @@ public enum RunRecord: Equatable, Sendable {
         case .train(let r): r.time
         case .eval(let r): r.time
         case .nmi(let r): r.time
+        case .attention(let r): r.time
         case .segment(let r): r.time
         case .event(let r): r.time
         case .scalar(let r): r.time
@@ -206,6 +220,7 @@ extension RunRecord {
         case .train(let r): body = try Self.encoder.encode(r)
         case .eval(let r): body = try Self.encoder.encode(r)
         case .nmi(let r): body = try Self.encoder.encode(r)
+        case .attention(let r): body = try Self.encoder.encode(r)
         case .initialization(let r): body = try Self.encoder.encode(r)
         case .segment(let r): body = try Self.encoder.encode(r)
         case .event(let r): body = try Self.encoder.encode(r)
@@ -277,6 +292,10 @@ extension RunRecord {
             }
             return .nmi(NMIRecord(step: try int("step"), epoch: try num("epoch"), time: try num("time"), values: values,
                                   mode: try str("mode"), normalization: try str("normalization")))
+        case "attention":
+            guard let patches = optNums("patches") else { throw DecodeError(message: "attention: field patches missing or not numbers") }
+            return .attention(AttentionRecord(step: try int("step"), epoch: try num("epoch"), time: try num("time"),
+                                              cls: optNums("cls"), patches: patches))
         case "init":
             return .initialization(InitRecord(step: try int("step"), strategy: try str("strategy"), variant: optStr("variant"),
                                               seconds: try num("seconds"), gatherSeconds: optNum("gather_seconds"),
