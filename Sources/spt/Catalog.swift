@@ -56,9 +56,16 @@ struct Tasks: ParsableCommand {
 struct Backbones: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List the built-in backbones with their metadata, or describe the files given (as spt info).")
     @Argument(help: "Backbone files or hub folders to describe.") var files: [String] = []
+    @Option(help: "Print only the file of this built-in backbone (what `python -m spt_torch.train` resolves a name with).") var path: String?
     @OptionGroup var input: InputFlags
 
     func run() throws {
+        if let path {
+            guard let file = Backbone.shippedPath(path) else {
+                throw ValidationError("--path \(path): not a shipped backbone of this build (\(Backbone.builtinNames.filter { Backbone.shippedPath($0) != nil }.joined(separator: ", ")))")
+            }
+            return print(file)
+        }
         for name in files { try input.backbone(name).description.forEach { say($0) } }
         if !files.isEmpty { return }
         for name in Backbone.builtinNames {

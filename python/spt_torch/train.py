@@ -28,6 +28,7 @@ import torch.nn.functional as F
 
 from .control import ControlChannel
 from .defaults import OPTIONS, file_hash, rates
+from .inputs import InputError, backbone_path, init_file, task_folder
 from .data import load_split
 from .kmeans import shard
 from .model import PromptedViT, learning_rate, load_backbone
@@ -38,11 +39,18 @@ from .rng import epoch_order
 from .runlog import RunLog
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad flags are one line and exit status 1, as every other bad input (no usage dump)."""
+
+    def error(self, message):
+        raise InputError(message)
+
+
 def parse(argv=None):
-    p = argparse.ArgumentParser(prog="python -m spt_torch.train", description=__doc__.split("\n\n")[0])
+    p = _Parser(prog="python -m spt_torch.train", description=__doc__.split("\n\n")[0])
     p.add_argument("--backbone", required=True,
-                   help="this project's backbone file (e.g. the shipped mae-tiny), a timm hub folder, or a timm .safetensors "
-                        "with config.json beside it")
+                   help="a shipped backbone's name (mae-tiny, sup-tiny), this project's backbone file, a timm hub folder, or a "
+                        "timm .safetensors with config.json beside it")
     p.add_argument("--task", required=True, help="a VTAB-1k task folder (spt tasks --export, or train800.txt-style lists)")
     p.add_argument("--resize", choices=["crop", "squash"], help="timm's eval transform or VTAB's resize (default: the backbone's)")
     p.add_argument("--strategy", choices=STRATEGIES, default=OPTIONS["strategy"])
@@ -77,9 +85,20 @@ def parse(argv=None):
     p.add_argument("--run", help="run id (default: the strategy)")
     p.add_argument("--max-steps", type=int, help="stop after this many steps")
     a = p.parse_args(argv)
+    flag = lambda name: "--" + name.replace("_", "-")
     for name in ("prompts", "epochs", "batch", "probe_images", "kmeans_restarts"):
         if getattr(a, name) < 1:
-            p.error(f"--{name.replace('_', '-')} must be at least 1")
+            raise InputError(f"{flag(name)} {getattr(a, name)}: must be at least 1")
+    for name in ("nmi_every", "warmup_epochs", "weight_decay"):
+        if getattr(a, name) is not None and not getattr(a, name) >= 0:
+            raise InputError(f"{flag(name)} {getattr(a, name)}: must be at least 0")
+    if a.lr is not None and not (0 < a.lr < math.inf):
+        raise InputError(f"--lr {a.lr}: must be positive and finite")
+    if not 0 <= a.momentum < 1:
+        raise InputError(f"--momentum {a.momentum}: must be in [0, 1)")
+    a.backbone_path = backbone_path(a.backbone)
+    task_folder(a.task, a.eval_protocol)
+    init_file(a.init)
     return a
 
 
@@ -134,7 +153,7 @@ class Run:
         self.model = PromptedViT(backbone.vit, backbone.pooling, classes=task.classes, prompts=a.prompts, deep=a.deep)
         pre = backbone.preprocessing
         self.trained = torch.nn.parallel.DistributedDataParallel(self.model) if ranks.distributed else self.model
-        weights = os.path.join(a.backbone, "model.safetensors") if os.path.isdir(a.backbone) else a.backbone
+        weights = os.path.join(a.backbone_path, "model.safetensors") if os.path.isdir(a.backbone_path) else a.backbone_path
         lr, weight_decay = rates(file_hash(weights), strategy)
         self.lr = a.lr if a.lr is not None else lr
         self.weight_decay = a.weight_decay if a.weight_decay is not None else weight_decay
@@ -362,19 +381,32 @@ def _train(a, ranks, backbone, task, session, holder):
 
 
 def main(argv=None):
-    a = parse(argv)
+    try:
+        a = parse(argv)
+    except InputError as e:
+        # Under torchrun every rank checks; rank 0 says it.
+        if os.environ.get("RANK", "0") == "0":
+            print(f"python -m spt_torch.train: {e}", file=sys.stderr)
+        raise SystemExit(1)
     # What torchrun sends the other ranks when one fails, what SLURM sends before it kills or
     # requeues, and a user's Ctrl-C or hang-up: each ends the run with an event in its log.
     for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1):
         signal.signal(number, _stop)
     ranks = Ranks()
     if a.batch % ranks.world:
-        raise SystemExit(f"--batch {a.batch} does not split over {ranks.world} processes")
+        _fail(ranks, f"--batch {a.batch}: does not split over {ranks.world} processes")
     torch.manual_seed(a.seed)
-    backbone = load_backbone(a.backbone, a.resize)
-    task = Task(a.task, a.eval_protocol, backbone.preprocessing)
+    # Whatever reading them raises (safetensors', timm's, Pillow's own errors) is about that input.
+    try:
+        backbone = load_backbone(a.backbone_path, a.resize)
+    except Exception as e:
+        _fail(ranks, f"--backbone {a.backbone}: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
+    try:
+        task = Task(a.task, a.eval_protocol, backbone.preprocessing)
+    except Exception as e:
+        _fail(ranks, f"--task {a.task}: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
     if len(task.train_labels) < a.batch:
-        raise SystemExit(f"{a.task}: {len(task.train_labels)} training images, fewer than --batch {a.batch}")
+        _fail(ranks, f"--task {a.task}: {len(task.train_labels)} training images, fewer than --batch {a.batch}")
     session = os.path.join(a.runs_dir, a.session)
     name = ranks.broadcast(unique_run_id(session, a.run or a.strategy))
     run = Run(a, ranks, backbone, task, a.strategy, name)
@@ -395,6 +427,15 @@ def main(argv=None):
         del run, holder
         gc.collect()
         dist.destroy_process_group()
+
+
+def _fail(ranks, message):
+    """One line from rank 0, exit status 1 on every rank."""
+    if ranks.rank == 0:
+        print(f"python -m spt_torch.train: {message}", file=sys.stderr)
+    if ranks.distributed:
+        dist.destroy_process_group()
+    raise SystemExit(1)
 
 
 if __name__ == "__main__":
