@@ -15,6 +15,10 @@ strategy at Np 10 and the best SPT strategy's margin over random. Standard libra
     tools/findings.py --variants sample-runs/findings/variants/*
 With --variants, one row per directory (one strategy and pooling variant each, tools/findings/variants.sh):
 the tuned rate, test accuracy, and the initial prompts' diversity (mean over seeds and layers).
+With --attention, per strategy: the prompts' attention share (from CLS and from the patches; mean
+over blocks, and the first and last block) at step 0 and at the end, and the initial prompts'
+distance to their nearest probe token (in spreads).
+    tools/findings.py --attention sample-runs/findings/attention/*
 A --tune point's val accuracy is the mean over its seeds, as spt compare --tune scores it."""
 import json, math, statistics, sys
 from collections import defaultdict
@@ -94,6 +98,26 @@ def variants(dirs):
     table(["task", "backbone", "strategy", "variant", "tuned lr", "seeds", "test acc %", "init cos", "init rank", "nearest (σ)"],
           [list(r) for r in rows])
 
+def attention(dirs):
+    """Per directory and strategy: attention shares at the first and last probe, and init distance."""
+    rows = []
+    for d in dirs:
+        for f in sorted(Path(d).glob("*.jsonl")):
+            records = [json.loads(line) for line in open(f, encoding="utf-8") if line.strip()]
+            h = records[0]
+            att = [r for r in records if r["kind"] == "attention"]
+            init = next((r for r in records if r["kind"] == "init"), {})
+            if not att: continue
+            share = lambda r, k: (statistics.mean(r[k]), r[k][0], r[k][-1]) if r.get(k) else None
+            cell = lambda v: "—" if v is None else f"{v[0] * 100:.1f} ({v[1] * 100:.1f} / {v[2] * 100:.1f})"
+            near = init.get("nearest")
+            rows.append((h["task"], h["backbone"], h["strategy"], cell(share(att[0], "cls")), cell(share(att[-1], "cls")),
+                         cell(share(att[0], "patches")), cell(share(att[-1], "patches")),
+                         f"{statistics.mean(near):.2f}" if near else "—"))
+    rows.sort(key=lambda r: (r[1], r[0], order(r[2])))
+    table(["task", "backbone", "strategy", "CLS → prompts, step 0 %", "CLS → prompts, end %", "patches → prompts, step 0 %",
+           "patches → prompts, end %", "init nearest (σ)"], [list(r) for r in rows])
+
 def matrix(dirs):
     """One row per directory: test accuracy per strategy (Np 10) and best SPT strategy − random."""
     strategies = ["random", "kmeans", "mean-pool", "max-pool", "sample"]
@@ -135,6 +159,7 @@ def details(dirs):
 args = sys.argv[1:]
 if args[:1] == ["--matrix"]: matrix(args[1:])
 elif args[:1] == ["--variants"]: variants(args[1:])
+elif args[:1] == ["--attention"]: attention(args[1:])
 elif args[:1] == ["--together"]: details(args[1:])
 else:
     for a in args: details([a])

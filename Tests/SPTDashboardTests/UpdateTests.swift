@@ -177,9 +177,11 @@ import SPTRuns
     @Test func asciiFallbackCoversEveryScreen() throws {
         var s = state()
         s.ascii = true
+        _ = update(&s, .records(id: "random", [.attention(AttentionRecord(step: 20, epoch: 2, time: 10, cls: [0.3, 0.2, 0.1], patches: [0.2, 0.1, 0.05]))]))
         var screens: [String] = []
         func snap(_ w: Int = 100, _ h: Int = 30) { screens.append(view(s, width: w, height: h).lines.joined(separator: "\n")) }
         for _ in s.metrics { snap(); _ = update(&s, .key(.char("m"))) }
+        _ = update(&s, .key(.char("v"))); snap(); _ = update(&s, .key(.char("v")))
         _ = update(&s, .key(.char("L"))); _ = update(&s, .key(.char("+"))); snap()
         _ = update(&s, .key(.char("?"))); snap(); _ = update(&s, .key(.char("?")))
         _ = update(&s, .key(.char("q"))); snap()
