@@ -75,7 +75,8 @@ import TestSupport
         #expect(py["events"] as? [String] == RunEvent.known.map(\.name))
         #expect(py["ending_events"] as? [String] == RunEvent.known.filter(\.ends).map(\.name).sorted())
         #expect(py["header_params"] as? [String] == HeaderParam.allCases.map(\.rawValue).sorted())
-        #expect(py["control_commands"] as? [String] == ControlChannel.Command.examples.map(\.name))
+        let commands: [ControlChannel.Command] = [.switchStrategy("kmeans"), .pause, .resume, .restart]
+        #expect(py["control_commands"] as? [String] == commands.map(\.name))
         let metrics: [Metric] = [.trainLoss, .learningRate, .gradNorm, .throughput, .loss(split: "val"), .loss(split: "train"),
                                  .accuracy(split: "val"), .accuracy(split: "train"), .nmi(block: 3), .nmiMean,
                                  .attention(from: "cls", block: 3), .attention(from: "patches", block: nil), .scalar("gpu/memory_gb")]

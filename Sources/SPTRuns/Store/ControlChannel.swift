@@ -24,9 +24,6 @@ public enum ControlChannel {
             }
         }
 
-        /// One of each command (what the cross-language test compares).
-        public static let examples: [Command] = [.switchStrategy("kmeans"), .pause, .resume, .restart]
-
         var line: String {
             var fields = ["\"command\":\"\(name)\""]
             if case .switchStrategy(let s) = self {
