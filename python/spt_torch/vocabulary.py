@@ -52,7 +52,8 @@ RECORDS = {
 }
 
 # The events both sides know; a log may carry others (kept, not acted on). The ending ones are synced.
-EVENTS = ("pause", "resume", "finished", "stopped", "diverged", "error")
+# `restored`: the run continues from a checkpoint (the records before it end at the checkpoint's step).
+EVENTS = ("pause", "resume", "restored", "finished", "stopped", "diverged", "error")
 ENDING_EVENTS = frozenset(("finished", "stopped", "diverged", "error"))
 
 # The keys of a header's `params` either trainer writes (a writer may add its own).

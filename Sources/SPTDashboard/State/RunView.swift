@@ -95,6 +95,7 @@ public struct RunView: Sendable {
             switch e.kind {
             case .pause: status = .paused
             case .resume: status = .training
+            case .restored: message = nil  // the same run goes on from its checkpoint
             case .finished: status = .finished
             case .stopped: status = .stopped
             case .diverged: status = .diverged; message = e.message

@@ -38,7 +38,8 @@ public final class PromptTrainer {
     /// `progress` hears of gathering, K-means and evaluation as they go.
     public init(options: TrainOptions, backbone: Backbone, task: TaskData, runID: String, sessionID: String,
                 candidates: ((@escaping (TrainerPhase) -> Void) throws -> Candidates)? = nil, workspaces: Workspaces = Workspaces(),
-                progress: @escaping (TrainerPhase) -> Void = { _ in }, log: RunLogSink) throws {
+                progress: @escaping (TrainerPhase) -> Void = { _ in }, restoring checkpoint: TrainerCheckpoint? = nil,
+                log: RunLogSink) throws {
         self.progress = progress
         try options.validate(config: backbone.config, trainImages: task.train.count)
         self.options = options; self.runID = runID; self.task = task; self.log = log
@@ -66,6 +67,13 @@ public final class PromptTrainer {
         }
         let probeImages = task.train.subset(Array(0..<probe.shape[0]))
         referenceSource = { try Candidates.gather(backbone: backbone, data: probeImages, layerCount: layerCount) }
+        if let checkpoint {
+            // The log already holds the header and everything up to the checkpoint.
+            try restore(checkpoint)
+            log.emit(.event(EventRecord(step: step, time: activeSeconds, .restored, message: "from \((checkpoint.path as NSString).lastPathComponent)")))
+            try log.check()
+            return
+        }
         log.emit(.header(RunHeader(
             run: runID, session: sessionID, engine: engineVersion, task: task.name, backbone: backbone.name,
             backboneHash: backbone.hash, strategy: strategy.rawValue, variant: options.initialization.variantName,
@@ -103,6 +111,19 @@ public final class PromptTrainer {
     }
 
     public var epoch: Double { Double(step) / Double(stepsPerEpoch) }
+
+    /// What a checkpoint keeps of the optimizer and of the epoch's running sums (`TrainerCheckpoint`).
+    var optimizerState: (buffers: [(m: Buffer, v: Buffer)], steps: Int) { (optimizer.stateBuffers, optimizer.steps) }
+    var trainingState: (activeSeconds: Double, epochLoss: Double, epochCorrect: Int, epochSeen: Int) {
+        (activeSeconds, epochLoss, epochCorrect, epochSeen)
+    }
+
+    func restoreState(step: Int, strategy: InitStrategy, optimizerSteps: Int,
+                      state: (activeSeconds: Double, epochLoss: Double, epochCorrect: Int, epochSeen: Int)) {
+        self.step = step; self.strategy = strategy
+        optimizer.restore(steps: optimizerSteps)
+        (activeSeconds, epochLoss, epochCorrect, epochSeen) = state
+    }
 
     /// Re-initializes the prompts with another strategy and continues from the current step with
     /// fresh optimizer moments; the log gets a `segment` record.

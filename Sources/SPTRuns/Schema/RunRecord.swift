@@ -112,7 +112,7 @@ public struct ScalarRecord: Codable, Equatable, Sendable {
     }
 }
 
-/// A lifecycle event: pause, resume, diverged, finished, stopped, error.
+/// A lifecycle event: pause, resume, restored (from a checkpoint), diverged, finished, stopped, error.
 public struct EventRecord: Codable, Equatable, Sendable {
     public var step: Int, time: Double, event: String, message: String?
     public init(step: Int, time: Double, _ kind: RunEvent, message: String? = nil) {
@@ -125,16 +125,19 @@ public struct EventRecord: Codable, Equatable, Sendable {
 /// know: they are kept, by name.
 public enum RunEvent: Equatable, Sendable {
     case pause, resume, finished, stopped, diverged, error
+    /// The run continues from a checkpoint: the records before it are the run's up to the
+    /// checkpoint's step, those after it continue the run (nothing between is kept twice).
+    case restored
     case other(String)
 
-    public static let known: [RunEvent] = [.pause, .resume, .finished, .stopped, .diverged, .error]
+    public static let known: [RunEvent] = [.pause, .resume, .restored, .finished, .stopped, .diverged, .error]
 
     public init(name: String) { self = Self.known.first { $0.name == name } ?? .other(name) }
 
     public var name: String {
         switch self {
         case .pause: "pause"; case .resume: "resume"; case .finished: "finished"; case .stopped: "stopped"
-        case .diverged: "diverged"; case .error: "error"; case .other(let n): n
+        case .diverged: "diverged"; case .error: "error"; case .restored: "restored"; case .other(let n): n
         }
     }
 
@@ -142,7 +145,7 @@ public enum RunEvent: Equatable, Sendable {
     public var ends: Bool {
         switch self {
         case .finished, .stopped, .diverged, .error: true
-        case .pause, .resume, .other: false
+        case .pause, .resume, .restored, .other: false
         }
     }
 }

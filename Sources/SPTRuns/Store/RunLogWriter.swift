@@ -67,4 +67,28 @@ public final class RunLogWriter: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         if fd >= 0 { fsync(fd) }
     }
+
+    /// The log's length in bytes (0 before its first record).
+    public func length() throws -> UInt64 {
+        lock.lock(); defer { lock.unlock() }
+        guard fd >= 0 else { return 0 }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw RunLogError.io(path: path, message: "cannot stat: \(String(cString: strerror(errno)))") }
+        return UInt64(st.st_size)
+    }
+
+    /// Cuts a log back to `length` bytes (a resumed run drops what it wrote after its checkpoint),
+    /// never through a symlink; refused when the log is shorter than that.
+    public static func truncate(_ path: String, to length: UInt64) throws {
+        let fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { throw RunLogError.io(path: path, message: "cannot open to resume: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, UInt64(st.st_size) >= length else {
+            throw RunLogError.io(path: path, message: "shorter than its checkpoint says (\(st.st_size) < \(length) bytes): not the log the checkpoint was written with")
+        }
+        guard ftruncate(fd, off_t(length)) == 0, fsync(fd) == 0 else {
+            throw RunLogError.io(path: path, message: "cannot truncate: \(String(cString: strerror(errno)))")
+        }
+    }
 }
