@@ -91,6 +91,25 @@ class RunLog:
             weight_decay=float(weight_decay), epochs=int(epochs), batch=int(batch), seed=int(seed),
             threads=int(threads), params={str(k): str(v) for k, v in (params or {}).items()} or None))
 
+    @classmethod
+    def reopen(cls, path, length):
+        """The log of a run resumed from a checkpoint: cut back to `length` bytes (what was written
+        after the checkpoint is written again), then appended to; no new header."""
+        log = cls.__new__(cls)
+        log.path = path
+        log._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC | os.O_NOFOLLOW)
+        if os.fstat(log._fd).st_size < length:
+            os.close(log._fd)
+            raise ValueError(f"{path}: shorter than its checkpoint says ({length} bytes): not the log it was written with")
+        os.ftruncate(log._fd, length)
+        os.fsync(log._fd)
+        return log
+
+    def length(self):
+        """The log's length in bytes, after syncing it."""
+        os.fsync(self._fd)
+        return os.fstat(self._fd).st_size
+
     def _write(self, kind, fields):
         data = (encode(kind, fields) + "\n").encode("utf-8")
         view = memoryview(data)

@@ -84,12 +84,15 @@ def parse(argv=None):
     p.add_argument("--session", default=time.strftime("%Y%m%d-%H%M%S"))
     p.add_argument("--run", help="run id (default: the strategy)")
     p.add_argument("--max-steps", type=int, help="stop after this many steps")
+    p.add_argument("--checkpoint-every", type=int, default=50,
+                   help="write the run's checkpoint beside its log every N steps (0: never); the same command with the same "
+                        "--session resumes from it")
     a = p.parse_args(argv)
     flag = lambda name: "--" + name.replace("_", "-")
     for name in ("prompts", "epochs", "batch", "probe_images", "kmeans_restarts"):
         if getattr(a, name) < 1:
             raise InputError(f"{flag(name)} {getattr(a, name)}: must be at least 1")
-    for name in ("nmi_every", "warmup_epochs", "weight_decay"):
+    for name in ("nmi_every", "warmup_epochs", "weight_decay", "checkpoint_every"):
         if getattr(a, name) is not None and not getattr(a, name) >= 0:
             raise InputError(f"{flag(name)} {getattr(a, name)}: must be at least 0")
     if a.lr is not None and not (0 < a.lr < math.inf):
@@ -148,7 +151,9 @@ class Task:
 class Run:
     """One run's training state and log (rank 0 holds the log)."""
 
-    def __init__(self, a, ranks, backbone, task, strategy, run_id):
+    def __init__(self, a, ranks, backbone, task, strategy, run_id, checkpoint=None):
+        """`checkpoint` (what `save_checkpoint` wrote): the run goes on from it, its log cut back to
+        where the checkpoint was written and continued after a `restored` event."""
         self.a, self.ranks, self.task, self.strategy, self.id = a, ranks, task, strategy, run_id
         self.model = PromptedViT(backbone.vit, backbone.pooling, classes=task.classes, prompts=a.prompts, deep=a.deep)
         pre = backbone.preprocessing
@@ -162,7 +167,11 @@ class Run:
         self.step, self.active = 0, 0.0
         self.epoch_loss, self.epoch_correct, self.epoch_seen = 0.0, 0, 0
         self.path = os.path.join(a.runs_dir, a.session, run_id + ".jsonl")
+        self.checkpoint_path = checkpoint_path(self.path)
         self.log = None
+        if checkpoint is not None:
+            self.restore(checkpoint)
+            return
         if ranks.rank == 0:
             self.log = RunLog(
                 self.path, run=run_id, session=a.session, task=task.name, backbone=os.path.basename(os.path.normpath(a.backbone)),
@@ -186,6 +195,32 @@ class Run:
     @property
     def epoch(self):
         return self.step / self.per_epoch
+
+    def save_checkpoint(self):
+        """Rank 0 writes the whole training state beside the log (temporary file, fsync, rename):
+        parameters, optimizer state, the step, the epoch's sums, the active time and the log's length."""
+        if self.log is None:
+            return
+        state = dict(args=checkpoint_args(self.a), step=self.step, strategy=self.strategy, active=self.active,
+                     epoch_sums=(self.epoch_loss, self.epoch_correct, self.epoch_seen), log_bytes=self.log.length(),
+                     model=self.model.state_dict(), optimizer=self.optimizer.state_dict())
+        tmp = self.checkpoint_path + ".partial"
+        with open(tmp, "wb") as f:
+            torch.save(state, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.checkpoint_path)
+
+    def restore(self, c):
+        a, m = self.a, self.model
+        m.load_state_dict(c["model"])
+        self.optimizer = m.optimizer(a.optimizer, self.lr, self.weight_decay, a.momentum)
+        self.optimizer.load_state_dict(c["optimizer"])
+        self.step, self.strategy, self.active = c["step"], c["strategy"], c["active"]
+        self.epoch_loss, self.epoch_correct, self.epoch_seen = c["epoch_sums"]
+        if self.ranks.rank == 0:
+            self.log = RunLog.reopen(self.path, c["log_bytes"])
+        self.event("restored", f"from {os.path.basename(self.checkpoint_path)}")
 
     def timed(self, since):
         self.active += time.time() - since
@@ -253,8 +288,9 @@ class Run:
     def train_step(self):
         """One optimizer step; False when the loss or gradient is not finite (logged)."""
         a, t0 = self.a, time.time()
-        if self.step % self.per_epoch == 0:
-            self.order = epoch_order(len(self.task.train_labels), a.seed, self.step // self.per_epoch)
+        if getattr(self, "order_epoch", None) != self.step // self.per_epoch:
+            self.order_epoch = self.step // self.per_epoch
+            self.order = epoch_order(len(self.task.train_labels), a.seed, self.order_epoch)
         k, local = self.step % self.per_epoch, a.batch // self.ranks.world
         batch = self.order[k * a.batch:(k + 1) * a.batch][self.ranks.rank * local:(self.ranks.rank + 1) * local]
         images, labels = self.task.train[batch], self.task.train_labels[batch]
@@ -318,6 +354,16 @@ class Run:
             self.log.close()
 
 
+def checkpoint_path(log_path):
+    """`runs/s/kmeans.jsonl` → `runs/s/kmeans.checkpoint.pt`."""
+    return (log_path[:-len(".jsonl")] if log_path.endswith(".jsonl") else log_path) + ".checkpoint.pt"
+
+
+def checkpoint_args(a):
+    """The flags a checkpoint must be resumed with: all but where the run stops and what it logs to."""
+    return {k: v for k, v in sorted(vars(a).items()) if k not in ("max_steps", "init", "runs_dir", "session", "checkpoint_every")}
+
+
 def unique_run_id(directory, name):
     """`name`, else `name-2`, `name-3`, … — the first without a log in `directory` (as spt-tui names runs)."""
     n, run = 1, name
@@ -378,6 +424,10 @@ def _train(a, ranks, backbone, task, session, holder):
         if not run.train_step():
             run.end()
             break
+        if a.checkpoint_every and run.step % a.checkpoint_every == 0 and run.step < steps:
+            run.save_checkpoint()
+    if ranks.rank == 0 and run.step == run.total and os.path.exists(run.checkpoint_path):
+        os.unlink(run.checkpoint_path)  # the run is over: nothing to resume
 
 
 def main(argv=None):
@@ -408,8 +458,17 @@ def main(argv=None):
     if len(task.train_labels) < a.batch:
         _fail(ranks, f"--task {a.task}: {len(task.train_labels)} training images, fewer than --batch {a.batch}")
     session = os.path.join(a.runs_dir, a.session)
-    name = ranks.broadcast(unique_run_id(session, a.run or a.strategy))
-    run = Run(a, ranks, backbone, task, a.strategy, name)
+    # A checkpoint of this run in the session: the same run goes on (a preempted or killed job run again).
+    base, checkpoint = a.run or a.strategy, None
+    if os.path.exists(checkpoint_path(os.path.join(session, base + ".jsonl"))):
+        checkpoint = torch.load(checkpoint_path(os.path.join(session, base + ".jsonl")), weights_only=False)
+        if checkpoint.get("args") != checkpoint_args(a):
+            _fail(ranks, f"{checkpoint_path(os.path.join(session, base + '.jsonl'))}: written by a run with other options; "
+                         "resume with the same flags, or delete it to start over")
+        name = base
+    else:
+        name = ranks.broadcast(unique_run_id(session, base))
+    run = Run(a, ranks, backbone, task, checkpoint["strategy"] if checkpoint else a.strategy, name, checkpoint)
     holder = {"run": run}
     try:
         _train(a, ranks, backbone, task, session, holder)

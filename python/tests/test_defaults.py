@@ -1,6 +1,7 @@
 """The PyTorch trainer takes the engine's defaults: the shipped backbones' files hash to the keys
 of the tuned-rate table (as the engine names them), and the parser's defaults are the table's."""
 import os
+import tempfile
 import unittest
 
 from engine import REPO
@@ -20,7 +21,10 @@ class DefaultsTests(unittest.TestCase):
             from spt_torch.train import parse
         except ImportError:
             self.skipTest("needs torch")
-        a = parse(["--backbone", "b", "--task", "t"])
+        with tempfile.TemporaryDirectory() as task:
+            for name in ("train800.txt", "val200.txt"):
+                open(os.path.join(task, name), "w").close()
+            a = parse(["--backbone", "mae-tiny", "--task", task])
         for flag in ("strategy", "pool_variant", "kmeans_restarts", "prompts", "epochs", "batch", "optimizer", "momentum",
                      "warmup_epochs", "seed", "eval_protocol", "nmi_every", "nmi_mode", "nmi_normalization", "probe_images",
                      "precision", "runs_dir"):

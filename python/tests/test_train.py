@@ -3,6 +3,7 @@ engine's prompts and head; a whole run logs the engine's records with its number
 two processes at 16 images step as one at 32 (K-means across the two ranks included); control
 commands reach a running two-process run. Needs torch, timm and the `spt` binary."""
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -250,6 +251,28 @@ class TrainerTests(ExportedTaskCase):
         print(f"rank 1 killed: the log ends with {last.get('event')}: {last.get('message')}")
         self.assertEqual(last["kind"], "event")
         self.assertIn(last["event"], ("stopped", "error"))
+
+    def test_a_killed_run_resumes_bit_for_bit(self):
+        """SIGKILL at a random step, the same command again: the log holds an uninterrupted run's
+        losses, evaluations and NMI exactly, each step once, after a `restored` event."""
+        flags = ["--strategy", "kmeans", "--prompts", "4", "--epochs", "1", "--nmi-every", "4", "--checkpoint-every", "3"]
+        stable = lambda records: [(r["kind"], r.get("step"), r.get("loss"), r.get("accuracy"), r.get("values"))
+                                  for r in records if r["kind"] in ("train", "eval", "nmi")]
+        whole = stable(self.torch_train(os.path.join(self.tmp.name, "resume-whole"), flags))
+        runs = os.path.join(self.tmp.name, "resume-killed")
+        at = random.randint(4, 20)
+        p = self.torch_train(runs, flags, wait=False)
+        deadline = time.time() + 300
+        while time.time() < deadline and sum(r["kind"] == "train" for r in self.records(runs, "kmeans")) < at:
+            time.sleep(0.05)
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+        self.assertTrue(os.path.exists(os.path.join(runs, "s", "kmeans.checkpoint.pt")))
+        resumed = self.torch_train(runs, flags)
+        print(f"killed after step {at}: resumed from the checkpoint, {len(whole)} records compared")
+        self.assertEqual(stable(resumed), whole)
+        self.assertEqual([r["event"] for r in resumed if r["kind"] == "event"], ["restored", "finished"])
+        self.assertFalse(os.path.exists(os.path.join(runs, "s", "kmeans.checkpoint.pt")))
 
     def test_a_control_file_left_by_an_earlier_run_is_not_replayed(self):
         """A `pause` left in `<run>.control.jsonl` by an earlier run of the same name (its log
