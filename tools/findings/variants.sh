@@ -38,17 +38,21 @@ configs() {  # name task backbone strategy variant; what decides the default var
 }
 
 one() {
-  local name=$1 task=$2 backbone=$3 strategy=$4 variant=$5
+  local name=$1 task=$2 backbone=$3 strategy=$4 variant=$5 partial="$out/$1.partial"
   [[ -f "$out/$name/compare.json" ]] && return 0
-  rm -rf "$out/$name" "$out/$name.partial"
+  rm -rf "$out/$name" "$out/$name.txt" "$partial"
+  mkdir -p "$partial"
+  # Everything an unfinished configuration writes stays in its git-ignored .partial directory;
+  # when it finishes, the session and its console output (progress bars dropped) move out.
   # shellcheck disable=SC2046
   if "$spt" compare --task "$task" --backbone "$backbone" --strategies "$strategy" --pool-variant "$variant" \
        --tune --tune-seeds 0 1 2 --lr-grid $(grid "$task") --max-grid-extensions 2 --seeds 0 1 2 \
-       --threads 1 --runs-dir "$out/$name.partial" > "$out/$name.txt" 2>&1; then
-    mv "$out/$name.partial"/*/ "$out/$name" && rmdir "$out/$name.partial"
+       --threads 1 --runs-dir "$partial/runs" > "$partial/console.txt" 2>&1; then
+    grep -v '\] *[0-9]*% ' "$partial/console.txt" > "$out/$name.txt" || true
+    mv "$partial"/runs/*/ "$out/$name" && rm -rf "$partial"
     echo "done $name"
   else
-    echo "FAILED $name (see $out/$name.txt)"
+    echo "FAILED $name (see $partial/console.txt)"
   fi
 }
 export -f one grid
