@@ -93,9 +93,23 @@ public final class Optimizer {
 }
 
 extension Optimizer {
-    /// Moment buffers per group (m, and v for AdamW), for resumable checkpoints.
-    public var stateBuffers: [(m: Buffer, v: Buffer)] { groups.map { ($0.m, $0.v) } }
+    /// The moments as named tensors (`opt.<group>.m`, `opt.<group>.v`), for resumable checkpoints.
+    public var stateTensors: [(name: String, shape: [Int], values: [Float])] {
+        groups.enumerated().flatMap { g, x in [("opt.\(g).m", [x.m.count], x.m.array), ("opt.\(g).v", [x.v.count], x.v.array)] }
+    }
 
-    /// Restores the step counter after loading `stateBuffers`.
-    public func restore(steps: Int) { self.steps = steps }
+    /// Loads the moments `stateTensors` wrote and the step count, every tensor checked first: a
+    /// state of another size, or non-finite or negative moments, is refused by name.
+    public func restore(from f: SafeTensors, steps: Int) throws {
+        func fail(_ m: String) -> EngineError { .checkpoint(file: f.path, message: m) }
+        for (g, x) in groups.enumerated() {
+            let m = try f.floats("opt.\(g).m"), v = try f.floats("opt.\(g).v")
+            guard m.count == x.m.count else { throw fail("opt.\(g).m: \(m.count) values, the optimizer has \(x.m.count)") }
+            guard v.count == x.v.count else { throw fail("opt.\(g).v: \(v.count) values, the optimizer has \(x.v.count)") }
+            guard m.allSatisfy(\.isFinite), v.allSatisfy({ $0.isFinite && $0 >= 0 }) else { throw fail("opt.\(g): non-finite or negative moments") }
+            m.withUnsafeBufferPointer { x.m.ptr.update(from: $0.baseAddress!, count: x.m.count) }
+            if x.v.count > 0 { v.withUnsafeBufferPointer { x.v.ptr.update(from: $0.baseAddress!, count: x.v.count) } }
+        }
+        self.steps = steps
+    }
 }

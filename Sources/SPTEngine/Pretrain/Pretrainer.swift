@@ -157,10 +157,7 @@ public final class Pretrainer {
         var t = SafeTensors.tensors(of: backbone)
         if let mae { t += SafeTensors.tensors(of: mae.decoder, prefix: "decoder.") }
         if let classifier { t += SafeTensors.tensors(of: classifier.task, prefix: "task.") }
-        for (g, s) in optimizer.stateBuffers.enumerated() {
-            t.append(("opt.\(g).m", [s.m.count], s.m.array))
-            t.append(("opt.\(g).v", [s.v.count], s.v.array))
-        }
+        t += optimizer.stateTensors
         t.append(("recent_loss", [recentLoss.count], recentLoss))
         return t
     }
@@ -185,14 +182,6 @@ public final class Pretrainer {
         // Every tensor and number checked before it is used: a state of another size, or a step
         // outside the run, is refused by name (a negative step crashed, short tensors read past the end).
         func fail(_ m: String) -> EngineError { .checkpoint(file: statePath, message: m) }
-        for (g, s) in optimizer.stateBuffers.enumerated() {
-            let m = try f.floats("opt.\(g).m"), v = try f.floats("opt.\(g).v")
-            guard m.count == s.m.count else { throw fail("opt.\(g).m: \(m.count) values, the optimizer has \(s.m.count)") }
-            guard v.count == s.v.count else { throw fail("opt.\(g).v: \(v.count) values, the optimizer has \(s.v.count)") }
-            guard m.allSatisfy(\.isFinite), v.allSatisfy({ $0.isFinite && $0 >= 0 }) else { throw fail("opt.\(g): non-finite or negative moments") }
-            m.withUnsafeBufferPointer { s.m.ptr.update(from: $0.baseAddress!, count: s.m.count) }
-            if s.v.count > 0 { v.withUnsafeBufferPointer { s.v.ptr.update(from: $0.baseAddress!, count: s.v.count) } }
-        }
         recentLoss = try f.floats("recent_loss")
         guard let saved = Int(f.metadata["step"] ?? ""), (0...totalSteps).contains(saved) else {
             throw fail("step \(f.metadata["step"] ?? "(missing)"): not a step of this run (0…\(totalSteps))")
@@ -202,6 +191,6 @@ public final class Pretrainer {
             throw fail("train_seconds \(f.metadata["train_seconds"] ?? ""): not a duration")
         }
         trainSeconds = seconds
-        optimizer.restore(steps: step)
+        try optimizer.restore(from: f, steps: step)
     }
 }

@@ -17,7 +17,7 @@ public final class PromptTrainer {
     private let task: TaskData
     private let batcher: Batcher
     private let evalBatcher: Batcher
-    private var optimizer: Optimizer
+    private(set) var optimizer: Optimizer
     private let log: RunLogSink
     private let candidateSource: (@escaping (TrainerPhase) -> Void) throws -> Candidates
     private let progress: (TrainerPhase) -> Void
@@ -112,16 +112,13 @@ public final class PromptTrainer {
 
     public var epoch: Double { Double(step) / Double(stepsPerEpoch) }
 
-    /// What a checkpoint keeps of the optimizer and of the epoch's running sums (`TrainerCheckpoint`).
-    var optimizerState: (buffers: [(m: Buffer, v: Buffer)], steps: Int) { (optimizer.stateBuffers, optimizer.steps) }
+    /// What a checkpoint keeps of the epoch's running sums and the clock (`TrainerCheckpoint`).
     var trainingState: (activeSeconds: Double, epochLoss: Double, epochCorrect: Int, epochSeen: Int) {
         (activeSeconds, epochLoss, epochCorrect, epochSeen)
     }
 
-    func restoreState(step: Int, strategy: InitStrategy, optimizerSteps: Int,
-                      state: (activeSeconds: Double, epochLoss: Double, epochCorrect: Int, epochSeen: Int)) {
+    func restoreState(step: Int, strategy: InitStrategy, state: (activeSeconds: Double, epochLoss: Double, epochCorrect: Int, epochSeen: Int)) {
         self.step = step; self.strategy = strategy
-        optimizer.restore(steps: optimizerSteps)
         (activeSeconds, epochLoss, epochCorrect, epochSeen) = state
     }
 

@@ -39,13 +39,10 @@ extension PromptTrainer {
         writer.sync()
         var tensors = SafeTensors.tensors(of: model.task, prefix: "task.")
         if model.backboneGrads != nil { tensors += SafeTensors.tensors(of: model.backbone, prefix: "backbone.") }
-        for (g, s) in optimizerState.buffers.enumerated() {
-            tensors.append(("opt.\(g).m", [s.m.count], s.m.array))
-            tensors.append(("opt.\(g).v", [s.v.count], s.v.array))
-        }
+        tensors += optimizer.stateTensors
         let state = trainingState
         let meta = ["options": String(decoding: try JSONEncoder().encode(options), as: UTF8.self), "step": String(step),
-                    "strategy": strategy.rawValue, "optimizer_steps": String(optimizerState.steps),
+                    "strategy": strategy.rawValue, "optimizer_steps": String(optimizer.steps),
                     "active_seconds": String(state.activeSeconds), "epoch_loss": String(state.epochLoss),
                     "epoch_correct": String(state.epochCorrect), "epoch_seen": String(state.epochSeen),
                     "log_bytes": String(try writer.length()), "engine": engineVersion]
@@ -59,19 +56,13 @@ extension PromptTrainer {
         guard c.step < totalSteps else { throw fail("step \(c.step): the run has \(totalSteps) steps; nothing is left to resume") }
         try f.load(into: model.task, prefix: "task.")
         if model.backboneGrads != nil { try f.load(into: model.backbone, prefix: "backbone.") }
-        for (g, s) in optimizerState.buffers.enumerated() {
-            let m = try f.floats("opt.\(g).m"), v = try f.floats("opt.\(g).v")
-            guard m.count == s.m.count, v.count == s.v.count else { throw fail("opt.\(g): moments of another size") }
-            m.withUnsafeBufferPointer { s.m.ptr.update(from: $0.baseAddress!, count: s.m.count) }
-            if s.v.count > 0 { v.withUnsafeBufferPointer { s.v.ptr.update(from: $0.baseAddress!, count: s.v.count) } }
-        }
         let meta = f.metadata
         guard let strategy = meta["strategy"].flatMap(InitStrategy.init(rawValue:)), let optSteps = Int(meta["optimizer_steps"] ?? ""),
               let active = Double(meta["active_seconds"] ?? ""), let loss = Double(meta["epoch_loss"] ?? ""),
               let correct = Int(meta["epoch_correct"] ?? ""), let seen = Int(meta["epoch_seen"] ?? "") else {
             throw fail("its metadata lacks the trainer's state (strategy, optimizer steps, epoch sums)")
         }
-        restoreState(step: c.step, strategy: strategy, optimizerSteps: optSteps,
-                     state: (activeSeconds: active, epochLoss: loss, epochCorrect: correct, epochSeen: seen))
+        try optimizer.restore(from: f, steps: optSteps)
+        restoreState(step: c.step, strategy: strategy, state: (activeSeconds: active, epochLoss: loss, epochCorrect: correct, epochSeen: seen))
     }
 }
