@@ -37,10 +37,8 @@ struct Train: ParsableCommand {
         // A checkpoint beside the log: the same run goes on (a preempted or killed job run again).
         var checkpoint: TrainerCheckpoint?
         if FileManager.default.fileExists(atPath: checkpointPath) {
-            let c = try TrainerCheckpoint(path: checkpointPath, options: options)
-            try RunLogWriter.truncate(path, to: c.logBytes)
-            checkpoint = c
-            say("resuming \(path) from step \(c.step) (\(checkpointPath))")
+            checkpoint = try TrainerCheckpoint(path: checkpointPath, options: options)
+            say("resuming \(path) from step \(checkpoint!.step) (\(checkpointPath))")
         } else if resume {
             throw ValidationError("--resume: \(checkpointPath) does not exist")
         } else if FileManager.default.fileExists(atPath: path) {
@@ -58,6 +56,11 @@ struct Train: ParsableCommand {
         let trainer = try PromptTrainer(options: options, backbone: backbone,
                                         task: task, runID: runID, sessionID: session, progress: phases.report,
                                         restoring: checkpoint, log: RunLogSink(writer: writer, observe: summary.add))
+        if let checkpoint {
+            // Only now that its state loaded is the log cut back to where the checkpoint was written.
+            try RunLogWriter.truncate(path, to: checkpoint.logBytes)
+            trainer.mark(.restored, message: "from \((checkpointPath as NSString).lastPathComponent)")
+        }
         if let saveInit {
             // What another engine needs to start from the same point (the parity tests of spt_torch).
             try SafeTensors.write(path: saveInit, tensors: SafeTensors.tensors(of: trainer.model.task),

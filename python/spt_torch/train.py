@@ -158,8 +158,7 @@ class Run:
         self.model = PromptedViT(backbone.vit, backbone.pooling, classes=task.classes, prompts=a.prompts, deep=a.deep)
         pre = backbone.preprocessing
         self.trained = torch.nn.parallel.DistributedDataParallel(self.model) if ranks.distributed else self.model
-        weights = os.path.join(a.backbone_path, "model.safetensors") if os.path.isdir(a.backbone_path) else a.backbone_path
-        lr, weight_decay = rates(file_hash(weights), strategy)
+        lr, weight_decay = rates(a.backbone_hash, strategy)
         self.lr = a.lr if a.lr is not None else lr
         self.weight_decay = a.weight_decay if a.weight_decay is not None else weight_decay
         self.per_epoch = len(task.train_labels) // a.batch
@@ -175,6 +174,7 @@ class Run:
         if ranks.rank == 0:
             self.log = RunLog(
                 self.path, run=run_id, session=a.session, task=task.name, backbone=os.path.basename(os.path.normpath(a.backbone)),
+                backbone_hash=a.backbone_hash,
                 strategy=strategy, variant=variant_name(strategy, a.pool_variant, a.kmeans_restarts), prompts=a.prompts, deep=a.deep,
                 pooling=backbone.pooling, optimizer=a.optimizer, lr=self.lr, weight_decay=self.weight_decay, epochs=a.epochs,
                 batch=a.batch, seed=a.seed, threads=ranks.world, engine=f"spt_torch (torch {torch.__version__})",
@@ -201,7 +201,8 @@ class Run:
         parameters, optimizer state, the step, the epoch's sums, the active time and the log's length."""
         if self.log is None:
             return
-        state = dict(args=checkpoint_args(self.a), step=self.step, strategy=self.strategy, active=self.active,
+        state = dict(args=checkpoint_args(self.a), step=self.step, strategy=self.strategy, lr=self.lr, weight_decay=self.weight_decay,
+                     active=self.active,
                      epoch_sums=(self.epoch_loss, self.epoch_correct, self.epoch_seen), log_bytes=self.log.length(),
                      model=self.model.state_dict(), optimizer=self.optimizer.state_dict())
         tmp = self.checkpoint_path + ".partial"
@@ -212,15 +213,20 @@ class Run:
         os.replace(tmp, self.checkpoint_path)
 
     def restore(self, c):
-        a, m = self.a, self.model
-        m.load_state_dict(c["model"])
-        self.optimizer = m.optimizer(a.optimizer, self.lr, self.weight_decay, a.momentum)
+        # The rates the run started with (a strategy switched since may have other defaults).
+        self.lr, self.weight_decay = c["lr"], c["weight_decay"]
+        self.model.load_state_dict(c["model"])
+        self.optimizer = self.new_optimizer()
         self.optimizer.load_state_dict(c["optimizer"])
         self.step, self.strategy, self.active = c["step"], c["strategy"], c["active"]
         self.epoch_loss, self.epoch_correct, self.epoch_seen = c["epoch_sums"]
         if self.ranks.rank == 0:
             self.log = RunLog.reopen(self.path, c["log_bytes"])
         self.event("restored", f"from {os.path.basename(self.checkpoint_path)}")
+
+    def new_optimizer(self):
+        """Fresh moments over the prompts and head at the run's rates."""
+        return self.model.optimizer(self.a.optimizer, self.lr, self.weight_decay, self.a.momentum)
 
     def timed(self, since):
         self.active += time.time() - since
@@ -236,7 +242,7 @@ class Run:
             with torch.no_grad():
                 m.prompt_embeddings.copy_(prompts)
             info.update(self.diversity(prompts))
-        self.optimizer = m.optimizer(a.optimizer, self.lr, self.weight_decay, a.momentum)
+        self.optimizer = self.new_optimizer()
         self.timed(t0)
         if self.log:
             if from_file:
@@ -451,6 +457,9 @@ def main(argv=None):
         backbone = load_backbone(a.backbone_path, a.resize)
     except Exception as e:
         _fail(ranks, f"--backbone {a.backbone}: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
+    # Once per process: the tuned rates are looked up by it (pure Python hashes ~4 MB/s).
+    weights = os.path.join(a.backbone_path, "model.safetensors") if os.path.isdir(a.backbone_path) else a.backbone_path
+    a.backbone_hash = file_hash(weights)
     try:
         task = Task(a.task, a.eval_protocol, backbone.preprocessing)
     except Exception as e:

@@ -68,10 +68,9 @@ public final class PromptTrainer {
         let probeImages = task.train.subset(Array(0..<probe.shape[0]))
         referenceSource = { try Candidates.gather(backbone: backbone, data: probeImages, layerCount: layerCount) }
         if let checkpoint {
-            // The log already holds the header and everything up to the checkpoint.
+            // The log already holds the header and everything up to the checkpoint; the caller cuts
+            // it back and marks the run `restored` once the state has loaded.
             try restore(checkpoint)
-            log.emit(.event(EventRecord(step: step, time: activeSeconds, .restored, message: "from \((checkpoint.path as NSString).lastPathComponent)")))
-            try log.check()
             return
         }
         log.emit(.header(RunHeader(
@@ -240,8 +239,8 @@ public final class PromptTrainer {
         log.emit(.event(EventRecord(step: step, time: activeSeconds, event, message: message)))
     }
 
-    /// Logs a pause or resume (the caller simply stops or restarts calling `trainStep`).
-    public func mark(_ event: RunEvent) {
-        log.emit(.event(EventRecord(step: step, time: activeSeconds, event)))
+    /// Logs a pause, a resume or a restoration (the caller simply stops or restarts calling `trainStep`).
+    public func mark(_ event: RunEvent, message: String? = nil) {
+        log.emit(.event(EventRecord(step: step, time: activeSeconds, event, message: message)))
     }
 }
