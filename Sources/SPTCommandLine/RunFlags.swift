@@ -31,9 +31,9 @@ public struct RunFlags: ParsableArguments {
     @Option(help: "Seed of the VTAB-1k draw of 1000 training images (800 train + 200 val); tasks with a published division ignore it.") public var splitSeed = d.splitSeed
     @Option(help: "Worker threads.") public var threads = d.threads
     @Option(help: "tune (train 800, eval on val 200) or final (train 1000, eval on test).") public var evalProtocol = d.evalProtocol
-    @Option(help: "How mean-pool, max-pool and sample draw images and cut tokens: authors (the SPT authors' prompt_generator), per-image or batch-windows (docs/METHOD.md §3.3).")
+    @Option(help: "How mean-pool, max-pool and sample draw images and cut tokens: authors (the SPT authors' prompt_generator) or batch-windows (docs/METHOD.md §3.3).")
     public var poolVariant = d.initialization.poolVariant
-    @Option(help: "Images mean-pool, max-pool and sample draw: all (default under authors: as many draws, with replacement, as training images) or a count (default 32 under the other variants).")
+    @Option(help: "Images mean-pool, max-pool and sample draw: all (default under authors: as many draws, with replacement, as training images) or a count (default 32 under batch-windows).")
     public var initImages: ImageCount = ImageCount()
     @Option(help: "Gather tokens from the first N training images only (K-means clusters them, pooling and sampling draw from them; default: all).") public var kmeansImages: Int?
     @Option(help: "K-means runs from this many seedings, the lowest inertia kept (scikit-learn's n_init).") public var kmeansRestarts = d.initialization.kmeansRestarts

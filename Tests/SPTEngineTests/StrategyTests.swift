@@ -28,21 +28,10 @@ import SPTEngine
     @Test func batchWindowPoolingMatchesHandComputedValues() {
         // 2 images × 3 tokens, D = 2; 2 prompts → windows of 3 tokens over the flattened 6.
         let t: [Float] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
-        var rng = RNG(seed: 0)
-        let mean = PromptInitializer.poolTokens(t, images: 2, m: 3, D: 2, count: 2, max: false, variant: .batchWindows, rng: &rng)
+        let mean = PromptInitializer.batchWindowPool(t, images: 2, m: 3, D: 2, count: 2, max: false)
         #expect(mean == [3, 4, 9, 10])
-        let mx = PromptInitializer.poolTokens(t, images: 2, m: 3, D: 2, count: 2, max: true, variant: .batchWindows, rng: &rng)
+        let mx = PromptInitializer.batchWindowPool(t, images: 2, m: 3, D: 2, count: 2, max: true)
         #expect(mx == [5, 6, 11, 12])
-    }
-
-    @Test func perImagePoolingPoolsWithinImages() {
-        // m = 4, 3 prompts → windows of ⌊4/2⌋ = 2 tokens inside each image: 4 pooled, 3 kept.
-        let t: [Float] = [0, 2, 4, 6, 10, 12, 14, 16]   // 2 images × 4 tokens, D = 1
-        var rng = RNG(seed: 3)
-        let p = PromptInitializer.poolTokens(t, images: 2, m: 4, D: 1, count: 3, max: false, variant: .perImage, rng: &rng)
-        #expect(p.count == 3)
-        #expect(Set(p).isSubset(of: [1, 5, 11, 15]))
-        #expect(Set(p).count == 3)
     }
 
     @Test func sampleReturnsRealCandidateTokens() {

@@ -7,7 +7,7 @@ import SPTRuns
 @Suite struct RecordRoundTripTests {
     static let full: [RunRecord] = [
         .header(RunHeader(run: "r", session: "s", created: "2026-11-29T00:00:00Z", engine: "e", task: "t", backbone: "b", backboneHash: "h",
-                          strategy: "kmeans", variant: "per-image", deep: true, prompts: 3, mode: "prompt", pooling: "mean", optimizer: "sgd",
+                          strategy: "kmeans", variant: "batch-windows", deep: true, prompts: 3, mode: "prompt", pooling: "mean", optimizer: "sgd",
                           lr: 0.5, weightDecay: 0.25, epochs: 2, batch: 4, seed: 7, threads: 2, params: ["split_seed": "3"])),
         .train(TrainRecord(step: 1, epoch: 0.5, time: 1.5, loss: .infinity, lr: 1e-3, gradNorm: .nan, imagesPerSecond: 10)),
         .eval(EvalRecord(step: 2, epoch: 1, time: 2.5, split: "val", loss: 0.5, accuracy: 0.75)),

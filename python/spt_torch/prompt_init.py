@@ -10,10 +10,8 @@ docs/METHOD.md §3), draw for draw with its generator:
   pooling cuts each into Np−1 windows of ⌊m/(Np−1)⌋ tokens plus the last `m mod w` tokens (the whole
   image when that is 0), orders the pooled tokens window-major and keeps the first Np of a
   permutation; sample keeps Np distinct tokens of the drawn images' flattened tokens;
-- under `per-image` and `batch-windows`, per layer a random batch of `init_images` (default 32)
-  images: `batch-windows` pools Np equal windows of the batch's flattened tokens, `per-image` full
-  windows of m/(Np−1) tokens within each image, Np of them kept at random; sample takes Np distinct
-  tokens of the batch.
+- under `batch-windows`, per layer a random batch of `init_images` (default 32) images: pooling
+  takes Np equal windows of the batch's flattened tokens, sample Np distinct tokens of the batch.
 
 Candidate tokens of layer 0 are the patch embeddings before the position embedding; of layer
 l ≥ 1 the output of block l−1 without the class and register tokens (a prompt-free pass).
@@ -30,7 +28,7 @@ from .kmeans import kmeans, shard
 from .rng import RNG
 
 STRATEGIES = ("random", "kmeans", "mean-pool", "max-pool", "sample")
-POOL_VARIANTS = ("authors", "per-image", "batch-windows")
+POOL_VARIANTS = ("authors", "batch-windows")
 
 
 def variant_name(strategy, pool_variant, kmeans_restarts=1):
@@ -82,15 +80,10 @@ def _random_batch(count, size, rng):
     return rng.permutation(count)[:min(size, count)]
 
 
-def _pool(tokens, images, m, count, use_max, variant, rng):
+def _batch_window_pool(tokens, images, m, count, use_max):
     reduce = (lambda t: t.max(0).values) if use_max else (lambda t: t.mean(0))
-    if variant == "batch-windows":
-        w = max(1, images * m // count)
-        return torch.stack([reduce(tokens[k * w:min(images * m, (k + 1) * w)]) for k in range(count)])
-    w = max(1, m // max(1, count - 1))
-    pooled = [reduce(tokens[b * m + s:b * m + s + w]) for b in range(images) for s in range(0, m - w + 1, w)]
-    keep = [pooled[i] for i in _random_batch(len(pooled), count, rng)]
-    return torch.stack(keep + [pooled[0]] * (count - len(keep)))
+    w = max(1, images * m // count)
+    return torch.stack([reduce(tokens[k * w:min(images * m, (k + 1) * w)]) for k in range(count)])
 
 
 def _sample(tokens, count, rng):
@@ -167,7 +160,7 @@ def init_prompts(vit, strategy, images, layers, count, seed, pool_variant="autho
         if strategy == "sample":
             out.append(_sample(tokens, count, rng))
         else:
-            out.append(_pool(tokens, len(batch), m, count, strategy == "max-pool", pool_variant, rng))
+            out.append(_batch_window_pool(tokens, len(batch), m, count, strategy == "max-pool"))
     return torch.stack(out), dict(seconds=time.time() - t0 - gather, gather_seconds=gather, images=drawn)
 
 

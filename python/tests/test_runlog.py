@@ -12,7 +12,7 @@ def full_log(path):
     """Every record kind with every optional field set (the Swift tests read this back)."""
     with RunLog(path, run="r", session="s", task="t", backbone="b", strategy="kmeans", prompts=3, epochs=2, batch=4,
                 engine="e", deep=True, optimizer="sgd", lr=0.5, weight_decay=0.25, seed=7, threads=2, backbone_hash="h",
-                variant="per-image", mode="prompt", pooling="mean", params={"split_seed": 3}) as log:
+                variant="batch-windows", mode="prompt", pooling="mean", params={"split_seed": 3}) as log:
         log.train(step=1, epoch=0.5, time=1.5, loss=math.inf, lr=1e-3, grad_norm=math.nan, images_per_second=10)
         log.eval(step=2, epoch=1, time=2.5, split="val", loss=0.5, accuracy=0.75)
         log.nmi(step=3, epoch=1, time=3, values=[0.1, -math.inf], mode="attention", normalization="arithmetic")

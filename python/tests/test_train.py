@@ -71,7 +71,7 @@ class TrainerTests(ExportedTaskCase):
         cases = [("random", "authors", []), ("kmeans", "authors", ["--kmeans-restarts", "3"]),
                  ("mean-pool", "authors", []), ("max-pool", "authors", []), ("sample", "authors", []),
                  ("mean-pool", "authors", ["--init-images", "5"]), ("mean-pool", "batch-windows", []),
-                 ("max-pool", "per-image", []), ("sample", "per-image", [])]
+                 ("max-pool", "batch-windows", []), ("sample", "batch-windows", [])]
         for strategy, variant, extra in cases:
             records, init = self.spt_train(f"init-{strategy}-{variant}{''.join(extra)}", ["--strategy", strategy, "--pool-variant", variant, "--deep",
                                                                           "--prompts", "4", "--epochs", "1", "--seed", "3",

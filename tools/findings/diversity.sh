@@ -9,8 +9,8 @@ cd "$(dirname "$0")/../.."
 out=${1:-runs/diversity}
 spt=${SPT:-.build/release/spt}
 for task in fashion-mnist orientation; do
-  for sv in random:authors kmeans:authors sample:authors mean-pool:authors mean-pool:per-image mean-pool:batch-windows \
-            max-pool:authors max-pool:per-image max-pool:batch-windows; do
+  for sv in random:authors kmeans:authors sample:authors mean-pool:authors mean-pool:batch-windows \
+            max-pool:authors max-pool:batch-windows; do
     s=${sv%%:*} v=${sv##*:} dir="$out/$task-$s-$v"
     [[ -d $dir ]] || "$spt" train --task "$task" --backbone mae-tiny --strategy "$s" --pool-variant "$v" --deep --prompts 10 \
       --epochs 1 --nmi-every 0 --threads 1 --runs-dir "$dir" >/dev/null

@@ -10,12 +10,12 @@ public enum InitStrategy: String, Codable, Sendable, CaseIterable {
     ///   split, the same draw for every layer; per image Np−1 windows of ⌊m/(Np−1)⌋ tokens plus a
     ///   last window of the remaining `m mod w` tokens (the whole image when that is 0); Np of the
     ///   N·Np pooled tokens kept at random.
-    /// - `per-image`: full windows of ⌊m/(Np−1)⌋ tokens only, over a fresh batch of distinct images
-    ///   per layer.
     /// - `batch-windows`: Np windows of the batch's flattened tokens, across image boundaries,
     ///   over a fresh batch per layer.
+    /// (A third, `per-image` — full windows only, a fresh batch per layer — measured as `authors`
+    /// does or worse and was removed: docs/findings.md, "Pooling variants".)
     public enum PoolVariant: String, Codable, Sendable, CaseIterable {
-        case authors, perImage = "per-image", batchWindows = "batch-windows"
+        case authors, batchWindows = "batch-windows"
     }
 
     public var usesCandidates: Bool { self != .random }
@@ -122,8 +122,7 @@ public enum PromptInitializer {
                 if options.strategy == .sample {
                     out += sampleTokens(pool, D: D, count: Np, rng: &rng)
                 } else {
-                    out += poolTokens(pool, images: batch.count, m: m, D: D, count: Np, max: useMax,
-                                      variant: options.poolVariant, rng: &rng)
+                    out += batchWindowPool(pool, images: batch.count, m: m, D: D, count: Np, max: useMax)
                 }
             case .random:
                 break
@@ -201,26 +200,10 @@ public enum PromptInitializer {
         return out
     }
 
-    /// Mean or max pooling of `tokens` ([images · m, D]) into `count` prompts under the
-    /// `per-image` or `batch-windows` variant.
-    public static func poolTokens(_ tokens: [Float], images: Int, m: Int, D: Int, count: Int, max useMax: Bool,
-                                  variant: InitStrategy.PoolVariant, rng: inout RNG) -> [Float] {
-        switch variant {
-        case .batchWindows:
-            let w = Swift.max(1, images * m / count)
-            return (0..<count).flatMap { k in reduce(tokens, rows: (k * w)..<Swift.min(images * m, (k + 1) * w), D: D, max: useMax) }
-        case .perImage, .authors:
-            precondition(variant == .perImage, "the authors' variant pools from candidates (authorsPool)")
-            let w = Swift.max(1, m / Swift.max(1, count - 1))
-            var pooled: [[Float]] = []
-            for b in 0..<images {
-                var s = 0
-                while s + w <= m { pooled.append(reduce(tokens, rows: (b * m + s)..<(b * m + s + w), D: D, max: useMax)); s += w }
-            }
-            let keep = randomBatch(images: pooled.count, size: count, rng: &rng)
-            var out = keep.flatMap { pooled[$0] }
-            while out.count < count * D { out += pooled[0] }
-            return out
-        }
+    /// Mean or max pooling of a batch's flattened tokens ([images · m, D]) into `count` prompts
+    /// under `batch-windows`: `count` windows of ⌊images·m/count⌋ consecutive tokens.
+    public static func batchWindowPool(_ tokens: [Float], images: Int, m: Int, D: Int, count: Int, max useMax: Bool) -> [Float] {
+        let w = Swift.max(1, images * m / count)
+        return (0..<count).flatMap { k in reduce(tokens, rows: (k * w)..<Swift.min(images * m, (k + 1) * w), D: D, max: useMax) }
     }
 }
