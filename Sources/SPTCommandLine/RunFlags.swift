@@ -38,6 +38,7 @@ public struct RunFlags: ParsableArguments {
     @Option(help: "Gather tokens from the first N training images only (K-means clusters them, pooling and sampling draw from them; default: all).") public var kmeansImages: Int?
     @Option(help: "K-means runs from this many seedings, the lowest inertia kept (scikit-learn's n_init).") public var kmeansRestarts = d.initialization.kmeansRestarts
     @Option(help: "NMI every N steps (0: off).") public var nmiEvery = d.nmiEvery
+    @Option(help: "At most N prompt maps per run, at evenly spread NMI probes and every initialization (0: none; docs/METHOD.md §4.4).") public var maps = d.maps
     @Option(help: "NMI scores: tokens or attention.") public var nmiMode = d.nmiMode
     @Option(help: "NMI normalization: sqrt or arithmetic.") public var nmiNormalization = d.nmiNormalization
     @Flag(help: "Random flip and shift augmentation.") public var augment = false
@@ -85,7 +86,7 @@ public struct RunFlags: ParsableArguments {
         }
         o.precision = (try? precision.resolved().0) ?? .fp32
         o.batch = batch; o.seed = seed; o.splitSeed = splitSeed; o.threads = threads; o.evalProtocol = evalProtocol
-        o.nmiEvery = nmiEvery; o.nmiMode = nmiMode; o.nmiNormalization = nmiNormalization; o.augment = augment
+        o.nmiEvery = nmiEvery; o.maps = maps; o.nmiMode = nmiMode; o.nmiNormalization = nmiNormalization; o.augment = augment
         return o
     }
 }

@@ -23,9 +23,11 @@ private func draw(_ buf: inout CellBuffer, _ s: DashboardState, width: Int, heig
     }
     header(&buf, s, width: width)
     let tableRows = min(s.runs.count, 8) + 1
-    let blocks = s.focusedRun.map { blockPanel(s.panel, $0) }
+    let blocks = s.panel == .map ? nil : s.focusedRun.map { blockPanel(s.panel, $0) }
     let depth = blocks?.traces.count ?? 0
-    var nmiRows = depth > 0 ? min(depth, 12) + 1 : 0
+    // The map takes up to half of what the table leaves; the per-block panels a row per block.
+    var nmiRows = s.panel == .map ? (s.focusedRun == nil ? 0 : min(20, (height - 1 - tableRows - 3) / 2))
+                                  : depth > 0 ? min(depth, 12) + 1 : 0
     var chartH = height - 1 - tableRows - nmiRows - 3
     if chartH < 8 { nmiRows = 0; chartH = height - 1 - tableRows - 3 }
     var chart = LineChart(title: s.metric.title + (s.smoothing > 0 ? " (EMA \(s.smoothing))" : ""),
@@ -35,7 +37,13 @@ private func draw(_ buf: inout CellBuffer, _ s: DashboardState, width: Int, heig
     var y = 1 + chartH
     runsTable(&buf, s, y: y, width: width, rows: tableRows, glyphs: g)
     y += tableRows + 1
-    if nmiRows > 0, let r = s.focusedRun, let blocks { perBlockPanel(&buf, r, blocks, y: y, width: width, rows: nmiRows, glyphs: g) }
+    if nmiRows > 0, let r = s.focusedRun {
+        if let blocks {
+            perBlockPanel(&buf, r, blocks, y: y, width: width, rows: nmiRows, glyphs: g)
+        } else {
+            PromptMapPanel(run: r, block: s.mapBlock, role: .series(s.focus), glyphs: g).draw(into: &buf, x: 0, y: y, width: width, height: nmiRows)
+        }
+    }
     footer(&buf, s, width: width, height: height)
     if s.showHelp { helpOverlay(&buf, s, width: width, height: height) }
 }
@@ -55,6 +63,7 @@ extension Metric {
         case .nmiMean: "NMI (mean over blocks)"
         case .nmi(let b): "NMI, block \(b)"
         case .attention(let from, let b): "attention to the prompts from \(from == "cls" ? "CLS" : "the patches")" + (b.map { ", block \($0)" } ?? " (mean over blocks)")
+        case .nearest(let b): "prompts' distance to the nearest patch token (median, σ)" + (b.map { ", block \($0)" } ?? " (mean over blocks)")
         case .learningRate: "learning rate"
         case .gradNorm: "gradient norm"
         case .throughput: "images per second"
@@ -161,6 +170,8 @@ private func blockPanel(_ panel: DashboardState.Panel, _ r: RunView) -> (title: 
     switch panel {
     case .nmi:
         return ("NMI per block — \(r.label) (\(r.nmiMode); each line autoscaled)", r.perBlock { .nmi(block: $0) })
+    case .map:
+        return ("", [])
     case .attention:
         let a = r.attentionPerBlock
         return ("attention to the prompts from \(a.from == "cls" ? "CLS" : "the patches") per block — \(r.label) (share of the mass; each line autoscaled)", a.traces)

@@ -21,6 +21,8 @@ import TestSupport
             .eval(EvalRecord(step: 2, epoch: p, time: m, split: "test", loss: n, accuracy: p)),
             .nmi(NMIRecord(step: 3, epoch: m, time: n, values: [n, p, m], mode: "tokens", normalization: "sqrt")),
             .attention(AttentionRecord(step: 3, epoch: p, time: m, cls: [n, p], patches: [m, n])),
+            .projection(ProjectionRecord(step: 0, centre: [[n]], axes: [[p, m]], explained: [[n, p]])),
+            .map(MapRecord(step: 3, epoch: n, time: p, prompts: [[m, n]], patches: [[p, m]], nearest: [[n]])),
             .initialization(InitRecord(step: 0, strategy: "kmeans", variant: "authors", seconds: n, gatherSeconds: p, iterations: 1,
                                        inertia: m, images: 2, cosine: [n], effectiveRank: [p], nearest: [m])),
             .segment(SegmentRecord(step: 5, time: n, strategy: "random", variant: "authors", reason: "key 1")),
@@ -48,7 +50,7 @@ import TestSupport
                 if type.hasPrefix("Optional<") { type = String(type.dropFirst(9).dropLast()); required = "false" }
                 let name = child.label!.reduce(into: "") { s, c in s += c.isUppercase ? "_" + c.lowercased() : String(c) }
                 let types = ["Int": "int", "UInt64": "int", "Double": "float", "String": "str", "Bool": "bool",
-                             "Array<Double>": "floats", "Dictionary<String, String>": "params"]
+                             "Array<Double>": "floats", "Array<Array<Double>>": "rows", "Dictionary<String, String>": "params"]
                 fields[name] = [try #require(types[type], "\(r.kind).\(name): type \(type) has no name in the vocabulary"), required]
             }
             // The names are the ones the encoder writes.
@@ -79,7 +81,8 @@ import TestSupport
         #expect(py["control_commands"] as? [String] == commands.map(\.name))
         let metrics: [Metric] = [.trainLoss, .learningRate, .gradNorm, .throughput, .loss(split: "val"), .loss(split: "train"),
                                  .accuracy(split: "val"), .accuracy(split: "train"), .nmi(block: 3), .nmiMean,
-                                 .attention(from: "cls", block: 3), .attention(from: "patches", block: nil), .scalar("gpu/memory_gb")]
+                                 .attention(from: "cls", block: 3), .attention(from: "patches", block: nil), .nearest(block: 3), .nearest(block: nil),
+                                 .scalar("gpu/memory_gb")]
         #expect(py["metrics"] as? [[String]] == metrics.map { [$0.description, TensorBoardExport.tag($0)] })
     }
 

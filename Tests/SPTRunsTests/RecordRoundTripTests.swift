@@ -13,6 +13,9 @@ import SPTRuns
         .eval(EvalRecord(step: 2, epoch: 1, time: 2.5, split: "val", loss: 0.5, accuracy: 0.75)),
         .nmi(NMIRecord(step: 3, epoch: 1, time: 3, values: [0.1, -.infinity], mode: "attention", normalization: "arithmetic")),
         .attention(AttentionRecord(step: 3, epoch: 1, time: 3, cls: [0.25, .nan], patches: [0.125, 0.5])),
+        .projection(ProjectionRecord(step: 0, centre: [[0.5, -1], [2, 3]], axes: [[1, 0, 0, 1], [0.6, 0.8, -0.8, 0.6]], explained: [[0.5, 0.25], [0.75, 0.125]])),
+        .map(MapRecord(step: 3, epoch: 1, time: 3, prompts: [[0.5, 1.5], [-2, 0]], patches: [[1, 2, 3, 4], [-1, -2, .nan, 4]],
+                       nearest: [[0.25], [.infinity]])),
         .initialization(InitRecord(step: 0, strategy: "kmeans", variant: "batch-windows", seconds: 1, gatherSeconds: 2, iterations: 9,
                                    inertia: 4.5, images: 800, cosine: [0.5, -0.25], effectiveRank: [2.5, 3], nearest: [0.75, .infinity])),
         .segment(SegmentRecord(step: 5, time: 6, strategy: "sample", variant: "v", reason: "key 5")),
@@ -32,7 +35,7 @@ import SPTRuns
 
     @Test func everyKindWithEveryFieldRoundTrips() throws {
         let kinds = Set(Self.full.map(\.kind))
-        #expect(kinds == ["header", "train", "eval", "nmi", "attention", "init", "segment", "event", "scalar"], "a record kind is missing from the test")
+        #expect(kinds == ["header", "train", "eval", "nmi", "attention", "projection", "map", "init", "segment", "event", "scalar"], "a record kind is missing from the test")
         for r in Self.full {
             #expect(everyFieldSet(r), "\(r.kind): set every optional field in the test")
             let line = try r.encodedLine()

@@ -40,6 +40,8 @@ def _restore(kind, obj):
             obj[field] = _NON_FINITE[v] if isinstance(v, str) else float(v)
         elif typ == "floats" and isinstance(v, list):
             obj[field] = [_NON_FINITE[x] if isinstance(x, str) else float(x) for x in v]
+        elif typ == "rows" and isinstance(v, list):
+            obj[field] = [[_NON_FINITE[x] if isinstance(x, str) else float(x) for x in row] if isinstance(row, list) else row for row in v]
 
 
 def check(record):
@@ -51,6 +53,7 @@ def check(record):
     types = {"int": lambda v: isinstance(v, int) and not isinstance(v, bool), "float": lambda v: isinstance(v, float),
              "str": lambda v: isinstance(v, str), "bool": lambda v: isinstance(v, bool),
              "floats": lambda v: isinstance(v, list) and all(isinstance(x, float) for x in v),
+             "rows": lambda v: isinstance(v, list) and all(isinstance(r, list) and all(isinstance(x, float) for x in r) for r in v),
              "params": lambda v: isinstance(v, dict) and all(isinstance(x, str) for x in v.values())}
     problems = [f"{record['kind']}: unknown field {k}" for k in record if k != "kind" and k not in fields]
     for k, (typ, required) in fields.items():
@@ -138,6 +141,17 @@ class RunLog:
         floats = lambda xs: None if xs is None else [float(x) for x in xs]
         self._write("attention", dict(step=int(step), epoch=float(epoch), time=float(time), cls=floats(cls),
                                       patches=floats(patches)))
+
+    def projection(self, *, step, centre, axes, explained):
+        """The prompt map's plane per block (once per run, before its first map)."""
+        rows = lambda xs: [[float(x) for x in r] for r in xs]
+        self._write("projection", dict(step=int(step), centre=rows(centre), axes=rows(axes), explained=rows(explained)))
+
+    def map(self, *, step, epoch, time, prompts, patches, nearest):
+        """Where the prompts sit among the sampled patch tokens, per block."""
+        rows = lambda xs: [[float(x) for x in r] for r in xs]
+        self._write("map", dict(step=int(step), epoch=float(epoch), time=float(time), prompts=rows(prompts), patches=rows(patches),
+                                nearest=rows(nearest)))
 
     def init(self, *, step, strategy, seconds, variant=None, gather_seconds=None, iterations=None, inertia=None, images=None,
              cosine=None, effective_rank=None, nearest=None):

@@ -11,7 +11,7 @@ SCHEMA_VERSION = 1
 
 # Each record kind's fields: type and whether every writer must write it. Types: int, float (non-
 # finite values on disk as the strings "NaN", "Infinity", "-Infinity"), str, bool, floats (a list
-# of float), params (a string → string map).
+# of float), rows (a list of lists of float: one list per block), params (a string → string map).
 RECORDS = {
     "header": {
         "schema": ("int", True), "run": ("str", True), "session": ("str", True), "created": ("str", True),
@@ -36,6 +36,14 @@ RECORDS = {
     "attention": {
         "step": ("int", True), "epoch": ("float", True), "time": ("float", True), "cls": ("floats", False),
         "patches": ("floats", True),
+    },
+    # The prompt map (docs/METHOD.md §4.4): the plane, once per run, then a map at chosen probes.
+    "projection": {
+        "step": ("int", True), "centre": ("rows", True), "axes": ("rows", True), "explained": ("rows", True),
+    },
+    "map": {
+        "step": ("int", True), "epoch": ("float", True), "time": ("float", True), "prompts": ("rows", True),
+        "patches": ("rows", True), "nearest": ("rows", True),
     },
     "init": {
         "step": ("int", True), "strategy": ("str", True), "variant": ("str", False), "seconds": ("float", True),
@@ -76,6 +84,7 @@ METRICS = (
     ("train/img_per_s", "train/img_per_s"), ("val/loss", "val/loss"), ("train/epoch_loss", "train/epoch_loss"),
     ("val/acc", "val/accuracy"), ("train/acc", "train/accuracy"), ("nmi", "nmi/block_3"), ("nmi/mean", "nmi/mean"),
     ("attention/cls", "attention/cls/block_3"), ("attention/patches/mean", "attention/patches/mean"),
+    ("nearest", "nearest/block_3"), ("nearest/mean", "nearest/mean"),
     ("gpu/memory_gb", "gpu/memory_gb"),
 )
 

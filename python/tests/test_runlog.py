@@ -17,6 +17,9 @@ def full_log(path):
         log.eval(step=2, epoch=1, time=2.5, split="val", loss=0.5, accuracy=0.75)
         log.nmi(step=3, epoch=1, time=3, values=[0.1, -math.inf], mode="attention", normalization="arithmetic")
         log.attention(step=3, epoch=1, time=3, cls=[0.25, math.nan], patches=[0.125, 0.5])
+        log.projection(step=0, centre=[[0.5, -1], [2, 3]], axes=[[1, 0, 0, 1], [0.6, 0.8, -0.8, 0.6]], explained=[[0.5, 0.25], [0.75, 0.125]])
+        log.map(step=3, epoch=1, time=3, prompts=[[0.5, 1.5], [-2, 0]], patches=[[1, 2, 3, 4], [-1, -2, math.nan, 4]],
+                nearest=[[0.25], [math.inf]])
         log.init(step=0, strategy="kmeans", variant="batch-windows", seconds=1, gather_seconds=2, iterations=9, inertia=4.5, images=800,
                  cosine=[0.5, -0.25], effective_rank=[2.5, 3], nearest=[0.75, math.inf])
         log.segment(step=5, time=6, strategy="sample", variant="v", reason="key 5")
@@ -32,12 +35,14 @@ class RunLogTests(unittest.TestCase):
             full_log(path)
             records, issues = read(path)
             self.assertEqual(issues, [])
-            self.assertEqual([r["kind"] for r in records], ["header", "train", "eval", "nmi", "attention", "init", "segment", "event", "event", "scalar"])
+            self.assertEqual([r["kind"] for r in records], ["header", "train", "eval", "nmi", "attention", "projection", "map", "init", "segment", "event", "event",
+                                                           "scalar"])
             h = records[0]
             self.assertEqual((h["schema"], h["deep"], h["seed"], h["params"]), (1, True, 7, {"split_seed": "3"}))
             self.assertTrue(math.isinf(records[1]["loss"]) and math.isnan(records[1]["grad_norm"]))
             self.assertEqual(records[3]["values"][1], -math.inf)
-            self.assertEqual((records[5]["cosine"], records[5]["effective_rank"], records[5]["nearest"]), ([0.5, -0.25], [2.5, 3], [0.75, math.inf]))
+            self.assertTrue(math.isnan(records[6]["patches"][1][2]) and records[6]["nearest"][1] == [math.inf])
+            self.assertEqual((records[7]["cosine"], records[7]["effective_rank"], records[7]["nearest"]), ([0.5, -0.25], [2.5, 3], [0.75, math.inf]))
             with open(path) as f:
                 text = f.read()
             self.assertTrue(text.startswith('{"kind":"header",'))
@@ -50,7 +55,7 @@ class RunLogTests(unittest.TestCase):
             with open(path, "ab") as f:
                 f.write(b'{"kind":"train","step":9,"ep')
             records, issues = read(path)
-            self.assertEqual(len(records), 10)
+            self.assertEqual(len(records), 12)
             self.assertEqual(len(issues), 1)
 
     def test_a_newer_schema_is_refused(self):

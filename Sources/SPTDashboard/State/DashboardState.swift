@@ -4,8 +4,8 @@ import SPTRuns
 public struct DashboardState: Sendable {
     public enum Mode: String, Sendable { case live, replay, watch }
     /// What `m` cycles through: train loss, accuracy on each evaluation split the runs have (val
-    /// until one arrives), train accuracy, NMI mean, the prompts' attention share (mean over
-    /// blocks) where the runs have it, lr, gradient norm, then every `scalar` tag the runs have, in
+    /// until one arrives), train accuracy, NMI mean, the prompts' attention share and their
+    /// distance to the nearest patch token (means over blocks) where the runs have them, lr, gradient norm, then every `scalar` tag the runs have, in
     /// the order they appeared.
     public var metrics: [Metric] {
         var splits: [String] = [], attention: [Metric] = [], scalars: [Metric] = []
@@ -13,7 +13,7 @@ public struct DashboardState: Sendable {
             for m in r.metrics {
                 switch m {
                 case .accuracy(let split) where split != "train" && !splits.contains(split): splits.append(split)
-                case .attention(_, nil) where !attention.contains(m): attention.append(m)
+                case .attention(_, nil) where !attention.contains(m), .nearest(nil) where !attention.contains(m): attention.append(m)
                 case .scalar where !scalars.contains(m): scalars.append(m)
                 default: break
                 }
@@ -23,8 +23,9 @@ public struct DashboardState: Sendable {
             + [.accuracy(split: "train"), .nmiMean] + attention + [.learningRate, .gradNorm] + scalars
     }
     public enum XAxis: String, CaseIterable, Sendable { case step, epoch, time }
-    /// What the panel below the runs table shows for the focused run, per block (`v`).
-    public enum Panel: String, CaseIterable, Sendable { case nmi, attention }
+    /// What the panel below the runs table shows for the focused run (`v`): NMI per block, the
+    /// prompts' attention share per block, or the prompt map of one block (`<`/`>`).
+    public enum Panel: String, CaseIterable, Sendable { case nmi, attention, map }
 
     public var mode: Mode
     public var task: String
@@ -36,6 +37,8 @@ public struct DashboardState: Sendable {
     public var metric = Metric.trainLoss
     public var xAxis = XAxis.step
     public var panel = Panel.nmi
+    /// The block the prompt map shows.
+    public var mapBlock = 0
     /// TensorBoard EMA weight applied to drawn curves (and to exports).
     public var smoothing = 0.6
     public var logY = false

@@ -19,6 +19,12 @@ public struct RunView: Sendable {
     public var nmiMode = ""
     public var segments: [SegmentRecord] = []
     public var lastInit: InitRecord?
+    /// The prompt map's plane, its first map since the last initialization (where the prompts
+    /// started) and its latest.
+    public var projection: ProjectionRecord?
+    public var firstMap: MapRecord?
+    public var lastMap: MapRecord?
+    public var mapBlocks: Int { lastMap?.prompts.count ?? 0 }
     public var message: String?
     /// What a run that has not trained yet is doing (gathering tokens, K-means …), with its timing.
     public var phase: String?
@@ -85,10 +91,16 @@ public struct RunView: Sendable {
             if status == .waiting || status == .initializing { status = .training; phase = nil }
         case .eval, .attention, .scalar:
             break
+        case .projection(let p):
+            projection = p
+        case .map(let m):
+            if firstMap == nil { firstMap = m }
+            lastMap = m
         case .nmi(let n):
             nmiMode = "\(n.mode), \(n.normalization)"
         case .initialization(let i):
             lastInit = i
+            firstMap = nil
         case .segment(let s):
             segments.append(s)
         case .event(let e):

@@ -141,6 +141,10 @@ private func perform(_ s: inout DashboardState, _ action: KeyBinding.Action, key
     case .panel:
         let all = DashboardState.Panel.allCases
         s.panel = all[(all.firstIndex(of: s.panel)! + 1) % all.count]
+    case .block:
+        let depth = max(1, s.focusedRun?.mapBlocks ?? 1)
+        s.mapBlock = (min(s.mapBlock, depth - 1) + (reverse ? depth - 1 : 1)) % depth
+        if s.panel != .map { s.panel = .map }
     case .logY: s.logY.toggle()
     case .smoothing:
         let steps = DashboardState.smoothingSteps

@@ -13,11 +13,16 @@ public struct Glyphs: Sendable, Equatable {
     public var corner: String { ascii ? "+" : "└" }
     public var legendMark: String { ascii ? "#" : "■" }
     public var ellipsis: String { ascii ? "~" : "…" }
+    /// An arrow pointing (dx, dy), each −1, 0 or 1, y up.
+    public func arrow(dx: Int, dy: Int) -> String {
+        let unicode = [[ "↙", "↓", "↘"], ["←", "•", "→"], ["↖", "↑", "↗"]], plain = [["/", "v", "\\"], ["<", "*", ">"], ["\\", "^", "/"]]
+        return (ascii ? plain : unicode)[dy + 1][dx + 1]
+    }
 
     /// What each non-ASCII character the dashboard writes becomes on an ASCII terminal.
     static let asciiFallbacks: [Unicode.Scalar: String] = [
         "·": ".", "×": "x", "—": "-", "→": "->", "↓": "down", "↑": "up", "÷": "/", "…": "...", "∞": "inf",
-        "■": "#", "│": "|", "─": "-", "└": "+", "§": "sec. ", "±": "+-",
+        "■": "#", "│": "|", "─": "-", "└": "+", "§": "sec. ", "±": "+-", "σ": "s", "∘": "o", "←": "<-",
     ]
 
     /// `text` with every character an ASCII terminal cannot show replaced: by its fallback, or `?`.

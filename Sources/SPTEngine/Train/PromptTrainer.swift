@@ -29,6 +29,8 @@ public final class PromptTrainer {
     private var order: [Int] = []
     private var orderEpoch = -1
     private var activeSeconds = 0.0
+    /// The prompt map's plane, fixed at the run's first map (kept in checkpoints).
+    var mapBasis: ProjectionBasis?
     private var epochLoss = 0.0, epochCorrect = 0, epochSeen = 0
 
     /// `candidates` is called at most once, when a prototype strategy first needs tokens; a
@@ -152,17 +154,37 @@ public final class PromptTrainer {
                                         iterations: r.iterations, inertia: r.inertia, images: r.images,
                                         cosine: Np > 1 ? diversity.map { $0.cosine! } : nil,
                                         effectiveRank: diversity.map(\.effectiveRank), nearest: diversity.map(\.nearest))))
-        measureNMI()
+        measureNMI(initialization: true)
     }
 
-    private func measureNMI() {
+    /// Whether the probe at the current step draws a prompt map: one at every initialization, and
+    /// at most `options.maps` of the scheduled probes, evenly spread, the run's last one included.
+    func mapDue(initialization: Bool) -> Bool {
+        guard options.maps > 0 else { return false }
+        if initialization { return true }
+        let probes = totalSteps / options.nmiEvery, every = max(1, (probes + options.maps - 1) / options.maps)
+        return (step / options.nmiEvery) % every == 0 || step + options.nmiEvery > totalSteps
+    }
+
+    private func measureNMI(initialization: Bool = false) {
         guard options.nmiEvery > 0, options.prompts.count > 0 else { return }
         let start = Date()
-        let m = PromptProbe.measure(model, images: probe.ptr, B: probe.shape[0], mode: options.nmiMode, normalization: options.nmiNormalization)
+        let drawMap = mapDue(initialization: initialization), firstMap = mapBasis == nil
+        var basis = mapBasis ?? ProjectionBasis()
+        let m = withUnsafeMutablePointer(to: &basis) { b in
+            PromptProbe.measure(model, images: probe.ptr, B: probe.shape[0], mode: options.nmiMode, normalization: options.nmiNormalization,
+                                map: drawMap ? b : nil)
+        }
         activeSeconds += Date().timeIntervalSince(start)
         log.emit(.nmi(NMIRecord(step: step, epoch: epoch, time: activeSeconds, values: m.nmi,
                             mode: options.nmiMode.rawValue, normalization: options.nmiNormalization.rawValue)))
         log.emit(.attention(AttentionRecord(step: step, epoch: epoch, time: activeSeconds, cls: m.attentionCLS, patches: m.attentionPatches)))
+        guard let map = m.map else { return }
+        if firstMap {
+            mapBasis = basis
+            log.emit(.projection(ProjectionRecord(step: step, centre: basis.centre, axes: basis.axes, explained: basis.explained)))
+        }
+        log.emit(.map(MapRecord(step: step, epoch: epoch, time: activeSeconds, prompts: map.prompts, patches: map.patches, nearest: map.nearest)))
     }
 
     /// The order an epoch visits the training images (`spt_torch.rng.epoch_order` reproduces it).

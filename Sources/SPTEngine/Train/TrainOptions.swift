@@ -27,6 +27,9 @@ public struct TrainOptions: Codable, Equatable, Sendable {
     public var nmiEvery = 5
     public var nmiMode = NMI.Mode.tokens
     public var nmiNormalization = NMI.Normalization.sqrt
+    /// At most this many prompt maps per run (docs/METHOD.md §4.4), drawn at evenly spread NMI
+    /// probes, the last one included, and at every initialization; 0 turns them off.
+    public var maps = 16
     /// Fixed probe batch: the first this many training images.
     public var probeImages = 32
     public var augment = false

@@ -45,7 +45,8 @@ extension PromptTrainer {
                     "strategy": strategy.rawValue, "optimizer_steps": String(optimizer.steps),
                     "active_seconds": String(state.activeSeconds), "epoch_loss": String(state.epochLoss),
                     "epoch_correct": String(state.epochCorrect), "epoch_seen": String(state.epochSeen),
-                    "log_bytes": String(try writer.length()), "engine": engineVersion]
+                    "log_bytes": String(try writer.length()), "engine": engineVersion,
+                    "map_basis": try mapBasis.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) } ?? ""]
         try SafeTensors.write(path: path, tensors: tensors, metadata: meta)
     }
 
@@ -61,6 +62,10 @@ extension PromptTrainer {
               let active = Double(meta["active_seconds"] ?? ""), let loss = Double(meta["epoch_loss"] ?? ""),
               let correct = Int(meta["epoch_correct"] ?? ""), let seen = Int(meta["epoch_seen"] ?? "") else {
             throw fail("its metadata lacks the trainer's state (strategy, optimizer steps, epoch sums)")
+        }
+        if let b = meta["map_basis"], !b.isEmpty {
+            guard let basis = try? JSONDecoder().decode(ProjectionBasis.self, from: Data(b.utf8)) else { throw fail("map_basis: not a projection basis") }
+            mapBasis = basis
         }
         try optimizer.restore(from: f, steps: optSteps)
         restoreState(step: c.step, strategy: strategy, state: (activeSeconds: active, epochLoss: loss, epochCorrect: correct, epochSeen: seen))

@@ -10,6 +10,9 @@ public enum Metric: Hashable, Sendable, CustomStringConvertible {
     /// The prompts' attention share from the class token's query or the patch tokens' (`from`
     /// "cls" or "patches"), per block, or its mean over blocks (`block` nil).
     case attention(from: String, block: Int?)
+    /// The median over prompts of the distance to the nearest probe patch token (in the tokens'
+    /// spread), per block, or its mean over blocks (`block` nil); from `map` records.
+    case nearest(block: Int?)
     /// A `scalar` record's tag.
     case scalar(String)
 
@@ -27,6 +30,7 @@ public enum Metric: Hashable, Sendable, CustomStringConvertible {
         case .nmi: "nmi"
         case .nmiMean: "nmi/mean"
         case .attention(let from, let block): block == nil ? "attention/\(from)/mean" : "attention/\(from)"
+        case .nearest(let block): block == nil ? "nearest/mean" : "nearest"
         case .scalar(let tag): tag
         }
     }
@@ -36,6 +40,7 @@ public enum Metric: Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .nmi(let b): b
         case .attention(_, let b): b
+        case .nearest(let b): b
         default: nil
         }
     }
@@ -78,12 +83,27 @@ extension RunRecord {
                 return (values.enumerated().map { (Metric.attention(from: from, block: $0.offset), $0.element) } + [(.attention(from: from, block: nil), mean)])
                     .map { m, v in var q = p; q.value = v; return (m, q) }
             }
+        case .map(let r):
+            let medians = r.nearest.compactMap(MapRecord.median)
+            guard !medians.isEmpty, medians.count == r.nearest.count else { return [] }
+            let p = SeriesPoint(step: r.step, epoch: r.epoch, time: r.time, value: 0)
+            return (medians.enumerated().map { (Metric.nearest(block: $0.offset), $0.element) } + [(.nearest(block: nil), medians.reduce(0, +) / Double(medians.count))])
+                .map { m, v in var q = p; q.value = v; return (m, q) }
         case .scalar(let r):
             // Scalars carry no epoch of their own.
             return [(.scalar(r.tag), SeriesPoint(step: r.step, epoch: .nan, time: r.time, value: r.value))]
-        case .header, .initialization, .segment, .event:
+        case .header, .initialization, .segment, .event, .projection:
             return []
         }
+    }
+}
+
+extension MapRecord {
+    /// The median of a block's values (the mean of the middle two for an even count); nil when empty.
+    public static func median(_ v: [Double]) -> Double? {
+        guard !v.isEmpty else { return nil }
+        let s = v.sorted(), n = s.count
+        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2
     }
 }
 

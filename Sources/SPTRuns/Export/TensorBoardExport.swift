@@ -47,9 +47,9 @@ public enum TensorBoardExport {
         switch r {
         case .header(let h): out.append(("strategy", .text(h.strategy)))
         case .segment(let s): out.append(("strategy", .text(s.strategy)))
-        case .train, .eval, .nmi, .attention, .scalar:
+        case .train, .eval, .nmi, .attention, .map, .scalar:
             out = r.points.map { m, p in (tag(m), .scalar(p.value)) }
-        case .initialization, .event: break
+        case .initialization, .event, .projection: break
         }
         if let line = try? r.encodedLine() { out.append(("spt/record", .text(String(decoding: line, as: UTF8.self)))) }
         return out
@@ -62,6 +62,7 @@ public enum TensorBoardExport {
         case .accuracy(let split): "\(split)/accuracy"
         case .nmi(let b): "nmi/block_\(b)"
         case .attention(let from, let b?): "attention/\(from)/block_\(b)"
+        case .nearest(let b?): "nearest/block_\(b)"
         default: m.description
         }
     }

@@ -79,6 +79,27 @@ public struct AttentionRecord: Codable, Equatable, Sendable {
     }
 }
 
+/// The plane each block's prompt map is drawn in (docs/METHOD.md §4.4), written once per run
+/// before its first `map`: per block the patch tokens' mean [D], the two principal axes [2·D],
+/// and the share of the tokens' variance each explains.
+public struct ProjectionRecord: Codable, Equatable, Sendable {
+    public var step: Int, centre: [[Double]], axes: [[Double]], explained: [[Double]]
+    public init(step: Int, centre: [[Double]], axes: [[Double]], explained: [[Double]]) {
+        self.step = step; self.centre = centre; self.axes = axes; self.explained = explained
+    }
+}
+
+/// Where the prompts sit among the patch tokens at a probe, per block (docs/METHOD.md §4.4): the
+/// prompts' and at most 256 sampled probe patch tokens' coordinates in the run's projection (x, y
+/// per point), and each prompt's distance to its nearest probe patch token in units of those
+/// tokens' spread.
+public struct MapRecord: Codable, Equatable, Sendable {
+    public var step: Int, epoch: Double, time: Double, prompts: [[Double]], patches: [[Double]], nearest: [[Double]]
+    public init(step: Int, epoch: Double, time: Double, prompts: [[Double]], patches: [[Double]], nearest: [[Double]]) {
+        self.step = step; self.epoch = epoch; self.time = time; self.prompts = prompts; self.patches = patches; self.nearest = nearest
+    }
+}
+
 /// How the prompts were initialized, and how diverse they came out, per prompt layer
 /// (docs/METHOD.md §3.6): mean pairwise cosine (absent for one prompt), effective rank, and mean
 /// distance to the nearest probe-image token in units of those tokens' spread.
@@ -157,6 +178,8 @@ public enum RunRecord: Equatable, Sendable {
     case eval(EvalRecord)
     case nmi(NMIRecord)
     case attention(AttentionRecord)
+    case projection(ProjectionRecord)
+    case map(MapRecord)
     case initialization(InitRecord)
     case segment(SegmentRecord)
     case event(EventRecord)
@@ -169,6 +192,8 @@ public enum RunRecord: Equatable, Sendable {
         case .eval: "eval"
         case .nmi: "nmi"
         case .attention: "attention"
+        case .projection: "projection"
+        case .map: "map"
         case .initialization: "init"
         case .segment: "segment"
         case .event: "event"
@@ -184,6 +209,8 @@ public enum RunRecord: Equatable, Sendable {
         case .eval(let r): r.step
         case .nmi(let r): r.step
         case .attention(let r): r.step
+        case .projection(let r): r.step
+        case .map(let r): r.step
         case .initialization(let r): r.step
         case .segment(let r): r.step
         case .event(let r): r.step
@@ -194,11 +221,12 @@ public enum RunRecord: Equatable, Sendable {
     /// Seconds since the run started, where the record has one.
     public var time: Double? {
         switch self {
-        case .header, .initialization: nil
+        case .header, .initialization, .projection: nil
         case .train(let r): r.time
         case .eval(let r): r.time
         case .nmi(let r): r.time
         case .attention(let r): r.time
+        case .map(let r): r.time
         case .segment(let r): r.time
         case .event(let r): r.time
         case .scalar(let r): r.time
@@ -224,6 +252,8 @@ extension RunRecord {
         case .eval(let r): body = try Self.encoder.encode(r)
         case .nmi(let r): body = try Self.encoder.encode(r)
         case .attention(let r): body = try Self.encoder.encode(r)
+        case .projection(let r): body = try Self.encoder.encode(r)
+        case .map(let r): body = try Self.encoder.encode(r)
         case .initialization(let r): body = try Self.encoder.encode(r)
         case .segment(let r): body = try Self.encoder.encode(r)
         case .event(let r): body = try Self.encoder.encode(r)
@@ -267,6 +297,16 @@ extension RunRecord {
             let values = a.compactMap(\.double)
             return values.count == a.count ? values : nil
         }
+        /// An array of arrays of numbers; anything else throws.
+        func rows(_ k: String) throws -> [[Double]] {
+            guard case .array(let a) = o[k] else { throw DecodeError(message: "\(kind): field \(k) missing or not a list") }
+            return try a.map { row in
+                guard case .array(let r) = row else { throw DecodeError(message: "\(kind): \(k) holds something other than lists") }
+                let values = r.compactMap(\.double)
+                guard values.count == r.count else { throw DecodeError(message: "\(kind): \(k) holds something other than numbers") }
+                return values
+            }
+        }
         switch kind {
         case "header":
             var params: [String: String]?
@@ -299,6 +339,11 @@ extension RunRecord {
             guard let patches = optNums("patches") else { throw DecodeError(message: "attention: field patches missing or not numbers") }
             return .attention(AttentionRecord(step: try int("step"), epoch: try num("epoch"), time: try num("time"),
                                               cls: optNums("cls"), patches: patches))
+        case "projection":
+            return .projection(ProjectionRecord(step: try int("step"), centre: try rows("centre"), axes: try rows("axes"), explained: try rows("explained")))
+        case "map":
+            return .map(MapRecord(step: try int("step"), epoch: try num("epoch"), time: try num("time"), prompts: try rows("prompts"),
+                                  patches: try rows("patches"), nearest: try rows("nearest")))
         case "init":
             return .initialization(InitRecord(step: try int("step"), strategy: try str("strategy"), variant: optStr("variant"),
                                               seconds: try num("seconds"), gatherSeconds: optNum("gather_seconds"),

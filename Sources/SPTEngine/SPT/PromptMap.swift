@@ -1,0 +1,99 @@
+import COpenBLAS
+import Foundation
+
+/// The plane the prompt map draws each block in (docs/METHOD.md §4.4): the first two principal
+/// axes of the probe images' patch tokens at the block's input (prefix tokens and prompts
+/// excluded), fixed at a run's first map so that motion over training is the tokens' and the
+/// prompts', not the axes'. Values are rounded to 6 significant digits — what the log keeps — so
+/// that a run resumed from its checkpoint projects exactly as before.
+public struct ProjectionBasis: Codable, Equatable, Sendable {
+    /// Per block: the tokens' mean [D]; the two unit axes [2·D] (first axis, then second), each
+    /// signed so that its largest-magnitude component is positive; and the share of the tokens'
+    /// variance each axis explains.
+    public var centre: [[Double]], axes: [[Double]], explained: [[Double]]
+    public init(centre: [[Double]] = [], axes: [[Double]] = [], explained: [[Double]] = []) {
+        self.centre = centre; self.axes = axes; self.explained = explained
+    }
+}
+
+/// One map of every block: the prompts' and the sampled patch tokens' coordinates, x then y per
+/// point ([2·Np] and [2·s] per block, 3 decimals), and each prompt's distance to its nearest probe
+/// patch token in units of those tokens' spread (root-mean-square distance to their mean).
+public struct PromptMapSnapshot: Equatable, Sendable {
+    public var prompts: [[Double]] = [], patches: [[Double]] = [], nearest: [[Double]] = []
+}
+
+public enum PromptMap {
+    /// The most patch tokens a map keeps per block (a run log's size bound).
+    public static let maxPatches = 256
+
+    /// Which of `n` flattened probe tokens (image-major, index b·m + j) a map keeps: evenly strided,
+    /// the same rule in `spt_torch.prompt_map`.
+    public static func sample(tokens n: Int) -> [Int] {
+        let s = min(n, maxPatches)
+        return (0..<s).map { $0 * n / s }
+    }
+
+    static func rounded6(_ v: Double) -> Double { Double(String(format: "%.6g", v))! }
+    static func rounded3(_ v: Double) -> Double { (v * 1000).rounded() / 1000 }
+
+    /// The principal plane of `n` tokens [n, D]: (centre, axes, explained), rounded as the log keeps them.
+    static func basis(_ x: UnsafePointer<Float>, n: Int, D: Int) -> (centre: [Double], axes: [Double], explained: [Double]) {
+        var centre = [Double](repeating: 0, count: D)
+        for t in 0..<n { for d in 0..<D { centre[d] += Double(x[t * D + d]) } }
+        for d in 0..<D { centre[d] /= Double(n) }
+        var xc = [Double](repeating: 0, count: n * D)
+        for t in 0..<n { for d in 0..<D { xc[t * D + d] = Double(x[t * D + d]) - centre[d] } }
+        var cov = [Double](repeating: 0, count: D * D)
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(D), Int32(D), Int32(n), 1 / Double(n), xc, Int32(D), xc, Int32(D), 0, &cov, Int32(D))
+        let trace = (0..<D).reduce(0.0) { $0 + cov[$1 * D + $1] }
+        // LAPACK is column-major; the matrix is symmetric. Eigenvalues ascend; vector j is column j.
+        var w = [Double](repeating: 0, count: D), info: Int32 = 0, n32 = Int32(D), lwork = Int32(-1), query = 0.0
+        dsyev_("V", "U", &n32, &cov, &n32, &w, &query, &lwork, &info, 1, 1)
+        lwork = Int32(max(1, Int(query)))
+        var work = [Double](repeating: 0, count: Int(lwork))
+        dsyev_("V", "U", &n32, &cov, &n32, &w, &work, &lwork, &info, 1, 1)
+        precondition(info == 0, "dsyev failed: \(info)")
+        var axes: [Double] = []
+        for j in [D - 1, D - 2] {
+            var v = Array(cov[(j * D)..<((j + 1) * D)])
+            let top = v.indices.max { abs(v[$0]) < abs(v[$1]) }!
+            if v[top] < 0 { v = v.map { -$0 } }
+            axes += v
+        }
+        return (centre.map(rounded6), axes.map(rounded6), [w[D - 1], w[D - 2]].map { rounded6(trace > 0 ? $0 / trace : 0) })
+    }
+
+    /// One block's map from its input tokens `x` [B, T, D]: prompts at P..<P+Np (averaged over
+    /// the images: deep prompts and block 0's are the same in every image), patches after them.
+    static func block(_ x: UnsafePointer<Float>, B: Int, T: Int, P: Int, Np: Int, D: Int, centre: [Double], axes: [Double])
+        -> (prompts: [Double], patches: [Double], nearest: [Double]) {
+        let m = T - P - Np, n = B * m
+        func project(_ v: (Int) -> Double) -> [Double] {
+            var a = 0.0, b = 0.0
+            for d in 0..<D { let e = v(d) - centre[d]; a += e * axes[d]; b += e * axes[D + d] }
+            return [rounded3(a), rounded3(b)]
+        }
+        func token(_ i: Int) -> UnsafePointer<Float> { x + ((i / m) * T + P + Np + i % m) * D }
+        var promptMeans = [[Double]](repeating: [Double](repeating: 0, count: D), count: Np)
+        for b in 0..<B { for k in 0..<Np { let p = x + (b * T + P + k) * D; for d in 0..<D { promptMeans[k][d] += Double(p[d]) / Double(B) } } }
+        let prompts = promptMeans.flatMap { p in project { p[$0] } }
+        let patches = sample(tokens: n).flatMap { i in project { Double(token(i)[$0]) } }
+        // Spread of this probe's tokens, and each prompt's nearest token: |t|² + |p|² − 2 t·p with
+        // the products in one sgemm (ViT-B: 6272 tokens × 50 prompts × 768 per block).
+        var mean = [Double](repeating: 0, count: D), sq = [Double](repeating: 0, count: n)
+        for i in 0..<n { let t = token(i); for d in 0..<D { mean[d] += Double(t[d]); sq[i] += Double(t[d]) * Double(t[d]) } }
+        for d in 0..<D { mean[d] /= Double(n) }
+        let spread = (max(0, sq.reduce(0, +) / Double(n) - mean.reduce(0) { $0 + $1 * $1 })).squareRoot()
+        var tokens = [Float](repeating: 0, count: n * D), pf = promptMeans.flatMap { $0.map(Float.init) }, dots = [Float](repeating: 0, count: n * Np)
+        for i in 0..<n { let t = token(i); for d in 0..<D { tokens[i * D + d] = t[d] } }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(Np), Int32(D), 1, tokens, Int32(D), &pf, Int32(D), 0, &dots, Int32(Np))
+        let nearest = (0..<Np).map { k -> Double in
+            let pp = promptMeans[k].reduce(0) { $0 + $1 * $1 }
+            var best = Double.infinity
+            for i in 0..<n { best = min(best, sq[i] + pp - 2 * Double(dots[i * Np + k])) }
+            return rounded3(max(0, best).squareRoot() / max(spread, 1e-30))
+        }
+        return (prompts, patches, nearest)
+    }
+}
