@@ -36,6 +36,9 @@ struct Bench: ParsableCommand {
         var fp32GemmPeakGFLOPs: Double?
         var torch: [String: Double]?
         var nmiOverheadFraction: Double?
+        /// The same probe drawing a prompt map each time (the plane already fixed), and the first map's plane, once.
+        var mapOverheadFraction: Double?
+        var mapPlaneSeconds: Double?
         var kmeans: [String: Double]?
         var frameMilliseconds: Double?
         var runLogRead100kSeconds: Double?
@@ -75,7 +78,7 @@ struct Bench: ParsableCommand {
                 report.fp32GemmPeakGFLOPs = peak32
                 report.fp32Steps = Benchmark.steps(c, batch: batch, prompts: prompts, classes: 10, peak: peak32, seconds: seconds, full: c.imageSize < 224)
             }
-            report.nmiOverheadFraction = nmiOverhead(c, batch: batch, steps: report.steps)
+            (report.nmiOverheadFraction, report.mapOverheadFraction, report.mapPlaneSeconds) = nmiOverhead(c, batch: batch, steps: report.steps)
             if !noTorch { report.torch = torchNumbers(c, batch: batch, autocast: precision == .bf16) }
         }
         if parts.contains(.kmeans) { report.kmeans = kmeansTiming() }
@@ -110,6 +113,9 @@ struct Bench: ParsableCommand {
                 + (own.map { o in o[s.name].map { String(format: " %17.1f  %8.2f×", $0, s.imagesPerSecond / $0) } ?? "" } ?? ""))
         }
         if let n = report.nmiOverheadFraction { say(String(format: "NMI every 5 steps (32-image probe): %.1f%% of training time", n * 100)) }
+        if let n = report.mapOverheadFraction, let plane = report.mapPlaneSeconds {
+            say(String(format: "the same with a prompt map at every probe: %.1f%% (a run draws at most --maps of them); the first map's plane: %.2f s once", n * 100, plane))
+        }
         if let k = report.kmeans {
             say(String(format: "K-means, deep prompts (%.0f layers × %.0f tokens, 10 centroids; mean of %.0f seeds): %.3f s clustering (+%.2f s gathering), %.0f iterations in all layers, inertia %.4g",
                        k["layers"] ?? 0, k["tokens"] ?? 0, k["seeds"] ?? 0, k["seconds"] ?? 0, k["gather_seconds"] ?? 0, k["iterations"] ?? 0, k["inertia"] ?? 0))
@@ -167,14 +173,21 @@ struct Bench: ParsableCommand {
         return obj.compactMapValues { $0 as? Double }
     }
 
-    private func nmiOverhead(_ c: ViTConfig, batch: Int, steps: [Benchmark.Step]) -> Double? {
-        guard let step = steps.first(where: { $0.name == "vpt-shallow step" }) else { return nil }
+    /// The probe's share of training time at cadence 5, without and with a prompt map, and the first map's plane's seconds.
+    private func nmiOverhead(_ c: ViTConfig, batch: Int, steps: [Benchmark.Step]) -> (Double?, Double?, Double?) {
+        guard let step = steps.first(where: { $0.name == "vpt-shallow step" }) else { return (nil, nil, nil) }
         let m = ViTClassifier(config: c, backbone: c.initBackbone(seed: 1), numClasses: 10, prompts: PromptSpec(count: prompts), pooling: .cls, mode: .prompt)
         var rng = RNG(seed: 0)
         let probe = Buffer([32, c.channels, c.imageSize, c.imageSize])
         for i in 0..<probe.count { probe[i] = rng.normal() }
         let probeSeconds = Benchmark.measure(seconds: 1) { _ = PromptProbe.measure(m, images: probe.ptr, B: 32, mode: .tokens, normalization: .sqrt) } ?? 0
-        return probeSeconds / (5 * Double(batch) / step.imagesPerSecond)
+        var basis = ProjectionBasis()
+        let start = Date()
+        _ = PromptProbe.measure(m, images: probe.ptr, B: 32, mode: .tokens, normalization: .sqrt, map: &basis)
+        let plane = Date().timeIntervalSince(start)
+        let mapSeconds = Benchmark.measure(seconds: 1) { _ = PromptProbe.measure(m, images: probe.ptr, B: 32, mode: .tokens, normalization: .sqrt, map: &basis) } ?? 0
+        let training = 5 * Double(batch) / step.imagesPerSecond
+        return (probeSeconds / training, mapSeconds / training, max(0, plane - mapSeconds))
     }
 
     /// Token gathering for a deep run and K-means on every layer's tokens, then scikit-learn and

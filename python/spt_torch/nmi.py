@@ -10,6 +10,8 @@ import math
 
 import torch
 
+from . import prompt_map
+
 
 def from_scores(s, normalization="sqrt"):
     """NMI of one score matrix [Np, m] (float64)."""
@@ -29,12 +31,16 @@ def from_scores(s, normalization="sqrt"):
 
 
 @torch.no_grad()
-def probe(model, images, mode="tokens", normalization="sqrt"):
+def probe(model, images, mode="tokens", normalization="sqrt", map_basis=None):
     """Per-block NMI of a `PromptedViT` on `images` (normalized), averaged over the images, and the
-    prompts' attention shares per block: {"nmi", "cls" (None without a class token), "patches"}."""
+    prompts' attention shares per block: {"nmi", "cls" (None without a class token), "patches"};
+    with `map_basis` (a dict of per-block lists "centre", "axes", "explained", empty at a run's first
+    map and filled in from this pass) also "map": {"prompts", "patches", "nearest"} per block."""
     P, Np = model.vit.num_prefix_tokens, model.np
     has_cls = getattr(model.vit, "cls_token", None) is not None
     out = {"nmi": [], "cls": [] if has_cls else None, "patches": []}
+    if map_basis is not None:
+        out["map"] = {"prompts": [], "patches": [], "nearest": []}
 
     def observe(block, x):
         B, T, D = x.shape
@@ -54,6 +60,13 @@ def probe(model, images, mode="tokens", normalization="sqrt"):
         if has_cls:
             out["cls"].append(float(share[:, :, 0].mean()))
         out["patches"].append(float(share[:, :, P + Np:].mean()))
+        if map_basis is not None:
+            i = len(out["map"]["prompts"])
+            if len(map_basis["centre"]) == i:
+                for key, value in zip(("centre", "axes", "explained"), prompt_map.basis(x[:, P + Np:].reshape(-1, D))):
+                    map_basis[key].append(value)
+            for key, value in zip(("prompts", "patches", "nearest"), prompt_map.block(x, P, Np, map_basis["centre"][i], map_basis["axes"][i])):
+                out["map"][key].append(value)
 
     model(images, observe=observe)
     return out

@@ -33,6 +33,7 @@ from .data import load_split
 from .kmeans import shard
 from .model import PromptedViT, learning_rate, load_backbone
 from .nmi import probe
+from .prompt_map import due as map_due
 from .prompt_init import (POOL_VARIANTS, STRATEGIES, candidate_tokens, diversity, draw_rule, drawn_images, init_head, init_prompts,
                           variant_name)
 from .rng import epoch_order
@@ -73,6 +74,8 @@ def parse(argv=None):
     p.add_argument("--seed", type=int, default=OPTIONS["seed"])
     p.add_argument("--eval-protocol", choices=["tune", "final"], default=OPTIONS["eval_protocol"])
     p.add_argument("--nmi-every", type=int, default=OPTIONS["nmi_every"], help="steps between NMI measurements (0: never)")
+    p.add_argument("--maps", type=int, default=OPTIONS["maps"],
+                   help="at most N prompt maps per run, at evenly spread NMI probes and every initialization (0: none)")
     p.add_argument("--nmi-mode", choices=["tokens", "attention"], default=OPTIONS["nmi_mode"])
     p.add_argument("--nmi-normalization", choices=["sqrt", "arithmetic"], default=OPTIONS["nmi_normalization"])
     p.add_argument("--probe-images", type=int, default=OPTIONS["probe_images"])
@@ -165,6 +168,7 @@ class Run:
         self.total = self.per_epoch * a.epochs
         self.step, self.active = 0, 0.0
         self.epoch_loss, self.epoch_correct, self.epoch_seen = 0.0, 0, 0
+        self.map_basis = None  # the prompt map's plane, fixed at the run's first map
         self.path = os.path.join(a.runs_dir, a.session, run_id + ".jsonl")
         self.checkpoint_path = checkpoint_path(self.path)
         self.log = None
@@ -204,6 +208,7 @@ class Run:
         state = dict(args=checkpoint_args(self.a), step=self.step, strategy=self.strategy, lr=self.lr, weight_decay=self.weight_decay,
                      active=self.active,
                      epoch_sums=(self.epoch_loss, self.epoch_correct, self.epoch_seen), log_bytes=self.log.length(),
+                     map_basis=self.map_basis,
                      model=self.model.state_dict(), optimizer=self.optimizer.state_dict())
         tmp = self.checkpoint_path + ".partial"
         with open(tmp, "wb") as f:
@@ -220,6 +225,7 @@ class Run:
         self.optimizer.load_state_dict(c["optimizer"])
         self.step, self.strategy, self.active = c["step"], c["strategy"], c["active"]
         self.epoch_loss, self.epoch_correct, self.epoch_seen = c["epoch_sums"]
+        self.map_basis = c["map_basis"]
         if self.ranks.rank == 0:
             self.log = RunLog.reopen(self.path, c["log_bytes"])
         self.event("restored", f"from {os.path.basename(self.checkpoint_path)}")
@@ -249,7 +255,7 @@ class Run:
                 self.log.init(step=self.step, strategy=strategy, seconds=0.0, variant=f"from {os.path.basename(a.init)}")
             else:
                 self.log.init(step=self.step, strategy=strategy, variant=variant_name(strategy, a.pool_variant, a.kmeans_restarts), **info)
-        self.measure_nmi()
+        self.measure_nmi(initialization=True)
 
     def diversity(self, prompts):
         """The init record's diversity fields per prompt layer, against the probe images' prompt-free tokens."""
@@ -260,15 +266,23 @@ class Run:
         return dict(cosine=[r[0] for r in rows] if prompts.shape[1] > 1 else None,
                     effective_rank=[r[1] for r in rows], nearest=[r[2] for r in rows])
 
-    def measure_nmi(self):
+    def measure_nmi(self, initialization=False):
         if self.a.nmi_every <= 0 or self.log is None:
             return
         t0 = time.time()
-        m = probe(self.model, self.task.train[:self.a.probe_images], self.a.nmi_mode, self.a.nmi_normalization)
+        draw = map_due(self.step, self.total, self.a.nmi_every, self.a.maps, initialization)
+        first = self.map_basis is None
+        basis = (dict(centre=[], axes=[], explained=[]) if first else self.map_basis) if draw else None
+        m = probe(self.model, self.task.train[:self.a.probe_images], self.a.nmi_mode, self.a.nmi_normalization, basis)
         self.timed(t0)
         self.log.nmi(step=self.step, epoch=self.epoch, time=self.active, values=m["nmi"], mode=self.a.nmi_mode,
                      normalization=self.a.nmi_normalization)
         self.log.attention(step=self.step, epoch=self.epoch, time=self.active, cls=m["cls"], patches=m["patches"])
+        if draw:
+            if first:
+                self.map_basis = basis
+                self.log.projection(step=self.step, **basis)
+            self.log.map(step=self.step, epoch=self.epoch, time=self.active, **m["map"])
 
     @torch.no_grad()
     def autocast(self):

@@ -81,7 +81,7 @@ struct PromptMapPanel {
         let lx = x + pw + 1, near = b < map.nearest.count ? map.nearest[b] : []
         let was = run.firstMap.flatMap { $0.step != map.step && b < $0.nearest.count ? $0.nearest[b] : nil }
         let median = MapRecord.median(near).map { String(format: "%.2fσ", $0) } ?? "—"
-        buf.put(String("nearest token, median \(median)".prefix(Self.listWidth)), x: lx, y: top, role: .dim)
+        buf.put(String("median nearest \(median)".prefix(Self.listWidth)), x: lx, y: top, role: .dim)
         let rows = near.count <= ph - 1 ? near.count : max(0, ph - 2)
         for k in 0..<rows {
             let from = was.flatMap { k < $0.count ? String(format: " ← %.2f", $0[k]) : nil } ?? ""

@@ -90,9 +90,11 @@ public enum PromptMap {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(Np), Int32(D), 1, tokens, Int32(D), &pf, Int32(D), 0, &dots, Int32(Np))
         let nearest = (0..<Np).map { k -> Double in
             let pp = promptMeans[k].reduce(0) { $0 + $1 * $1 }
-            var best = Double.infinity
-            for i in 0..<n { best = min(best, sq[i] + pp - 2 * Double(dots[i * Np + k])) }
-            return rounded3(max(0, best).squareRoot() / max(spread, 1e-30))
+            var best = Double.infinity, at = 0
+            for i in 0..<n { let d2 = sq[i] + pp - 2 * Double(dots[i * Np + k]); if d2 < best { best = d2; at = i } }
+            // The expansion cancels near 0: the chosen token's distance directly.
+            let t = token(at), d2 = (0..<D).reduce(0.0) { let e = Double(t[$1]) - promptMeans[k][$1]; return $0 + e * e }
+            return rounded3(d2.squareRoot() / max(spread, 1e-30))
         }
         return (prompts, patches, nearest)
     }
