@@ -14,6 +14,9 @@ public struct Figure: Sendable {
         public var errors: [Double] = []
         public var markers = false
         public var dashed = false
+        /// Points only, no line between them (a scatter such as the prompt map), of this radius.
+        public var scatter = false
+        public var radius = 3.0
         public init(name: String, color: RGB, points: [(x: Double, y: Double)]) { self.name = name; self.color = color; self.points = points }
     }
 

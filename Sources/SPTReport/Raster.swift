@@ -146,7 +146,7 @@ public enum Raster {
                 }
                 let line = s.points.filter { $0.x.isFinite && $0.y.isFinite }
                 var phase = 0.0
-                for (u, v) in zip(line, line.dropFirst()) {
+                for (u, v) in zip(line, line.dropFirst()) where !s.scatter {
                     let (x0, y0, x1, y1) = (L.px(u.x, a), L.py(u.y, a), L.px(v.x, a), L.py(v.y, a))
                     c.line(x0, y0, x1, y1, s.color, width: 1.8, dash: s.dashed ? (5, 3) : nil, phase: phase)
                     phase += ((x1 - x0) * (x1 - x0) + (y1 - y0) * (y1 - y0)).squareRoot()
@@ -154,7 +154,7 @@ public enum Raster {
                 for (k, q) in s.points.enumerated() where q.x.isFinite && q.y.isFinite {
                     let x = L.px(q.x, a), y = L.py(q.y, a)
                     if k < s.errors.count, s.errors[k] > 0 { c.line(x, L.py(q.y - s.errors[k], a), x, L.py(q.y + s.errors[k], a), s.color) }
-                    if s.markers || line.count == 1 { c.disc(x, y, radius: 3, s.color) }
+                    if s.markers || s.scatter || line.count == 1 { c.disc(x, y, radius: s.radius, s.color) }
                 }
             }
         }

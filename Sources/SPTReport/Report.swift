@@ -25,6 +25,12 @@ public enum Report {
         var variant: String
         /// The first initialization's prompt diversity, mean over prompt layers: cosine, effective rank, nearest.
         var diversity: (cosine: Double, rank: Double, nearest: Double)?
+        /// Per attention record: the prompts' share from the class token (else from the patches) per shown block.
+        var attention: [(step: Int, values: [Double])] = []
+        var attentionFrom = "cls"
+        /// The prompt map: its plane, the first map (before any strategy switch) and the last.
+        var projection: ProjectionRecord?
+        var firstMap: MapRecord?, lastMap: MapRecord?
 
         init(_ log: RunLog) {
             let h = log.header
@@ -48,6 +54,14 @@ public enum Report {
                     if let r = i.effectiveRank, let n = i.nearest {
                         diversity = (i.cosine.map { Report.mean($0) } ?? .nan, Report.mean(r), Report.mean(n))
                     }
+                case .attention(let a):
+                    let values = a.cls ?? a.patches
+                    if a.cls == nil { attentionFrom = "patches" }
+                    attention.append((a.step, Report.shownBlocks(values.count).map { values[$0] }))
+                case .projection(let p): projection = p
+                case .map(let m):
+                    if firstMap == nil { firstMap = m }
+                    lastMap = m
                 case .segment(let s) where s.step == 0: strategy = s.strategy
                 default: break
                 }
@@ -153,6 +167,53 @@ public enum Report {
         return (steps.map { (Double($0), mean(byStep[$0]!)) }, curves.count > 1 ? steps.map { (Double($0), byStep[$0]!.min()!, byStep[$0]!.max()!) } : [])
     }
 
+    /// The prompts' attention share per block over training, one panel per strategy (mean over seeds).
+    static func attentionFigure(_ s: Session, _ main: [Run], _ palette: Palette) -> [(String, String, Figure)] {
+        let blocks = main.map { $0.attention.first?.values.count ?? 0 }.max() ?? 0
+        guard blocks > 0 else { return [] }
+        let from = main.contains { $0.attentionFrom == "cls" } ? "cls" : "patches"
+        let panels = s.strategies.compactMap { st -> Figure.Panel? in
+            let runs = main.filter { $0.strategy == st && $0.attentionFrom == from && !$0.attention.isEmpty }
+            guard !runs.isEmpty else { return nil }
+            let series = (0..<blocks).map { k -> Figure.Series in
+                let a = aggregate(runs.map { r in r.attention.compactMap { k < $0.values.count ? ($0.step, $0.values[k]) : nil } })
+                let t = blocks > 1 ? Double(k) / Double(blocks - 1) : 0
+                return Figure.Series(name: "block \(k)", color: palette.series(0).mixed(with: palette.series(1), t), points: a.line)
+            }
+            return Figure.Panel(title: st, series: series)
+        }
+        let who = from == "cls" ? "the class token's" : "the patch tokens' (mean)"
+        return [("attention", "Share of \(who) attention on the prompts per block over training (mean over heads, probe images and seeds), one panel per strategy (docs/METHOD.md §4.3).",
+                 Figure(title: "\(s.name): attention to the prompts", xLabel: "step", yLabel: "share", panels: panels, palette: palette))]
+    }
+
+    /// The prompt map of the first and the last block, one panel per strategy (its first seed's
+    /// run): the sampled patch tokens at the last map in grey, the prompts at the first map pale,
+    /// at the last map in the strategy's colour (docs/METHOD.md §4.4).
+    static func mapFigures(_ s: Session, _ main: [Run], _ palette: Palette) -> [(String, String, Figure)] {
+        let runs = s.strategies.compactMap { st in main.filter { $0.strategy == st && $0.lastMap != nil }.min { $0.seed < $1.seed } }
+        guard let depth = runs.map({ $0.lastMap!.prompts.count }).max(), depth > 0 else { return [] }
+        func points(_ v: [Double]) -> [(x: Double, y: Double)] { stride(from: 0, to: v.count - 1, by: 2).map { (v[$0], v[$0 + 1]) } }
+        return Set([0, depth - 1]).sorted().map { b in
+            let panels = runs.compactMap { r -> Figure.Panel? in
+                guard let last = r.lastMap, b < last.prompts.count, let first = r.firstMap else { return nil }
+                let i = s.strategies.firstIndex(of: r.strategy) ?? 0
+                var cloud = Figure.Series(name: "patch tokens", color: palette.grid.mixed(with: palette.text, 0.35), points: points(last.patches[b]))
+                cloud.scatter = true; cloud.radius = 1.5
+                var start = Figure.Series(name: "prompts, step \(first.step)", color: palette.series(i).mixed(with: palette.background, 0.6), points: points(first.prompts[b]))
+                start.scatter = true
+                var end = Figure.Series(name: "prompts, step \(last.step)", color: palette.series(i), points: points(last.prompts[b]))
+                end.scatter = true; end.radius = 4
+                let e = r.projection.flatMap { b < $0.explained.count && $0.explained[b].count == 2 ? $0.explained[b] : nil }
+                let median = MapRecord.median(last.nearest[b]).map { String(format: ", nearest %.2fσ", $0) } ?? ""
+                let axes = e.map { String(format: " (PC1 %.0f%%, PC2 %.0f%%%@)", $0[0] * 100, $0[1] * 100, median) } ?? ""
+                return Figure.Panel(title: r.strategy + axes, series: [cloud, start, end])
+            }
+            return ("map-block\(b)", "The prompt map of block \(b): the probe images' patch tokens (256 sampled, grey) and the prompts at the first map (pale) and the last (coloured), in each run's principal plane of the block's input tokens, fixed at its first map; one panel per strategy (seed \(runs.map(\.seed).min() ?? 0)).",
+                    Figure(title: "\(s.name): prompt map, block \(b)", xLabel: "first principal axis", yLabel: "second principal axis", panels: panels, palette: palette))
+        }
+    }
+
     static func ema(_ c: [(step: Int, value: Double)], weight: Double = 0.6) -> [(step: Int, value: Double)] {
         let v = Smoothing.ema(c.map(\.value), weight: weight)
         return zip(c, v).map { ($0.step, $1) }
@@ -205,6 +266,7 @@ public enum Report {
                 let some = shown.count < blocks ? " (\(shown.count) of the \(blocks) blocks, evenly spaced)" : ""
                 out.append(("nmi", "NMI between prompt and patch tokens per block\(some) over training (mean over seeds; log scale, shared by the panels), one panel per strategy.", f))
             }
+            out += attentionFigure(s, main, palette) + mapFigures(s, main, palette)
         }
         let counts = Set(final.map(\.prompts)).sorted()
         if counts.count > 1 {

@@ -36,7 +36,7 @@ public enum SVG {
                     out.append(#"<polygon class="band" points="\#(pts.joined(separator: " "))" fill="\#(c)" fill-opacity="0.18" stroke="none"/>"#)
                 }
                 let line = s.points.filter { $0.x.isFinite && $0.y.isFinite }
-                if line.count > 1 {
+                if line.count > 1 && !s.scatter {
                     let pts = line.map { "\(n(L.px($0.x, a))),\(n(L.py($0.y, a)))" }.joined(separator: " ")
                     out.append(#"<polyline class="series" points="\#(pts)" fill="none" stroke="\#(c)" stroke-width="1.8"\#(s.dashed ? #" stroke-dasharray="5 3""# : "")/>"#)
                 }
@@ -45,7 +45,7 @@ public enum SVG {
                     if k < s.errors.count, s.errors[k] > 0 {
                         out.append(#"<line class="error" x1="\#(n(x))" y1="\#(n(L.py(q.y - s.errors[k], a)))" x2="\#(n(x))" y2="\#(n(L.py(q.y + s.errors[k], a)))" stroke="\#(c)"/>"#)
                     }
-                    if s.markers || line.count == 1 { out.append(#"<circle cx="\#(n(x))" cy="\#(n(y))" r="3" fill="\#(c)"/>"#) }
+                    if s.markers || s.scatter || line.count == 1 { out.append(#"<circle cx="\#(n(x))" cy="\#(n(y))" r="\#(String(format: "%g", s.radius))" fill="\#(c)"/>"#) }
                 }
             }
             out.append("</g>")

@@ -71,6 +71,37 @@ import TestSupport
         #expect(out.figures[2].figure.panels.map(\.title) == ["kmeans", "random"])
     }
 
+    /// A session whose runs draw prompt maps and measure attention: an attention figure (a line
+    /// per block, a panel per strategy) and the map of the first and last block, a scatter per
+    /// panel of the patch tokens and the prompts at the first and the last map.
+    @Test func promptMapsAndAttentionBecomeFigures() throws {
+        let d = temporaryDirectory() + "/maps"
+        for strategy in ["random", "kmeans"] {
+            let w = try RunLogWriter(path: "\(d)/\(strategy).jsonl")
+            try w.append(.header(RunHeader(run: strategy, session: "s", engine: "e", task: "shape", backbone: "mae-tiny", strategy: strategy, deep: false,
+                                           prompts: 2, optimizer: "adamw", lr: 0.01, weightDecay: 0, epochs: 1, batch: 4, seed: 0, threads: 1)))
+            try w.append(.projection(ProjectionRecord(step: 0, centre: [[0, 0], [0, 0], [0, 0]], axes: [[1, 0, 0, 1], [1, 0, 0, 1], [1, 0, 0, 1]],
+                                                      explained: [[0.5, 0.25], [0.5, 0.25], [0.5, 0.25]])))
+            for step in [0, 4] {
+                try w.append(.train(TrainRecord(step: max(1, step), epoch: 1, time: 1, loss: 1, lr: nil, gradNorm: nil, imagesPerSecond: nil)))
+                try w.append(.attention(AttentionRecord(step: step, epoch: 1, time: 1, cls: [0.1, 0.2, 0.3], patches: [0.1, 0.1, 0.1])))
+                let shift = Double(step)
+                try w.append(.map(MapRecord(step: step, epoch: 1, time: 1, prompts: Array(repeating: [shift, 0, 0, shift], count: 3),
+                                            patches: Array(repeating: [1, 1, 2, 2, 3, 3], count: 3), nearest: Array(repeating: [0.5, 1.5], count: 3))))
+            }
+        }
+        let (out, _) = try Report.build(paths: [d], palette: Self.palette)
+        let names = out.figures.map(\.name)
+        #expect(names.contains("maps-attention") && names.contains("maps-map-block0") && names.contains("maps-map-block2"))
+        let map = try #require(out.figures.first { $0.name == "maps-map-block0" })
+        #expect(map.figure.panels.map(\.title) == ["kmeans (PC1 50%, PC2 25%, nearest 1.00σ)", "random (PC1 50%, PC2 25%, nearest 1.00σ)"])
+        // Per panel: 3 patch tokens, 2 prompts at step 0, 2 at step 4 — dots, no lines.
+        #expect(map.svg.components(separatedBy: "<circle").count - 1 == 14)
+        #expect(!map.svg.contains("class=\"series\""))
+        let attention = try #require(out.figures.first { $0.name == "maps-attention" })
+        #expect(attention.figure.panels.map { $0.series.count } == [3, 3])
+    }
+
     @Test func svgStructureSnapshot() throws {
         var s = Figure.Series(name: "kmeans <&>", color: RGB(0, 95, 215), points: [(1, 0.5), (2, 0.25), (4, 0.125)])
         s.band = [(1, 0.4, 0.6), (2, 0.2, 0.3), (4, 0.1, 0.15)]
