@@ -16,8 +16,8 @@ strategy at Np 10 and the best SPT strategy's margin over random. Standard libra
 With --variants, one row per directory (one strategy and pooling variant each, tools/findings/variants.sh):
 the tuned rate, test accuracy, and the initial prompts' diversity (mean over seeds and layers).
 With --attention, per strategy: the prompts' attention share (from CLS and from the patches; mean
-over blocks, and the first and last block) at step 0 and at the end, and the initial prompts'
-distance to their nearest probe token (in spreads).
+over blocks, and the first and last block) at step 0 and at the end, and from the prompt maps the
+prompts' median distance to the nearest probe patch token (in spreads) at the first and last map.
     tools/findings.py --attention sample-runs/findings/attention/*
 A --tune point's val accuracy is the mean over its seeds, as spt compare --tune scores it."""
 import json, math, statistics, sys
@@ -110,13 +110,16 @@ def attention(dirs):
             if not att: continue
             share = lambda r, k: (statistics.mean(r[k]), r[k][0], r[k][-1]) if r.get(k) else None
             cell = lambda v: "—" if v is None else f"{v[0] * 100:.1f} ({v[1] * 100:.1f} / {v[2] * 100:.1f})"
-            near = init.get("nearest")
+            maps = [r for r in records if r["kind"] == "map"]
+            # The prompts' median distance to the nearest patch token per block (the prompt map's).
+            medians = lambda m: [statistics.median(b) for b in m["nearest"]]
+            far = lambda m: f"{statistics.mean(medians(m)):.2f} ({medians(m)[0]:.2f} / {medians(m)[-1]:.2f})"
             rows.append((h["task"], h["backbone"], h["strategy"], cell(share(att[0], "cls")), cell(share(att[-1], "cls")),
                          cell(share(att[0], "patches")), cell(share(att[-1], "patches")),
-                         f"{statistics.mean(near):.2f}" if near else "—"))
+                         far(maps[0]) if maps else "—", far(maps[-1]) if maps else "—"))
     rows.sort(key=lambda r: (r[1], r[0], order(r[2])))
     table(["task", "backbone", "strategy", "CLS → prompts, step 0 %", "CLS → prompts, end %", "patches → prompts, step 0 %",
-           "patches → prompts, end %", "init nearest (σ)"], [list(r) for r in rows])
+           "patches → prompts, end %", "nearest token, step 0 (σ)", "nearest token, end (σ)"], [list(r) for r in rows])
 
 def matrix(dirs):
     """One row per directory: test accuracy per strategy (Np 10) and best SPT strategy − random."""
