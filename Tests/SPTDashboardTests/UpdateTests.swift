@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import SPTDashboard
 import SPTRuns
@@ -163,6 +164,46 @@ import SPTRuns
         #expect(s.metrics.contains(.attention(from: "cls", block: nil)) && s.metrics.contains(.attention(from: "patches", block: nil)))
         while s.metric != .attention(from: "cls", block: nil) { _ = update(&s, .key(.char("m"))) }
         #expect(chartSeries(s)[0].points.count == 3 && chartSeries(s)[1].points.isEmpty)
+        _ = update(&s, .key(.char("v"))); _ = update(&s, .key(.char("v")))
+        #expect(s.panel == .nmi)
+    }
+
+    /// A map of 3 blocks: 40 patch tokens on a ring (denser on its right half), 3 prompts, the
+    /// third far outside; at step 0 the prompts sat elsewhere.
+    static func mapRecords() -> [RunRecord] {
+        let ring = (0..<40).flatMap { i -> [Double] in
+            let a = Double(i) / 40 * 2 * .pi * (i % 2 == 0 ? 1 : 0.25)
+            return [4 * cos(a), 2 * sin(a)]
+        }
+        let projection = ProjectionRecord(step: 0, centre: [[0], [0], [0]], axes: [[1, 0], [1, 0], [1, 0]], explained: Array(repeating: [0.41, 0.12], count: 3))
+        func map(_ step: Int, _ prompts: [Double], _ nearest: [Double]) -> RunRecord {
+            .map(MapRecord(step: step, epoch: 0, time: 0, prompts: Array(repeating: prompts, count: 3), patches: Array(repeating: ring, count: 3),
+                           nearest: Array(repeating: nearest, count: 3)))
+        }
+        return [.projection(projection), map(0, [-3, 0, 0, 1.5, 30, 0], [0.2, 0.9, 7.5]), map(10, [-2, -1, 1, 1, 40, 25], [0.1, 0.4, 9.25])]
+    }
+
+    /// `v` twice: the prompt map of the focused run — braille density, numbered prompts, where
+    /// they started, an arrow for the prompt outside the cloud, distances beside; `<`/`>` choose
+    /// the block (wrapping). At 140×45 in Unicode and at 80×30 in ASCII.
+    @Test func promptMapPanel() throws {
+        var s = state()
+        _ = update(&s, .records(id: "random", Self.mapRecords()))
+        _ = update(&s, .key(.char("v"))); _ = update(&s, .key(.char("v")))
+        #expect(s.panel == .map)
+        try expectSnapshot(render(view(s, width: 140, height: 45)), "screen-map-140x45")
+        _ = update(&s, .key(.char("<")))
+        #expect(s.mapBlock == 2)
+        _ = update(&s, .key(.char(">")))
+        #expect(s.mapBlock == 0)
+        s.ascii = true
+        let ascii = view(s, width: 80, height: 30)
+        #expect(ascii.lines.allSatisfy { $0.unicodeScalars.allSatisfy(\.isASCII) })
+        try expectSnapshot(render(ascii), "screen-map-ascii-80x30")
+        // Colour carries nothing the characters do not: each prompt is its own digit.
+        s.ascii = false
+        let text = view(s, width: 140, height: 45).lines.joined()
+        #expect(["1", "2", "→"].allSatisfy { text.contains($0) })
         _ = update(&s, .key(.char("v")))
         #expect(s.panel == .nmi)
     }

@@ -2,8 +2,7 @@
 §4.4): per block, the principal plane of the probe images' patch tokens at the block's input,
 fixed at a run's first map; the prompts' (averaged over the images) and at most 256 evenly strided
 patch tokens' coordinates in it; each prompt's distance to its nearest probe patch token in units
-of those tokens' spread. Rounded as the engine rounds: the plane to 6 significant digits,
-coordinates and distances to 3 decimals.
+of those tokens' spread. Rounded as the engine rounds: to 6 significant digits.
 """
 import torch
 
@@ -18,10 +17,6 @@ def sample(n):
 
 def _r6(v):
     return float(f"{v:.6g}")
-
-
-def _r3(v):
-    return round(v * 1000) / 1000
 
 
 def basis(tokens):
@@ -52,10 +47,10 @@ def block(x, P, Np, centre, axes):
     tokens = x[:, P + Np:].reshape(-1, D)
 
     def project(v):
-        return [_r3(float(t)) for t in ((v - c) @ a.T).reshape(-1)]
+        return [_r6(float(t)) for t in ((v - c) @ a.T).reshape(-1)]
 
     spread = float(((tokens - tokens.mean(0)) ** 2).sum(1).mean().sqrt())
-    nearest = [_r3(float(d) / max(spread, 1e-30)) for d in torch.cdist(prompts, tokens).min(1).values]
+    nearest = [_r6(float(d) / max(spread, 1e-30)) for d in torch.cdist(prompts, tokens).min(1).values]
     return project(prompts), project(tokens[sample(tokens.shape[0])]), nearest
 
 

@@ -5,7 +5,8 @@ import Foundation
 /// axes of the probe images' patch tokens at the block's input (prefix tokens and prompts
 /// excluded), fixed at a run's first map so that motion over training is the tokens' and the
 /// prompts', not the axes'. Values are rounded to 6 significant digits — what the log keeps — so
-/// that a run resumed from its checkpoint projects exactly as before.
+/// that a run resumed from its checkpoint projects exactly as before. Maps keep 6 significant
+/// digits too: the two engines' maps then agree to about 1e-6 of each value.
 public struct ProjectionBasis: Codable, Equatable, Sendable {
     /// Per block: the tokens' mean [D]; the two unit axes [2·D] (first axis, then second), each
     /// signed so that its largest-magnitude component is positive; and the share of the tokens'
@@ -17,7 +18,7 @@ public struct ProjectionBasis: Codable, Equatable, Sendable {
 }
 
 /// One map of every block: the prompts' and the sampled patch tokens' coordinates, x then y per
-/// point ([2·Np] and [2·s] per block, 3 decimals), and each prompt's distance to its nearest probe
+/// point ([2·Np] and [2·s] per block), and each prompt's distance to its nearest probe
 /// patch token in units of those tokens' spread (root-mean-square distance to their mean).
 public struct PromptMapSnapshot: Equatable, Sendable {
     public var prompts: [[Double]] = [], patches: [[Double]] = [], nearest: [[Double]] = []
@@ -35,7 +36,6 @@ public enum PromptMap {
     }
 
     static func rounded6(_ v: Double) -> Double { Double(String(format: "%.6g", v))! }
-    static func rounded3(_ v: Double) -> Double { (v * 1000).rounded() / 1000 }
 
     /// The principal plane of `n` tokens [n, D]: (centre, axes, explained), rounded as the log keeps them.
     static func basis(_ x: UnsafePointer<Float>, n: Int, D: Int) -> (centre: [Double], axes: [Double], explained: [Double]) {
@@ -72,7 +72,7 @@ public enum PromptMap {
         func project(_ v: (Int) -> Double) -> [Double] {
             var a = 0.0, b = 0.0
             for d in 0..<D { let e = v(d) - centre[d]; a += e * axes[d]; b += e * axes[D + d] }
-            return [rounded3(a), rounded3(b)]
+            return [rounded6(a), rounded6(b)]
         }
         func token(_ i: Int) -> UnsafePointer<Float> { x + ((i / m) * T + P + Np + i % m) * D }
         var promptMeans = [[Double]](repeating: [Double](repeating: 0, count: D), count: Np)
@@ -94,7 +94,7 @@ public enum PromptMap {
             for i in 0..<n { let d2 = sq[i] + pp - 2 * Double(dots[i * Np + k]); if d2 < best { best = d2; at = i } }
             // The expansion cancels near 0: the chosen token's distance directly.
             let t = token(at), d2 = (0..<D).reduce(0.0) { let e = Double(t[$1]) - promptMeans[k][$1]; return $0 + e * e }
-            return rounded3(d2.squareRoot() / max(spread, 1e-30))
+            return rounded6(d2.squareRoot() / max(spread, 1e-30))
         }
         return (prompts, patches, nearest)
     }
