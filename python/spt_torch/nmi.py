@@ -40,7 +40,7 @@ def probe(model, images, mode="tokens", normalization="sqrt", map_basis=None):
     has_cls = getattr(model.vit, "cls_token", None) is not None
     out = {"nmi": [], "cls": [] if has_cls else None, "patches": []}
     if map_basis is not None:
-        out["map"] = {"prompts": [], "patches": [], "nearest": []}
+        out["map"] = {"prompts": [], "patches": [], "nearest": [], "image_nearest": [], "image_attention": []}
 
     def observe(block, x):
         B, T, D = x.shape
@@ -66,6 +66,8 @@ def probe(model, images, mode="tokens", normalization="sqrt", map_basis=None):
                 for key, value in zip(("centre", "axes", "explained"), prompt_map.basis(x[:, P + Np:].reshape(-1, D))):
                     map_basis[key].append(value)
             for key, value in zip(("prompts", "patches", "nearest"), prompt_map.block(x, P, Np, map_basis["centre"][i], map_basis["axes"][i])):
+                out["map"][key].append(value)
+            for key, value in zip(("image_nearest", "image_attention"), prompt_map.image_overlays(x, att, P, Np)):
                 out["map"][key].append(value)
 
     model(images, observe=observe)

@@ -7,6 +7,8 @@ of those tokens' spread. Rounded as the engine rounds: to 6 significant digits.
 import torch
 
 MAX_PATCHES = 256
+IMAGE_PROMPTS = 16   # prompts whose attention over the first probe image a map keeps
+IMAGE_SIDE = 64      # the longest side of the probe image a run log keeps
 
 
 def sample(n):
@@ -52,6 +54,30 @@ def block(x, P, Np, centre, axes):
     spread = float(((tokens - tokens.mean(0)) ** 2).sum(1).mean().sqrt())
     nearest = [_r6(float(d) / max(spread, 1e-30)) for d in torch.cdist(prompts, tokens).min(1).values]
     return project(prompts), project(tokens[sample(tokens.shape[0])]), nearest
+
+
+def image_overlays(x, att, P, Np):
+    """The image view's overlays on image 0 (`PromptMap.imageOverlays`): per patch the nearest
+    prompt, and the first 16 prompts' attention over the patches (heads averaged), in percent of
+    each prompt's largest, prompt-major. `x` [B, T, D] the block's input, `att` [B, H, T, T]."""
+    x0 = x[0].double()
+    nearest = torch.cdist(x0[P + Np:], x0[P:P + Np]).argmin(1)
+    rows = att[0, :, P:P + min(Np, IMAGE_PROMPTS), P + Np:].double().mean(0)
+    percent = torch.where(rows.max(1, keepdim=True).values > 0, rows / rows.max(1, keepdim=True).values * 100, torch.zeros_like(rows))
+    # Half away from zero, as the engine rounds.
+    return [float(k) for k in nearest], [float(v) for v in torch.floor(percent + 0.5).reshape(-1)]
+
+
+def probe_image(image, mean, std):
+    """The probe's first image as a run log keeps it (`PromptMap.probeImage`): `image` [C, S, S]
+    normalized; returns (width, height, bytes) of 8-bit pixels, channels interleaved, area-averaged
+    by the smallest whole factor that brings the side to at most 64."""
+    C, S, _ = image.shape
+    f = (S + IMAGE_SIDE - 1) // IMAGE_SIDE
+    w = S // f
+    x = image.double()[:, :w * f, :w * f].reshape(C, w, f, w, f).mean((2, 4))
+    x = (x * torch.tensor(std, dtype=torch.float64)[:, None, None] + torch.tensor(mean, dtype=torch.float64)[:, None, None]) * 255
+    return w, w, bytes(torch.floor(x + 0.5).clamp(0, 255).to(torch.uint8).permute(1, 2, 0).reshape(-1).tolist())
 
 
 def due(step, total, nmi_every, maps, initialization):

@@ -142,16 +142,18 @@ class RunLog:
         self._write("attention", dict(step=int(step), epoch=float(epoch), time=float(time), cls=floats(cls),
                                       patches=floats(patches)))
 
-    def projection(self, *, step, centre, axes, explained):
-        """The prompt map's plane per block (once per run, before its first map)."""
+    def projection(self, *, step, centre, axes, explained, image=None, image_width=None, image_height=None, image_channels=None):
+        """The prompt map's plane per block (once per run, before its first map), with the probe's
+        first image for the image view."""
         rows = lambda xs: [[float(x) for x in r] for r in xs]
-        self._write("projection", dict(step=int(step), centre=rows(centre), axes=rows(axes), explained=rows(explained)))
+        self._write("projection", dict(step=int(step), centre=rows(centre), axes=rows(axes), explained=rows(explained), image=image,
+                                       image_width=image_width, image_height=image_height, image_channels=image_channels))
 
-    def map(self, *, step, epoch, time, prompts, patches, nearest):
-        """Where the prompts sit among the sampled patch tokens, per block."""
-        rows = lambda xs: [[float(x) for x in r] for r in xs]
+    def map(self, *, step, epoch, time, prompts, patches, nearest, image_nearest=None, image_attention=None):
+        """Where the prompts sit among the sampled patch tokens, per block, and the image view's overlays."""
+        rows = lambda xs: None if xs is None else [[float(x) for x in r] for r in xs]
         self._write("map", dict(step=int(step), epoch=float(epoch), time=float(time), prompts=rows(prompts), patches=rows(patches),
-                                nearest=rows(nearest)))
+                                nearest=rows(nearest), image_nearest=rows(image_nearest), image_attention=rows(image_attention)))
 
     def init(self, *, step, strategy, seconds, variant=None, gather_seconds=None, iterations=None, inertia=None, images=None,
              cosine=None, effective_rank=None, nearest=None):

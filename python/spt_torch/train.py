@@ -15,6 +15,7 @@ loss and accuracy are logged every epoch, the eval split (val200, or test once a
 training images every `--nmi-every` steps and after every initialization.
 """
 import argparse
+import base64
 import gc
 import math
 import os
@@ -33,7 +34,7 @@ from .data import load_split
 from .kmeans import shard
 from .model import PromptedViT, learning_rate, load_backbone
 from .nmi import probe
-from .prompt_map import due as map_due
+from .prompt_map import due as map_due, probe_image
 from .prompt_init import (POOL_VARIANTS, STRATEGIES, candidate_tokens, diversity, draw_rule, drawn_images, init_head, init_prompts,
                           variant_name)
 from .rng import epoch_order
@@ -160,6 +161,7 @@ class Run:
         self.a, self.ranks, self.task, self.strategy, self.id = a, ranks, task, strategy, run_id
         self.model = PromptedViT(backbone.vit, backbone.pooling, classes=task.classes, prompts=a.prompts, deep=a.deep)
         pre = backbone.preprocessing
+        self.backbone_preprocessing = pre
         self.trained = torch.nn.parallel.DistributedDataParallel(self.model) if ranks.distributed else self.model
         lr, weight_decay = rates(a.backbone_hash, strategy)
         self.lr = a.lr if a.lr is not None else lr
@@ -281,7 +283,10 @@ class Run:
         if draw:
             if first:
                 self.map_basis = basis
-                self.log.projection(step=self.step, **basis)
+                pre = self.backbone_preprocessing
+                w, h, pixels = probe_image(self.task.train[0], pre.mean, pre.std)
+                self.log.projection(step=self.step, **basis, image=base64.b64encode(pixels).decode("ascii"), image_width=w, image_height=h,
+                                    image_channels=self.task.train.shape[1])
             self.log.map(step=self.step, epoch=self.epoch, time=self.active, **m["map"])
 
     @torch.no_grad()

@@ -38,12 +38,14 @@ RECORDS = {
         "patches": ("floats", True),
     },
     # The prompt map (docs/METHOD.md §4.4): the plane, once per run, then a map at chosen probes.
+    # The probe's first image for the image view: base64 of 8-bit pixels, channels interleaved.
     "projection": {
         "step": ("int", True), "centre": ("rows", True), "axes": ("rows", True), "explained": ("rows", True),
+        "image": ("str", False), "image_width": ("int", False), "image_height": ("int", False), "image_channels": ("int", False),
     },
     "map": {
         "step": ("int", True), "epoch": ("float", True), "time": ("float", True), "prompts": ("rows", True),
-        "patches": ("rows", True), "nearest": ("rows", True),
+        "patches": ("rows", True), "nearest": ("rows", True), "image_nearest": ("rows", False), "image_attention": ("rows", False),
     },
     "init": {
         "step": ("int", True), "strategy": ("str", True), "variant": ("str", False), "seconds": ("float", True),

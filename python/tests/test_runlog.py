@@ -17,9 +17,10 @@ def full_log(path):
         log.eval(step=2, epoch=1, time=2.5, split="val", loss=0.5, accuracy=0.75)
         log.nmi(step=3, epoch=1, time=3, values=[0.1, -math.inf], mode="attention", normalization="arithmetic")
         log.attention(step=3, epoch=1, time=3, cls=[0.25, math.nan], patches=[0.125, 0.5])
-        log.projection(step=0, centre=[[0.5, -1], [2, 3]], axes=[[1, 0, 0, 1], [0.6, 0.8, -0.8, 0.6]], explained=[[0.5, 0.25], [0.75, 0.125]])
+        log.projection(step=0, centre=[[0.5, -1], [2, 3]], axes=[[1, 0, 0, 1], [0.6, 0.8, -0.8, 0.6]], explained=[[0.5, 0.25], [0.75, 0.125]],
+                       image="AAH/", image_width=3, image_height=1, image_channels=1)
         log.map(step=3, epoch=1, time=3, prompts=[[0.5, 1.5], [-2, 0]], patches=[[1, 2, 3, 4], [-1, -2, math.nan, 4]],
-                nearest=[[0.25], [math.inf]])
+                nearest=[[0.25], [math.inf]], image_nearest=[[0, 0], [0, 0]], image_attention=[[100, 50], [25, 100]])
         log.init(step=0, strategy="kmeans", variant="batch-windows", seconds=1, gather_seconds=2, iterations=9, inertia=4.5, images=800,
                  cosine=[0.5, -0.25], effective_rank=[2.5, 3], nearest=[0.75, math.inf])
         log.segment(step=5, time=6, strategy="sample", variant="v", reason="key 5")

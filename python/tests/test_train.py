@@ -129,6 +129,18 @@ class TrainerTests(ExportedTaskCase):
         self.assertLessEqual(attention, 1e-5)
         self.assertLessEqual(plane, 1e-5)
         self.assertLessEqual(coords, 1e-5)
+        # The image view's data: the same probe image (8-bit), nearest prompts and attention percents.
+        import base64
+        projections = [(a, b) for a, b in pairs if a["kind"] == "projection"]
+        for a, b in projections:
+            pa, pb = base64.b64decode(a["image"]), base64.b64decode(b["image"])
+            self.assertEqual((len(pa), a["image_width"], a["image_height"], a["image_channels"]),
+                             (len(pb), b["image_width"], b["image_height"], b["image_channels"]))
+            self.assertLessEqual(max(abs(x - y) for x, y in zip(pa, pb)), 1)
+        flat = lambda f: [(x, y) for a, b in pairs if a["kind"] == "map" for ra, rb in zip(a[f], b[f]) for x, y in zip(ra, rb)]
+        nearest = flat("image_nearest")
+        self.assertGreaterEqual(sum(x == y for x, y in nearest) / len(nearest), 0.99)
+        self.assertLessEqual(max(abs(x - y) for x, y in flat("image_attention")), 1)
         for a, b in pairs:
             if a["kind"] == "eval":
                 self.assertAlmostEqual(a["accuracy"], b["accuracy"], places=9)

@@ -22,11 +22,19 @@ public struct ProjectionBasis: Codable, Equatable, Sendable {
 /// patch token in units of those tokens' spread (root-mean-square distance to their mean).
 public struct PromptMapSnapshot: Equatable, Sendable {
     public var prompts: [[Double]] = [], patches: [[Double]] = [], nearest: [[Double]] = []
+    /// The image view's overlays on the probe's first image, per block: the prompt each patch is
+    /// nearest to, and each of the first `imagePrompts` prompts' attention over the patches
+    /// (percent of that prompt's largest, heads averaged), prompt-major.
+    public var imageNearest: [[Double]] = [], imageAttention: [[Double]] = []
 }
 
 public enum PromptMap {
     /// The most patch tokens a map keeps per block (a run log's size bound).
     public static let maxPatches = 256
+    /// The most prompts whose attention over the first probe image a map keeps.
+    public static let imagePrompts = 16
+    /// The longest side of the probe image a run log keeps.
+    public static let imageSide = 64
 
     /// Which of `n` flattened probe tokens (image-major, index b·m + j) a map keeps: evenly strided,
     /// the same rule in `spt_torch.prompt_map`.
@@ -62,6 +70,53 @@ public enum PromptMap {
             axes += v
         }
         return (centre.map(rounded6), axes.map(rounded6), [w[D - 1], w[D - 2]].map { rounded6(trace > 0 ? $0 / trace : 0) })
+    }
+
+    /// The image view's overlays from one block's input `x` [B, T, D] and attention probabilities
+    /// `att` [B, H, T, T], on image 0.
+    static func imageOverlays(_ x: UnsafePointer<Float>, att: UnsafePointer<Float>, T: Int, P: Int, Np: Int, D: Int, H: Int) -> (nearest: [Double], attention: [Double]) {
+        let m = T - P - Np
+        let nearest = (0..<m).map { j -> Double in
+            let t = x + (P + Np + j) * D
+            var best = Double.infinity, at = 0
+            for k in 0..<Np {
+                let p = x + (P + k) * D
+                var d2 = 0.0
+                for d in 0..<D { let e = Double(t[d]) - Double(p[d]); d2 += e * e }
+                if d2 < best { best = d2; at = k }
+            }
+            return Double(at)
+        }
+        var attention: [Double] = []
+        for k in 0..<min(Np, imagePrompts) {
+            var row = [Double](repeating: 0, count: m)
+            for h in 0..<H {
+                let a = att + (h * T + P + k) * T + P + Np
+                for j in 0..<m { row[j] += Double(a[j]) / Double(H) }
+            }
+            let top = row.max() ?? 0
+            attention += row.map { top > 0 ? ($0 / top * 100).rounded() : 0 }
+        }
+        return (nearest, attention)
+    }
+
+    /// The probe's first image as a run log keeps it for the image view: 8-bit pixels (the model
+    /// input un-normalized), channels interleaved, rows top down, area-averaged by the smallest
+    /// whole factor that brings the longer side to at most `imageSide`.
+    public static func probeImage(_ x: UnsafePointer<Float>, channels C: Int, size S: Int, mean: [Float], std: [Float]) -> (width: Int, height: Int, bytes: [UInt8]) {
+        let f = (S + imageSide - 1) / imageSide, w = S / f
+        var out = [UInt8](repeating: 0, count: w * w * C)
+        for y in 0..<w {
+            for xx in 0..<w {
+                for c in 0..<C {
+                    var sum = 0.0
+                    for dy in 0..<f { for dx in 0..<f { sum += Double(x[(c * S + y * f + dy) * S + xx * f + dx]) } }
+                    let v = (sum / Double(f * f) * Double(std[c]) + Double(mean[c])) * 255
+                    out[(y * w + xx) * C + c] = UInt8(max(0, min(255, v.rounded())))
+                }
+            }
+        }
+        return (w, w, out)
     }
 
     /// One block's map from its input tokens `x` [B, T, D]: prompts at P..<P+Np (averaged over

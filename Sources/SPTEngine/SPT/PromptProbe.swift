@@ -37,6 +37,8 @@ public enum PromptProbe {
             }
             let r = PromptMap.block(a.xin.ptr, B: B, T: T, P: P, Np: Np, D: D, centre: basis.pointee.centre[i], axes: basis.pointee.axes[i])
             map!.prompts.append(r.prompts); map!.patches.append(r.patches); map!.nearest.append(r.nearest)
+            let o = PromptMap.imageOverlays(a.xin.ptr, att: a.att.ptr, T: T, P: P, Np: Np, D: D, H: c.heads)
+            map!.imageNearest.append(o.nearest); map!.imageAttention.append(o.attention)
         }, rng: &rng)
         return PromptProbeMeasurement(nmi: nmi, attentionCLS: c.classToken ? cls : nil, attentionPatches: patches, map: map)
     }

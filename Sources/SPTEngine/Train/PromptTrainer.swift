@@ -31,6 +31,8 @@ public final class PromptTrainer {
     private var activeSeconds = 0.0
     /// The prompt map's plane, fixed at the run's first map (kept in checkpoints).
     var mapBasis: ProjectionBasis?
+    /// The backbone's input normalization (the image view's pixels are the probe's, un-normalized).
+    private let backboneNorm: Normalization
     private var epochLoss = 0.0, epochCorrect = 0, epochSeen = 0
 
     /// `candidates` is called at most once, when a prototype strategy first needs tokens; a
@@ -47,6 +49,7 @@ public final class PromptTrainer {
         self.options = options; self.runID = runID; self.task = task; self.log = log
         strategy = options.initialization.strategy
         let c = backbone.config
+        backboneNorm = backbone.norm
         model = ViTClassifier(config: c, backbone: backbone.params, numClasses: task.classes, prompts: options.prompts,
                               pooling: options.pooling ?? backbone.pooling, mode: options.mode, workspaces: workspaces,
                               precision: options.precision)
@@ -182,9 +185,13 @@ public final class PromptTrainer {
         guard let map = m.map else { return }
         if firstMap {
             mapBasis = basis
-            log.emit(.projection(ProjectionRecord(step: step, centre: basis.centre, axes: basis.axes, explained: basis.explained)))
+            let c = model.config, image = PromptMap.probeImage(probe.ptr, channels: c.channels, size: c.imageSize, mean: backboneNorm.mean, std: backboneNorm.std)
+            log.emit(.projection(ProjectionRecord(step: step, centre: basis.centre, axes: basis.axes, explained: basis.explained,
+                                                  image: Data(image.bytes).base64EncodedString(), imageWidth: image.width, imageHeight: image.height,
+                                                  imageChannels: c.channels)))
         }
-        log.emit(.map(MapRecord(step: step, epoch: epoch, time: activeSeconds, prompts: map.prompts, patches: map.patches, nearest: map.nearest)))
+        log.emit(.map(MapRecord(step: step, epoch: epoch, time: activeSeconds, prompts: map.prompts, patches: map.patches, nearest: map.nearest,
+                                imageNearest: map.imageNearest, imageAttention: map.imageAttention)))
     }
 
     /// The order an epoch visits the training images (`spt_torch.rng.epoch_order` reproduces it).

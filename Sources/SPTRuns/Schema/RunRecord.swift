@@ -82,10 +82,22 @@ public struct AttentionRecord: Codable, Equatable, Sendable {
 /// The plane each block's prompt map is drawn in (docs/METHOD.md §4.4), written once per run
 /// before its first `map`: per block the patch tokens' mean [D], the two principal axes [2·D],
 /// and the share of the tokens' variance each explains.
+/// With it, for the image view, the probe's first image (`image`: base64 of 8-bit pixels,
+/// channels interleaved, rows top down, at most 64 a side).
 public struct ProjectionRecord: Codable, Equatable, Sendable {
     public var step: Int, centre: [[Double]], axes: [[Double]], explained: [[Double]]
-    public init(step: Int, centre: [[Double]], axes: [[Double]], explained: [[Double]]) {
+    public var image: String?, imageWidth: Int?, imageHeight: Int?, imageChannels: Int?
+    public init(step: Int, centre: [[Double]], axes: [[Double]], explained: [[Double]],
+                image: String? = nil, imageWidth: Int? = nil, imageHeight: Int? = nil, imageChannels: Int? = nil) {
         self.step = step; self.centre = centre; self.axes = axes; self.explained = explained
+        self.image = image; self.imageWidth = imageWidth; self.imageHeight = imageHeight; self.imageChannels = imageChannels
+    }
+
+    /// The probe image's pixels, when the record has a well-formed one.
+    public var imagePixels: (width: Int, height: Int, channels: Int, bytes: [UInt8])? {
+        guard let image, let w = imageWidth, let h = imageHeight, let c = imageChannels, w > 0, h > 0, c == 1 || c == 3,
+              let data = Data(base64Encoded: image), data.count == w * h * c else { return nil }
+        return (w, h, c, [UInt8](data))
     }
 }
 
@@ -93,10 +105,16 @@ public struct ProjectionRecord: Codable, Equatable, Sendable {
 /// prompts' and at most 256 sampled probe patch tokens' coordinates in the run's projection (x, y
 /// per point), and each prompt's distance to its nearest probe patch token in units of those
 /// tokens' spread.
+/// For the image view, on the probe's first image, per block: the prompt each patch is nearest to
+/// (`image_nearest`), and the first 16 prompts' attention over the patches, prompt-major, in
+/// percent of each prompt's largest (`image_attention`).
 public struct MapRecord: Codable, Equatable, Sendable {
     public var step: Int, epoch: Double, time: Double, prompts: [[Double]], patches: [[Double]], nearest: [[Double]]
-    public init(step: Int, epoch: Double, time: Double, prompts: [[Double]], patches: [[Double]], nearest: [[Double]]) {
+    public var imageNearest: [[Double]]?, imageAttention: [[Double]]?
+    public init(step: Int, epoch: Double, time: Double, prompts: [[Double]], patches: [[Double]], nearest: [[Double]],
+                imageNearest: [[Double]]? = nil, imageAttention: [[Double]]? = nil) {
         self.step = step; self.epoch = epoch; self.time = time; self.prompts = prompts; self.patches = patches; self.nearest = nearest
+        self.imageNearest = imageNearest; self.imageAttention = imageAttention
     }
 }
 
@@ -340,10 +358,14 @@ extension RunRecord {
             return .attention(AttentionRecord(step: try int("step"), epoch: try num("epoch"), time: try num("time"),
                                               cls: optNums("cls"), patches: patches))
         case "projection":
-            return .projection(ProjectionRecord(step: try int("step"), centre: try rows("centre"), axes: try rows("axes"), explained: try rows("explained")))
+            return .projection(ProjectionRecord(step: try int("step"), centre: try rows("centre"), axes: try rows("axes"), explained: try rows("explained"),
+                                                image: optStr("image"), imageWidth: o["image_width"]?.int, imageHeight: o["image_height"]?.int,
+                                                imageChannels: o["image_channels"]?.int))
         case "map":
             return .map(MapRecord(step: try int("step"), epoch: try num("epoch"), time: try num("time"), prompts: try rows("prompts"),
-                                  patches: try rows("patches"), nearest: try rows("nearest")))
+                                  patches: try rows("patches"), nearest: try rows("nearest"),
+                                  imageNearest: o["image_nearest"] == nil ? nil : try rows("image_nearest"),
+                                  imageAttention: o["image_attention"] == nil ? nil : try rows("image_attention")))
         case "init":
             return .initialization(InitRecord(step: try int("step"), strategy: try str("strategy"), variant: optStr("variant"),
                                               seconds: try num("seconds"), gatherSeconds: optNum("gather_seconds"),
