@@ -76,6 +76,8 @@ public final class App {
         if appliedTheme != state.theme {
             appliedTheme = state.theme
             terminal.setTheme(themes.indices.contains(state.theme) ? themes[state.theme] : .monochrome, noColor: noColor)
+            // The image view's pixels need 256 colours; with fewer it draws density characters.
+            state.imageColors = !noColor && terminal.colorCount >= 256
             dirty = true
         }
         sinceDraw += dt

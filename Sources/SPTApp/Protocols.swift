@@ -6,6 +6,8 @@ public protocol TerminalBackend: AnyObject {
     func stop()
     var size: (width: Int, height: Int) { get }
     func setTheme(_ theme: Theme, noColor: Bool)
+    /// How many colours it shows (0 without colour; 2²⁴ for direct RGB).
+    var colorCount: Int { get }
     /// Draws a frame (a real terminal writes only what changed).
     func draw(_ frame: CellBuffer)
     /// The next frame is drawn in full (after a resize).

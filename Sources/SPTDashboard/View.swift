@@ -23,10 +23,11 @@ private func draw(_ buf: inout CellBuffer, _ s: DashboardState, width: Int, heig
     }
     header(&buf, s, width: width)
     let tableRows = min(s.runs.count, 8) + 1
-    let blocks = s.panel == .map ? nil : s.focusedRun.map { blockPanel(s.panel, $0) }
+    let drawing = s.panel == .map || s.panel == .image
+    let blocks = drawing ? nil : s.focusedRun.map { blockPanel(s.panel, $0) }
     let depth = blocks?.traces.count ?? 0
     // The map takes up to half of what the table leaves; the per-block panels a row per block.
-    var nmiRows = s.panel == .map ? (s.focusedRun == nil ? 0 : min(20, (height - 1 - tableRows - 3) / 2))
+    var nmiRows = drawing ? (s.focusedRun == nil ? 0 : min(20, (height - 1 - tableRows - 3) / 2))
                                   : depth > 0 ? min(depth, 12) + 1 : 0
     var chartH = height - 1 - tableRows - nmiRows - 3
     if chartH < 8 { nmiRows = 0; chartH = height - 1 - tableRows - 3 }
@@ -40,8 +41,11 @@ private func draw(_ buf: inout CellBuffer, _ s: DashboardState, width: Int, heig
     if nmiRows > 0, let r = s.focusedRun {
         if let blocks {
             perBlockPanel(&buf, r, blocks, y: y, width: width, rows: nmiRows, glyphs: g)
-        } else {
+        } else if s.panel == .map {
             PromptMapPanel(run: r, block: s.mapBlock, role: .series(s.focus), glyphs: g).draw(into: &buf, x: 0, y: y, width: width, height: nmiRows)
+        } else {
+            ImagePanel(run: r, block: s.mapBlock, prompt: s.imagePrompt, colors: s.imageColors && !s.ascii, glyphs: g)
+                .draw(into: &buf, x: 0, y: y, width: width, height: nmiRows)
         }
     }
     footer(&buf, s, width: width, height: height)
@@ -170,7 +174,7 @@ private func blockPanel(_ panel: DashboardState.Panel, _ r: RunView) -> (title: 
     switch panel {
     case .nmi:
         return ("NMI per block — \(r.label) (\(r.nmiMode); each line autoscaled)", r.perBlock { .nmi(block: $0) })
-    case .map:
+    case .map, .image:
         return ("", [])
     case .attention:
         let a = r.attentionPerBlock

@@ -7,7 +7,12 @@ import SPTDashboard
 /// the cells that changed since the previous frame, and decodes keys.
 public final class Terminal {
     private var previous: CellBuffer?
-    private var pairs: [ColorRole: Int32] = [:]
+    /// Colour pairs by the terminal's (foreground, background) colour numbers, made as frames need
+    /// them: literal colours that the terminal shows alike share a pair.
+    private struct PairKey: Hashable { var fg: Int32; var bg: Int32 }
+    private var pairs: [PairKey: Int32] = [:]
+    private var nextPair: Int32 = 1
+    private var theme: Theme?
     public private(set) var isActive = false
 
     public init() {}
@@ -63,28 +68,38 @@ public final class Terminal {
     /// How many colours the terminal shows: 0 (none), 8/16, 256, or 2²⁴ (direct RGB).
     public var colorCount: Int { has_colors() ? Int(spt_colors()) : 0 }
 
-    /// Gives every role of `theme` a colour pair, in the best form the terminal supports:
-    /// direct RGB, then the nearest xterm-256 colour, then the nearest of 16 (or 8), else none.
+    /// Colours cells with `theme` in the best form the terminal supports: direct RGB, then the
+    /// nearest xterm-256 colour, then the nearest of 16 (or 8), else none. Every theme role gets
+    /// its pair now; literal colours (the image view's) get theirs when first drawn, while pairs last.
     public func setTheme(_ theme: Theme, noColor: Bool) {
         pairs = [:]
+        nextPair = 1
         previous = nil
+        self.theme = noColor || colorCount < 8 ? nil : theme
+        for role in theme.roles { _ = pair(role, nil) }
+    }
+
+    private func colorNumber(_ c: ThemeColor) -> Int32 {
         let n = colorCount
-        guard !noColor, n >= 8 else { return }
-        var pair: Int32 = 1
-        for role in theme.roles where pair < spt_color_pairs() {
-            let c = theme.color(role)
-            let fg: Int32
-            switch c {
-            case .terminalDefault: fg = -1
-            case .rgb(let r, let g, let b) where n >= 0x100_0000: fg = Int32(r) << 16 | Int32(g) << 8 | Int32(b)
-            default:
-                if n >= 256 { fg = Int32(c.xterm256 ?? -1) }
-                else { let a = c.ansi16 ?? -1; fg = Int32(a >= n ? a - 8 : a) }
-            }
-            init_extended_pair(pair, fg, -1)
-            pairs[role] = pair
-            pair += 1
+        switch c {
+        case .terminalDefault: return -1
+        case .rgb(let r, let g, let b) where n >= 0x100_0000: return Int32(r) << 16 | Int32(g) << 8 | Int32(b)
+        default:
+            if n >= 256 { return Int32(c.xterm256 ?? -1) }
+            let a = c.ansi16 ?? -1
+            return Int32(a >= n ? a - 8 : a)
         }
+    }
+
+    private func pair(_ fg: ColorRole, _ bg: ColorRole?) -> Int32 {
+        guard let theme else { return 0 }
+        let key = PairKey(fg: colorNumber(theme.color(fg)), bg: bg.map { colorNumber(theme.color($0)) } ?? -1)
+        if let p = pairs[key] { return p }
+        guard nextPair < spt_color_pairs() else { return 0 }
+        init_extended_pair(nextPair, key.fg, key.bg)
+        pairs[key] = nextPair
+        nextPair += 1
+        return nextPair - 1
     }
 
     /// Draws a frame, writing only changed runs.
@@ -95,7 +110,7 @@ public final class Terminal {
             if run.attrs.contains(.reverse) { a |= spt_a_reverse() }
             if run.attrs.contains(.dim) { a |= spt_a_dim() }
             if run.attrs.contains(.underline) { a |= spt_a_underline() }
-            var pair = pairs[run.role] ?? 0
+            var pair = pair(run.role, run.background)
             for (i, s) in run.text.enumerated() {
                 var wc: [wchar_t] = [wchar_t(bitPattern: s.value), 0]
                 _ = spt_put_cell(Int32(run.y), Int32(run.x + i), &wc, a, &pair)

@@ -16,6 +16,7 @@ final class FakeTerminal: TerminalBackend {
     func start() throws { started = true }
     func stop() { stopped = true }
     func setTheme(_ theme: Theme, noColor: Bool) {}
+    var colorCount: Int { 256 }
     func draw(_ frame: CellBuffer) { frames += 1; last = frame }
     func invalidate() {}
     func readKey() -> Key? { keys.isEmpty ? nil : keys.removeFirst() }

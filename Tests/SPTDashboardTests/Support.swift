@@ -18,6 +18,7 @@ func render(_ buf: CellBuffer) -> String {
         case .text: "t"; case .dim: "d"; case .title: "T"; case .axis: "a"; case .border: "b"
         case .highlight: "h"; case .warning: "w"; case .error: "e"; case .good: "g"; case .background: "."
         case .series(let i): Character(String(i % 10))
+        case .rgb: "#"
         }
     }
     let text = buf.lines.map { "|" + $0 + "|" }

@@ -164,7 +164,7 @@ import SPTRuns
         #expect(s.metrics.contains(.attention(from: "cls", block: nil)) && s.metrics.contains(.attention(from: "patches", block: nil)))
         while s.metric != .attention(from: "cls", block: nil) { _ = update(&s, .key(.char("m"))) }
         #expect(chartSeries(s)[0].points.count == 3 && chartSeries(s)[1].points.isEmpty)
-        _ = update(&s, .key(.char("v"))); _ = update(&s, .key(.char("v")))
+        for _ in 0..<3 { _ = update(&s, .key(.char("v"))) }
         #expect(s.panel == .nmi)
     }
 
@@ -204,8 +204,44 @@ import SPTRuns
         s.ascii = false
         let text = view(s, width: 140, height: 45).lines.joined()
         #expect(["1", "2", "→"].allSatisfy { text.contains($0) })
-        _ = update(&s, .key(.char("v")))
+        _ = update(&s, .key(.char("v"))); _ = update(&s, .key(.char("v")))
         #expect(s.panel == .nmi)
+    }
+
+    /// `v` three times: the probe image (an 8×8 gray gradient, 2×2 patches) tinted by each patch's
+    /// nearest prompt; `)` shows prompt 1's attention, then prompt 2's, then the nearest prompts
+    /// again. In literal colours at 140×45, as density characters without colour (NO_COLOR or
+    /// fewer than 256 colours) and in ASCII.
+    @Test func imageView() throws {
+        var s = state()
+        var bytes = [UInt8](repeating: 0, count: 64)
+        for i in 0..<64 { bytes[i] = UInt8(i % 8 * 32 + i / 8 * 4) }
+        let pixels = Data(bytes).base64EncodedString()
+        let projection = ProjectionRecord(step: 0, centre: [[0]], axes: [[1, 0]], explained: [[0.5, 0.25]],
+                                          image: pixels, imageWidth: 8, imageHeight: 8, imageChannels: 1)
+        let map = MapRecord(step: 10, epoch: 1, time: 1, prompts: [[0, 0, 1, 1]], patches: [[0, 0]], nearest: [[0.1, 0.2]],
+                            imageNearest: [[0, 1, 1, 0]], imageAttention: [[100, 50, 0, 25, 0, 0, 100, 10]])
+        _ = update(&s, .records(id: "random", [.projection(projection), .map(map)]))
+        for _ in 0..<3 { _ = update(&s, .key(.char("v"))) }
+        #expect(s.panel == .image && s.imagePrompt == nil)
+        let colored = view(s, width: 140, height: 45)
+        #expect(colored.cells.contains { $0.char == "▀" && $0.background != nil })
+        try expectSnapshot(render(colored), "screen-image-140x45")
+        _ = update(&s, .key(.char(")")))
+        #expect(s.imagePrompt == 0)
+        _ = update(&s, .key(.char(")"))); _ = update(&s, .key(.char(")")))
+        #expect(s.imagePrompt == nil)
+        _ = update(&s, .key(.char("(")))
+        #expect(s.imagePrompt == 1)
+        s.imageColors = false
+        let plain = view(s, width: 140, height: 45)
+        #expect(!plain.cells.contains { if case .rgb = $0.role { return true } else { return $0.background != nil } })
+        try expectSnapshot(render(plain), "screen-image-no-color-140x45")
+        _ = update(&s, .key(.char(")")))
+        s.ascii = true
+        let ascii = view(s, width: 80, height: 30)
+        #expect(ascii.lines.allSatisfy { $0.unicodeScalars.allSatisfy(\.isASCII) })
+        try expectSnapshot(render(ascii), "screen-image-ascii-80x30")
     }
 
     @Test func helpOverlay() throws {

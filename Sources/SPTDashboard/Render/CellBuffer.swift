@@ -2,6 +2,8 @@
 public enum ColorRole: Hashable, Sendable {
     case text, dim, title, axis, border, highlight, warning, error, good, background
     case series(Int)
+    /// A literal colour, 0xRRGGBB, whatever the theme (the image view's pixels).
+    case rgb(UInt32)
 }
 
 /// Text attributes a cell may carry.
@@ -14,13 +16,15 @@ public struct CellAttributes: OptionSet, Hashable, Sendable {
     public static let underline = CellAttributes(rawValue: 8)
 }
 
-/// One screen cell: a single-column Unicode scalar with its colour role and attributes.
+/// One screen cell: a single-column Unicode scalar with its colour role, attributes, and a
+/// background (nil: the terminal's).
 public struct Cell: Hashable, Sendable {
     public var char: Unicode.Scalar
     public var role: ColorRole
     public var attrs: CellAttributes
-    public init(_ char: Unicode.Scalar = " ", role: ColorRole = .text, attrs: CellAttributes = []) {
-        self.char = char; self.role = role; self.attrs = attrs
+    public var background: ColorRole?
+    public init(_ char: Unicode.Scalar = " ", role: ColorRole = .text, attrs: CellAttributes = [], background: ColorRole? = nil) {
+        self.char = char; self.role = role; self.attrs = attrs; self.background = background
     }
 }
 

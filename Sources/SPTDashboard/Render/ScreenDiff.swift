@@ -1,12 +1,13 @@
-/// A horizontal run of cells that share a role and attributes and changed since the last frame.
+/// A horizontal run of cells that share a role, attributes and background and changed since the last frame.
 public struct CellRun: Equatable, Sendable {
-    public init(x: Int, y: Int, text: [Unicode.Scalar], role: ColorRole, attrs: CellAttributes) {
-        self.x = x; self.y = y; self.text = text; self.role = role; self.attrs = attrs
+    public init(x: Int, y: Int, text: [Unicode.Scalar], role: ColorRole, attrs: CellAttributes, background: ColorRole? = nil) {
+        self.x = x; self.y = y; self.text = text; self.role = role; self.attrs = attrs; self.background = background
     }
     public let x, y: Int
     public let text: [Unicode.Scalar]
     public let role: ColorRole
     public let attrs: CellAttributes
+    public let background: ColorRole?
 }
 
 /// Computes what must be written to turn `old` into `new`: only changed cells, grouped into runs
@@ -23,11 +24,11 @@ public func screenDiff(old: CellBuffer?, new: CellBuffer) -> [CellRun] {
             var e = x + 1
             while e < new.width {
                 let n = new[e, y]
-                guard n.role == c.role, n.attrs == c.attrs, full || old![e, y] != n else { break }
+                guard n.role == c.role, n.attrs == c.attrs, n.background == c.background, full || old![e, y] != n else { break }
                 text.append(n.char)
                 e += 1
             }
-            runs.append(CellRun(x: x, y: y, text: text, role: c.role, attrs: c.attrs))
+            runs.append(CellRun(x: x, y: y, text: text, role: c.role, attrs: c.attrs, background: c.background))
             x = e
         }
     }

@@ -24,8 +24,9 @@ public struct DashboardState: Sendable {
     }
     public enum XAxis: String, CaseIterable, Sendable { case step, epoch, time }
     /// What the panel below the runs table shows for the focused run (`v`): NMI per block, the
-    /// prompts' attention share per block, or the prompt map of one block (`<`/`>`).
-    public enum Panel: String, CaseIterable, Sendable { case nmi, attention, map }
+    /// prompts' attention share per block, the prompt map of one block (`<`/`>`), or the probe
+    /// image with that block's nearest-prompt or one prompt's attention overlay (`(`/`)`).
+    public enum Panel: String, CaseIterable, Sendable { case nmi, attention, map, image }
 
     public var mode: Mode
     public var task: String
@@ -37,8 +38,12 @@ public struct DashboardState: Sendable {
     public var metric = Metric.trainLoss
     public var xAxis = XAxis.step
     public var panel = Panel.nmi
-    /// The block the prompt map shows.
+    /// The block the prompt map and the image view show.
     public var mapBlock = 0
+    /// The prompt whose attention the image view shows (nil: the nearest-prompt overlay).
+    public var imagePrompt: Int?
+    /// Whether the image view may draw literal colours (256 colours or more, colour allowed).
+    public var imageColors = true
     /// TensorBoard EMA weight applied to drawn curves (and to exports).
     public var smoothing = 0.6
     public var logY = false

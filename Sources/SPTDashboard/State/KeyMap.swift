@@ -3,7 +3,7 @@
 public struct KeyBinding: Sendable {
     public enum Action: Sendable, CaseIterable {
         case quit, help, replayPause, replaySpeed, replayStep, replaySeek, replayStart, focus, strategy, addRun, pause, restart
-        case metric, xAxis, panel, block, logY, smoothing, zoom, export, theme
+        case metric, xAxis, panel, block, prompt, logY, smoothing, zoom, export, theme
     }
     /// How the keys are written in the help overlay and the README.
     public let keys: String
@@ -41,8 +41,9 @@ extension KeyBinding {
         .init(keys: "r", footer: "r restart", help: "restart the focused run from step 0 (the old one: stopped)", modes: [.live, .watch], action: .restart, presses: [.char("r")]),
         .init(keys: "m", footer: "m metric", help: "chart metric: loss, accuracy, NMI mean, lr, grad norm, other tags", modes: all, action: .metric, presses: [.char("m")]),
         .init(keys: "x", footer: "x axis", help: "x axis: step, epoch, time", modes: all, action: .xAxis, presses: [.char("x")]),
-        .init(keys: "v", footer: "v panel", help: "panel: NMI per block, attention to the prompts per block, prompt map", modes: all, action: .panel, presses: [.char("v")]),
-        .init(keys: "< >", footer: "</> block", help: "the prompt map's block: previous / next", modes: all, action: .block, presses: [.char(">")], reverse: [.char("<")]),
+        .init(keys: "v", footer: "v panel", help: "panel: NMI per block, attention to the prompts per block, prompt map, image", modes: all, action: .panel, presses: [.char("v")]),
+        .init(keys: "< >", footer: "</> block", help: "the prompt map's and the image's block: previous / next", modes: all, action: .block, presses: [.char(">")], reverse: [.char("<")]),
+        .init(keys: "( )", footer: "(/) prompt", help: "the image's overlay: the nearest prompt, or one prompt's attention (previous / next)", modes: all, action: .prompt, presses: [.char(")")], reverse: [.char("(")]),
         .init(keys: "s S", footer: "s/S smooth", help: "smoothing weight down / up (TensorBoard's EMA)", modes: all, action: .smoothing, presses: [.char("S")], reverse: [.char("s")]),
         .init(keys: "L", footer: "L log", help: "log-scale y", modes: all, action: .logY, presses: [.char("L")]),
         .init(keys: "+ -", footer: "+/- zoom", help: "zoom to the latest part of the curves / out", modes: all, action: .zoom, presses: [.char("+"), .char("=")], reverse: [.char("-")]),

@@ -144,7 +144,16 @@ private func perform(_ s: inout DashboardState, _ action: KeyBinding.Action, key
     case .block:
         let depth = max(1, s.focusedRun?.mapBlocks ?? 1)
         s.mapBlock = (min(s.mapBlock, depth - 1) + (reverse ? depth - 1 : 1)) % depth
-        if s.panel != .map { s.panel = .map }
+        if s.panel != .map && s.panel != .image { s.panel = .map }
+    case .prompt:
+        // nil (nearest prompt) → 0 → … → the last prompt with attention → nil.
+        let map = s.focusedRun?.lastMap, b = s.mapBlock
+        let m = map?.imageNearest.flatMap { b < $0.count ? $0[b].count : nil } ?? 0
+        let count = m > 0 ? (map?.imageAttention.flatMap { b < $0.count ? $0[b].count / m : nil } ?? 0) : 0
+        let positions = count + 1, now = s.imagePrompt.map { $0 + 1 } ?? 0
+        let next = (now + (reverse ? positions - 1 : 1)) % positions
+        s.imagePrompt = next == 0 ? nil : next - 1
+        s.panel = .image
     case .logY: s.logY.toggle()
     case .smoothing:
         let steps = DashboardState.smoothingSteps

@@ -71,8 +71,11 @@ public struct Theme: Equatable, Sendable {
     public var series: [ThemeColor]
 
     public func color(_ role: ColorRole) -> ThemeColor {
-        if case .series(let i) = role { return series.isEmpty ? .terminalDefault : series[i % series.count] }
-        return colors[role] ?? .terminalDefault
+        switch role {
+        case .series(let i): return series.isEmpty ? .terminalDefault : series[i % series.count]
+        case .rgb(let v): return .rgb(UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF))
+        default: return colors[role] ?? .terminalDefault
+        }
     }
 
     /// Every role a frame can use (for the backend's colour pairs).
