@@ -41,6 +41,8 @@ struct Bench: ParsableCommand {
         var mapPlaneSeconds: Double?
         var kmeans: [String: Double]?
         var frameMilliseconds: Double?
+        /// 140×45 frames of the prompt map and of the image view (ViT-B/16 sizes: 12 blocks, 50 prompts, 196 patches, a 56² RGB image).
+        var mapFrameMilliseconds: Double?, imageFrameMilliseconds: Double?
         var runLogRead100kSeconds: Double?
     }
 
@@ -82,7 +84,7 @@ struct Bench: ParsableCommand {
             if !noTorch { report.torch = torchNumbers(c, batch: batch, autocast: precision == .bf16) }
         }
         if parts.contains(.kmeans) { report.kmeans = kmeansTiming() }
-        if parts.contains(.dashboard) { report.frameMilliseconds = frameTime() }
+        if parts.contains(.dashboard) { (report.frameMilliseconds, report.mapFrameMilliseconds, report.imageFrameMilliseconds) = frameTime() }
         if parts.contains(.runlog) { report.runLogRead100kSeconds = try runLogRead() }
         if json {
             let e = JSONEncoder(); e.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -127,6 +129,9 @@ struct Bench: ParsableCommand {
             }
         }
         if let f = report.frameMilliseconds { say(String(format: "dashboard frame (160×48, 5 runs × 100k points, render + diff): %.2f ms", f)) }
+        if let m = report.mapFrameMilliseconds, let i = report.imageFrameMilliseconds {
+            say(String(format: "frames at 140×45 with ViT-B/16's 12 blocks, 50 prompts, 196 patches: prompt map %.2f ms, image view (56² RGB) %.2f ms", m, i))
+        }
         if let r = report.runLogRead100kSeconds { say(String(format: "run log: 100k records read in %.3f s", r)) }
     }
 
@@ -229,7 +234,8 @@ struct Bench: ParsableCommand {
         return out
     }
 
-    private func frameTime() -> Double {
+    /// Milliseconds per frame: the chart at 160×48, then the prompt map and the image view at 140×45.
+    private func frameTime() -> (Double, Double, Double) {
         var s = DashboardState(mode: .replay, task: "bench", backbone: "bench", themes: ["dark"], strategies: [])
         var rng = RNG(seed: 1)
         for r in 0..<5 {
@@ -243,13 +249,31 @@ struct Bench: ParsableCommand {
             }
             _ = update(&s, .records(id: "run\(r)", recs))
         }
-        var previous: CellBuffer?
-        let t = Benchmark.measure(seconds: 2) {
-            let frame = view(s, width: 160, height: 48)
-            _ = screenDiff(old: previous, new: frame)
-            previous = frame
-        } ?? 0
-        return t * 1000
+        func frame(_ s: DashboardState, _ w: Int, _ h: Int) -> Double {
+            var previous: CellBuffer?
+            return 1000 * (Benchmark.measure(seconds: 2) {
+                let frame = view(s, width: w, height: h)
+                _ = screenDiff(old: previous, new: frame)
+                previous = frame
+            } ?? 0)
+        }
+        let chart = frame(s, 160, 48)
+        // The focused run draws maps and an image of ViT-B/16's sizes.
+        let blocks = 12, prompts = 50, patches = 196
+        let pixels = Data((0..<(56 * 56 * 3)).map { _ in UInt8(rng.int(256)) }).base64EncodedString()
+        let map = MapRecord(step: 1, epoch: 0, time: 0,
+                            prompts: (0..<blocks).map { _ in (0..<(2 * prompts)).map { _ in Double(rng.normal()) } },
+                            patches: (0..<blocks).map { _ in (0..<(2 * 256)).map { _ in Double(rng.normal()) } },
+                            nearest: (0..<blocks).map { _ in (0..<prompts).map { _ in Double(rng.uniform()) } },
+                            imageNearest: (0..<blocks).map { _ in (0..<patches).map { _ in Double(rng.int(prompts)) } },
+                            imageAttention: (0..<blocks).map { _ in (0..<(16 * patches)).map { _ in Double(rng.int(101)) } })
+        _ = update(&s, .records(id: "run0", [.projection(ProjectionRecord(step: 0, centre: [], axes: [], explained: Array(repeating: [0.3, 0.1], count: blocks),
+                                                                          image: pixels, imageWidth: 56, imageHeight: 56, imageChannels: 3)), .map(map)]))
+        s.panel = .map
+        let mapFrame = frame(s, 140, 45)
+        s.panel = .image
+        s.imagePrompt = 3
+        return (chart, mapFrame, frame(s, 140, 45))
     }
 
     private func runLogRead() throws -> Double {

@@ -89,7 +89,7 @@ def parse(argv=None):
     p.add_argument("--run", help="run id (default: the strategy)")
     p.add_argument("--max-steps", type=int, help="stop after this many steps")
     p.add_argument("--checkpoint-every", type=int, default=50,
-                   help="write the run's checkpoint beside its log every N steps (0: never); the same command with the same "
+                   help="write the run's checkpoint beside its log every N steps (0: only on SIGTERM, SIGINT, SIGHUP or SIGUSR1); the same command with the same "
                         "--session resumes from it")
     a = p.parse_args(argv)
     flag = lambda name: "--" + name.replace("_", "-")
@@ -406,8 +406,20 @@ class Stop(Exception):
         self.number, self.signal = number, signal.Signals(number).name
 
 
+# The signal a run was told to stop by; the loop writes a checkpoint at its next step boundary and
+# stops. A process stuck where no step ends (a collective whose peer died) stops anyway after
+# STOP_GRACE seconds, without a checkpoint (the last periodic one stays).
+_pending = []
+STOP_GRACE = 10
+
+
 def _stop(number, frame):
-    raise Stop(number)
+    if number == signal.SIGALRM:
+        raise Stop(_pending[0] if _pending else number)
+    if _pending:
+        raise Stop(number)  # a second signal: now
+    _pending.append(number)
+    signal.alarm(STOP_GRACE)
 
 
 def _train(a, ranks, backbone, task, session, holder):
@@ -416,6 +428,13 @@ def _train(a, ranks, backbone, task, session, holder):
     control = ControlChannel(run.path, fresh=True) if ranks.rank == 0 else None
     paused, steps = False, min(run.total, a.max_steps or run.total)
     while True:
+        if _pending:
+            # Every record of the step before is written: a checkpoint here resumes exactly.
+            signal.alarm(0)
+            if run.step < run.total:
+                run.save_checkpoint()
+                holder["checkpointed"] = True
+            raise Stop(_pending[0])
         restart = False
         for c in ranks.broadcast(control.poll() if control else []):
             command = c.get("command")
@@ -465,7 +484,7 @@ def main(argv=None):
         raise SystemExit(1)
     # What torchrun sends the other ranks when one fails, what SLURM sends before it kills or
     # requeues, and a user's Ctrl-C or hang-up: each ends the run with an event in its log.
-    for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1):
+    for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1, signal.SIGALRM):
         signal.signal(number, _stop)
     ranks = Ranks()
     if a.batch % ranks.world:
@@ -501,7 +520,8 @@ def main(argv=None):
     try:
         _train(a, ranks, backbone, task, session, holder)
     except Stop as e:
-        holder["run"].end("stopped", f"{e.signal}: told to stop (torchrun after a peer failed, the scheduler, or a user)")
+        holder["run"].end("stopped", f"{e.signal}: told to stop (torchrun after a peer failed, the scheduler, or a user)"
+                                     + (f"; checkpoint at step {holder['run'].step}, the same command resumes" if holder.get("checkpointed") else ""))
         raise SystemExit(128 + e.number)
     except Exception as e:
         # A peer's death surfaces here as a failed collective; whatever it was, the log ends with it.

@@ -278,8 +278,7 @@ class TrainerTests(ExportedTaskCase):
         """SIGKILL at a random step, the same command again: the log holds an uninterrupted run's
         losses, evaluations and NMI exactly, each step once, after a `restored` event."""
         flags = ["--strategy", "kmeans", "--prompts", "4", "--epochs", "1", "--nmi-every", "4", "--checkpoint-every", "3"]
-        stable = lambda records: [(r["kind"], r.get("step"), r.get("loss"), r.get("accuracy"), r.get("values"))
-                                  for r in records if r["kind"] in ("train", "eval", "nmi")]
+        stable = self.stable
         whole = stable(self.torch_train(os.path.join(self.tmp.name, "resume-whole"), flags))
         runs = os.path.join(self.tmp.name, "resume-killed")
         at = random.randint(4, 20)
@@ -295,6 +294,35 @@ class TrainerTests(ExportedTaskCase):
         self.assertEqual(stable(resumed), whole)
         self.assertEqual([r["event"] for r in resumed if r["kind"] == "event"], ["restored", "finished"])
         self.assertFalse(os.path.exists(os.path.join(runs, "s", "kmeans.checkpoint.pt")))
+
+    @staticmethod
+    def stable(records):
+        """What a resumed run must repeat exactly: losses, evaluations, NMI, and the prompt maps
+        (drawn in the plane the checkpoint kept)."""
+        return [(r["kind"], r.get("step"), r.get("loss"), r.get("accuracy"), r.get("values"), r.get("prompts"), r.get("patches"))
+                for r in records if r["kind"] in ("train", "eval", "nmi", "map")]
+
+    def test_sigterm_checkpoints_at_the_step_and_the_run_resumes(self):
+        """SIGTERM (what SLURM sends before it kills or requeues) with no periodic checkpoints: the
+        run writes one at the step it reached, ends `stopped` saying so, exits 143, and the same
+        command finishes it as an uninterrupted run."""
+        flags = ["--strategy", "mean-pool", "--prompts", "4", "--epochs", "1", "--nmi-every", "4", "--checkpoint-every", "0"]
+        whole = self.stable(self.torch_train(os.path.join(self.tmp.name, "term-whole"), flags))
+        runs = os.path.join(self.tmp.name, "term")
+        at = random.randint(3, 15)
+        p = self.torch_train(runs, flags, wait=False)
+        deadline = time.time() + 300
+        while time.time() < deadline and sum(r["kind"] == "train" for r in self.records(runs, "mean-pool")) < at:
+            time.sleep(0.05)
+        os.killpg(p.pid, signal.SIGTERM)
+        self.assertEqual(p.wait(timeout=120), 128 + signal.SIGTERM)
+        last = self.records(runs, "mean-pool")[-1]
+        self.assertEqual((last["kind"], last["event"]), ("event", "stopped"))
+        self.assertIn("checkpoint at step", last["message"])
+        self.assertTrue(os.path.exists(os.path.join(runs, "s", "mean-pool.checkpoint.pt")))
+        resumed = self.torch_train(runs, flags)
+        print(f"SIGTERM after step {at}: {last['message']}; resumed, {len(whole)} records compared")
+        self.assertEqual(self.stable(resumed), whole)
 
     def test_a_control_file_left_by_an_earlier_run_is_not_replayed(self):
         """A `pause` left in `<run>.control.jsonl` by an earlier run of the same name (its log
