@@ -8,7 +8,7 @@ wait=${1:-20}; keys=${2:-}; shift 2 || true
 cols=${COLS:-120}; rows=${ROWS:-36}
 bin=$(cd "$(dirname "$0")/.." && swift build -c release --show-bin-path)/spt-tui
 session=spt-capture-$$
-tmux new-session -d -s "$session" -x "$cols" -y "$rows" "LANG=C.UTF-8 $bin $*"
+tmux new-session -d -s "$session" -x "$cols" -y "$rows" "LANG=C.UTF-8 ${NO_COLOR:+NO_COLOR=1} $bin $*"
 trap 'tmux kill-session -t "$session" 2>/dev/null || true' EXIT
 sleep "$wait"
 [[ -n $keys ]] && { tmux send-keys -t "$session" $keys; sleep 1; }

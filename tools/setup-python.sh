@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's Python: a virtual environment outside the repository (SPT_VENV, default
-# ~/.cache/spt/venv) with the pinned CPU PyTorch, timm, what the benchmark's comparisons need, and
-# TensorBoard (the event-file round-trip tests).
+# ~/.cache/spt/venv) with the pinned CPU PyTorch, timm, what the benchmark's comparisons need,
+# TensorBoard (the event-file round-trip tests) and submitit (sweeps); and Debian's slurm-wlm and
+# munge, the one-node SLURM the sweep tests start (tools/slurm-local.sh).
 # Used by `make bench` and by the fixture scripts under tools/ (run by hand). Created once;
 # prints its python's path on stdout.
 #
@@ -11,7 +12,7 @@
 # without dependencies and that one module is replaced by an empty one.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-bash "$here/setup.sh" python3-venv >&2
+bash "$here/setup.sh" python3-venv slurm-wlm munge >&2
 venv=${SPT_VENV:-$HOME/.cache/spt/venv}
 py="$venv/bin/python"
 if ! "$py" -c "import torch, timm, sklearn, safetensors, faiss, PIL, tensorboard" 2>/dev/null; then
@@ -24,4 +25,6 @@ if ! "$py" -c "import torch, timm, sklearn, safetensors, faiss, PIL, tensorboard
   echo "# Emptied by tools/setup-python.sh: the CUDA wheel's op registrations fail beside CPU torch." > "$tv/_meta_registrations.py"
   "$py" -c "import timm, torchvision.transforms" >&2
 fi
+# Added after the first release of this venv: installed into an existing one too.
+"$py" -c "import submitit" 2>/dev/null || "$venv/bin/pip" install -q submitit==1.5.4 >&2
 echo "$py"

@@ -32,9 +32,10 @@ struct ImagePanel {
         buf.put(String("image — block \(b) of \(nearestAll.count) (</>) — \(run.label) · step \(map.step) · \(what)".prefix(width)),
                 x: x, y: y, role: .title, attrs: .bold)
         guard grid * grid == m, height >= 3 else { return }
-        // Fit: one pixel a column, two a row (one a row without colour), nearest-neighbour.
-        let perRow = colors ? 2 : 1
-        let scale = min(Double(width - 30) / Double(image.width), Double((height - 1) * perRow) / Double(image.height), 1)
+        // Fit, nearest-neighbour: a pixel is a column and half a row in colour; without colour a
+        // character, two columns wide, so that pixels stay square on cells twice as tall as wide.
+        let perRow = colors ? 2 : 1, perColumn = colors ? 1 : 2
+        let scale = min(Double((width - 30) / perColumn) / Double(image.width), Double((height - 1) * perRow) / Double(image.height), 1)
         let w = max(1, Int(Double(image.width) * scale)), h = max(perRow, Int(Double(image.height) * scale) / perRow * perRow)
         func pixel(_ px: Int, _ py: Int) -> (grey: Double, rgb: (Double, Double, Double), patch: Int) {
             let sx = min(image.width - 1, px * image.width / w), sy = min(image.height - 1, py * image.height / h)
@@ -66,19 +67,21 @@ struct ImagePanel {
                 } else {
                     let p = pixel(col, row), o = overlay(p.patch)
                     let v = shown == nil ? p.grey : o.value
-                    buf[x + col, top + row] = Cell(Self.density[min(Self.density.count - 1, Int(v * Double(Self.density.count - 1) + 0.5))], role: .text)
+                    let c = Cell(Self.density[min(Self.density.count - 1, Int(v * Double(Self.density.count - 1) + 0.5))], role: .text)
+                    buf[x + 2 * col, top + row] = c
+                    buf[x + 2 * col + 1, top + row] = c
                 }
             }
         }
         if !colors && shown == nil {
             // The nearest prompt's label at each patch's centre.
             for patch in 0..<m {
-                let cx = (patch % grid * 2 + 1) * w / (2 * grid), cy = (patch / grid * 2 + 1) * (h / perRow) / (2 * grid)
+                let cx = (patch % grid * 2 + 1) * w * perColumn / (2 * grid), cy = (patch / grid * 2 + 1) * (h / perRow) / (2 * grid)
                 buf.put(PromptMapPanel.label(Int(nearest[patch])), x: x + cx, y: top + cy, role: .highlight, attrs: .bold)
             }
         }
         // Beside the image: the prompts' colours and how many patches each is nearest to.
-        let lx = x + w + 2
+        let lx = x + w * perColumn + 2
         var counts = [Int](repeating: 0, count: prompts)
         for k in nearest where Int(k) < prompts { counts[Int(k)] += 1 }
         buf.put(shown == nil ? "nearest prompt: patches" : "attention, % of its largest", x: lx, y: top, role: .dim)

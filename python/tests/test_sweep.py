@@ -1,0 +1,191 @@
+"""`python -m spt_torch.sweep`: the engine's --tune search in rounds; a sweep through submitit's
+local executor and through a real one-node SLURM (Debian's slurm-wlm and munge, started on
+localhost by tools/slurm-local.sh) writes every run's log and an engine-shaped compare.json; a job
+stopped with SIGTERM midway (`scancel --signal=TERM` under SLURM) is submitted again and its run
+resumes to the uninterrupted run's losses."""
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import unittest
+
+from engine import REPO, SPT, ExportedTaskCase
+from spt_torch.sweep import LRSearch, snap
+
+try:
+    import submitit  # noqa: F401
+    HAVE_SUBMITIT = True
+except ImportError:
+    HAVE_SUBMITIT = False
+
+
+class LRSearchTests(unittest.TestCase):
+    def search(self, score, grid=(1e-3, 3e-3, 1e-2, 3e-2), wds=(1e-4,), extensions=4):
+        s, rounds = LRSearch(grid, wds, max_extensions=extensions), 0
+        while s.points():
+            s.feed([[score(lr, wd)] for lr, wd in s.points()])
+            rounds += 1
+        return s.result(), rounds
+
+    def test_the_grid_grows_until_the_pick_is_bracketed(self):
+        # Best at 0.3: the grid's top (0.03) grows to 0.1, 0.3, 1 — one round each.
+        r, rounds = self.search(lambda lr, wd: 1 - abs(np_log10(lr) - np_log10(0.3)) / 10)
+        self.assertEqual((r["best"]["lr"], r["extensions"], r["bracketed"], rounds), (0.3, [0.1, 0.3, 1.0], True, 4))
+
+    def test_the_bound_stops_and_says_so(self):
+        r, _ = self.search(lambda lr, wd: lr, extensions=2)
+        self.assertEqual((r["best"]["lr"], r["extensions"], r["bracketed"]), (0.3, [0.1, 0.3], False))
+
+    def test_a_plateau_stops_growth_and_ties_go_to_the_smaller_rate(self):
+        r, rounds = self.search(lambda lr, wd: 0.5)
+        self.assertEqual((r["best"]["lr"], r["extensions"], rounds), (1e-3, [], 1))
+
+    def test_a_diverged_seed_leaves_its_point_unscored(self):
+        s = LRSearch([0.01, 0.03], [0.0])
+        s.feed([[0.8, None], [0.7, 0.7]])
+        self.assertIsNone(s.scored[0]["accuracy"])
+
+    def test_snap_keeps_the_ladder(self):
+        self.assertEqual([snap(x) for x in (0.09, 0.0333, 0.9, 0.05)], [0.1, 0.03, 1.0, 0.05])
+
+
+def np_log10(x):
+    import math
+    return math.log10(x)
+
+
+class SweepCase(ExportedTaskCase):
+    """What both launchers' tests share (no tests of its own)."""
+    FLAGS = ["--", "--epochs", "2", "--nmi-every", "10", "--checkpoint-every", "0"]
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.path.join(os.path.dirname(__file__), "..")}
+
+    def sweep(self, runs, args, launcher="local"):
+        return subprocess.Popen([sys.executable, "-m", "spt_torch.sweep", "--task", self.task, "--backbone", self.backbone,
+                                 "--runs-dir", runs, "--session", "s", "--threads", "1", "--launcher", launcher, "--prompt-counts", "4"] + args + self.FLAGS,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=self.env, start_new_session=True)
+
+    def records(self, path):
+        from spt_torch import read
+        return read(path)[0]
+
+    @staticmethod
+    def losses(records):
+        return [(r["step"], r["loss"]) for r in records if r["kind"] == "train"] + \
+               [(r["step"], r["accuracy"]) for r in records if r["kind"] == "eval"]
+
+    def uninterrupted(self, run):
+        """The run as one uninterrupted `spt_torch.train` (the sweep's argv for it, another session)."""
+        runs = os.path.join(self.tmp.name, "whole-" + run)
+        strategy, seed = run.split("-np")[0], run.rsplit("-s", 1)[1]
+        subprocess.run([sys.executable, "-m", "spt_torch.train", "--task", self.task, "--backbone", self.backbone, "--strategy", strategy,
+                        "--prompts", "4", "--seed", seed, "--eval-protocol", "tune", "--runs-dir", runs, "--session", "s", "--run", run]
+                       + self.FLAGS[1:], check=True, capture_output=True, env=self.env)
+        return self.losses(self.records(os.path.join(runs, "s", run + ".jsonl")))
+
+    def interrupt_and_finish(self, runs, p, victim, stop):
+        """Waits until `victim`'s log has 10 train records, calls `stop()`, then lets the sweep end."""
+        path = os.path.join(runs, "s", victim + ".jsonl")
+        deadline = time.time() + 600
+        while time.time() < deadline and p.poll() is None and \
+                sum(r["kind"] == "train" for r in (self.records(path) if os.path.exists(path) else [])) < 10:
+            time.sleep(0.1)
+        stop()
+        try:
+            out, _ = p.communicate(timeout=900)
+        finally:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+        self.assertEqual(p.returncode, 0, out[-3000:])
+        return out
+
+    def check_session(self, runs, victim, out, expected_runs):
+        session = os.path.join(runs, "s")
+        with open(os.path.join(session, "compare.json")) as f:
+            table = json.load(f)
+        self.assertEqual(sorted(f for f in os.listdir(session) if f.endswith(".jsonl")), sorted(r + ".jsonl" for r in expected_runs))
+        for row in table["rows"]:
+            self.assertLessEqual({"strategy", "prompts", "split", "lr", "weightDecay", "accuracyMean", "accuracySD", "initSeconds",
+                                  "gatherSeconds", "diverged"}, set(row))
+        victim_records = self.records(os.path.join(session, victim + ".jsonl"))
+        # The `stopped` event came after the checkpoint: resuming cut it off with the rest of the stop.
+        events = [r["event"] for r in victim_records if r["kind"] == "event"]
+        self.assertEqual(events, ["restored", "finished"], out[-3000:])
+        self.assertIn("submitted again to resume", out)
+        self.assertEqual(self.losses(victim_records), self.uninterrupted(victim))
+        # spt report reads the session as an engine compare's.
+        report = subprocess.run([SPT, "report", session, "--out", os.path.join(self.tmp.name, "report-" + os.path.basename(runs))],
+                                capture_output=True, text=True)
+        self.assertEqual(report.returncode, 0, report.stderr)
+        print(f"{os.path.basename(runs)}: {len(expected_runs)} runs, {victim} stopped by SIGTERM at step ≥ 10, resubmitted, "
+              f"resumed to the uninterrupted run's {len(self.losses(victim_records))} losses and accuracies")
+
+
+@unittest.skipUnless(HAVE_SUBMITIT, "needs submitit (tools/setup-python.sh installs it)")
+class LocalSweepTests(SweepCase):
+    def test_a_local_sweep_resumes_a_run_stopped_midway(self):
+        runs = os.path.join(self.tmp.name, "local")
+        p = self.sweep(runs, ["--strategies", "random", "mean-pool", "--seeds", "0", "1", "--parallel", "2"])
+        victim = "random-np4-s0"
+
+        def stop():
+            # The job's process is the one holding the run's log open.
+            path = os.path.realpath(os.path.join(runs, "s", victim + ".jsonl"))
+            for pid in filter(str.isdigit, os.listdir("/proc")):
+                try:
+                    if any(os.path.realpath(os.path.join(f"/proc/{pid}/fd", fd)) == path for fd in os.listdir(f"/proc/{pid}/fd")):
+                        os.kill(int(pid), signal.SIGTERM)
+                except OSError:
+                    continue
+
+        out = self.interrupt_and_finish(runs, p, victim, stop)
+        self.check_session(runs, victim, out, [f"{s}-np4-s{seed}" for s in ("random", "mean-pool") for seed in (0, 1)])
+
+
+def slurm_ready():
+    """Starts the one-node SLURM of tools/slurm-local.sh (root only); its SLURM_CONF, or None."""
+    if os.geteuid() != 0 or not shutil.which("slurmctld"):
+        return None
+    r = subprocess.run(["bash", os.path.join(REPO, "tools", "slurm-local.sh"), "start"], capture_output=True, text=True)
+    m = re.search(r"SLURM_CONF=(\S+)", r.stdout)
+    return m.group(1) if r.returncode == 0 and m else None
+
+
+@unittest.skipUnless(HAVE_SUBMITIT, "needs submitit (tools/setup-python.sh installs it)")
+class SlurmSweepTests(SweepCase):
+    @classmethod
+    def setUpClass(cls):
+        conf = slurm_ready()
+        if conf is None:
+            raise unittest.SkipTest("no SLURM here: tools/slurm-local.sh needs root and Debian's slurm-wlm and munge (tools/setup.sh)")
+        super().setUpClass()
+        cls.env["SLURM_CONF"] = conf
+
+    def test_a_slurm_sweep_resumes_a_job_cancelled_with_sigterm(self):
+        runs = os.path.join(self.tmp.name, "slurm")
+        p = self.sweep(runs, ["--strategies", "random", "mean-pool", "--seeds", "0", "1"], launcher="slurm")
+        victim, printed = "mean-pool-np4-s1", []
+
+        def stop():
+            # The sweep printed "<run>: submitted as job <id>" for every job it submitted.
+            job = None
+            while job is None:
+                printed.append(p.stdout.readline())
+                m = re.match(rf"{victim}: submitted as job (\S+)", printed[-1])
+                job = m.group(1) if m else None
+            subprocess.run(["scancel", "--signal=TERM", job], check=True, env=self.env)
+
+        # Lines are read by stop(); the rest by communicate().
+        out = self.interrupt_and_finish(runs, p, victim, stop)
+        self.check_session(runs, victim, "".join(printed) + out, [f"{s}-np4-s{seed}" for s in ("random", "mean-pool") for seed in (0, 1)])
+
+
+if __name__ == "__main__":
+    unittest.main()
