@@ -19,6 +19,11 @@ def _sq_dist(x, c):
     return (x.pow(2).sum(1, keepdim=True) - 2 * x @ c.T + c.pow(2).sum(1)[None]).clamp_min(0)
 
 
+# The process group K-means' collectives use: the default one, or on GPU runs (nccl) a gloo group,
+# since K-means runs on CPU tensors (`spt_torch.train.Ranks` sets it).
+cpu_group = None
+
+
 def _world():
     return (dist.get_rank(), dist.get_world_size()) if dist.is_available() and dist.is_initialized() else (0, 1)
 
@@ -39,7 +44,7 @@ class _Shards:
             self.sizes = [x.shape[0]]
         else:
             sizes = [torch.zeros((), dtype=torch.int64) for _ in range(self.world)]
-            dist.all_gather(sizes, torch.tensor(x.shape[0], dtype=torch.int64))
+            dist.all_gather(sizes, torch.tensor(x.shape[0], dtype=torch.int64), group=cpu_group)
             self.sizes = [int(s) for s in sizes]
         self.offset = sum(self.sizes[:self.rank])
         self.n = sum(self.sizes)
@@ -52,12 +57,12 @@ class _Shards:
         padded = torch.zeros(*t.shape[:-1], width, dtype=t.dtype)
         padded[..., :t.shape[-1]] = t
         parts = [torch.empty_like(padded) for _ in range(self.world)]
-        dist.all_gather(parts, padded)
+        dist.all_gather(parts, padded, group=cpu_group)
         return torch.cat([p[..., :s] for p, s in zip(parts, self.sizes)], -1)
 
     def sum(self, t):
         if self.world > 1:
-            dist.all_reduce(t)
+            dist.all_reduce(t, group=cpu_group)
         return t
 
     def rows(self, indices):

@@ -143,7 +143,8 @@ def init_prompts(vit, strategy, images, layers, count, seed, pool_variant="autho
     if strategy == "kmeans":
         tokens = candidate_tokens(vit, gathered[shard(len(gathered))], layers)
         gather, t0 = time.time() - t0, time.time()
-        runs = [kmeans(t, count, seed=(seed + l) & ((1 << 64) - 1), restarts=kmeans_restarts) for l, t in enumerate(tokens)]
+        # On the CPU whatever the device: the engine's float64 sums, and gloo's collectives on GPU runs.
+        runs = [kmeans(t.cpu(), count, seed=(seed + l) & ((1 << 64) - 1), restarts=kmeans_restarts) for l, t in enumerate(tokens)]
         return torch.stack([c for c, _, _ in runs]), dict(
             seconds=time.time() - t0, gather_seconds=gather, iterations=sum(i for _, _, i in runs),
             inertia=sum(e for _, e, _ in runs), images=len(gathered))

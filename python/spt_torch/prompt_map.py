@@ -24,7 +24,7 @@ def _r6(v):
 def basis(tokens):
     """The principal plane of tokens [n, D]: (centre [D], axes [2·D], explained [2]), each axis
     signed so that its largest-magnitude component is positive."""
-    x = tokens.double()
+    x = tokens.double().cpu()
     centre = x.mean(0)
     xc = x - centre
     cov = xc.T @ xc / x.shape[0]
@@ -43,7 +43,7 @@ def basis(tokens):
 def block(x, P, Np, centre, axes):
     """One block's map from its input tokens x [B, T, D]: (prompts [2·Np], patches [2·s], nearest [Np])."""
     B, T, D = x.shape
-    x = x.double()
+    x = x.double().cpu()
     c, a = torch.tensor(centre, dtype=torch.float64), torch.tensor(axes, dtype=torch.float64).reshape(2, D)
     prompts = x[:, P:P + Np].mean(0)
     tokens = x[:, P + Np:].reshape(-1, D)
@@ -60,9 +60,9 @@ def image_overlays(x, att, P, Np):
     """The image view's overlays on image 0 (`PromptMap.imageOverlays`): per patch the nearest
     prompt, and the first 16 prompts' attention over the patches (heads averaged), in percent of
     each prompt's largest, prompt-major. `x` [B, T, D] the block's input, `att` [B, H, T, T]."""
-    x0 = x[0].double()
+    x0 = x[0].double().cpu()
     nearest = torch.cdist(x0[P + Np:], x0[P:P + Np]).argmin(1)
-    rows = att[0, :, P:P + min(Np, IMAGE_PROMPTS), P + Np:].double().mean(0)
+    rows = att[0, :, P:P + min(Np, IMAGE_PROMPTS), P + Np:].double().mean(0).cpu()
     percent = torch.where(rows.max(1, keepdim=True).values > 0, rows / rows.max(1, keepdim=True).values * 100, torch.zeros_like(rows))
     # Half away from zero, as the engine rounds.
     return [float(k) for k in nearest], [float(v) for v in torch.floor(percent + 0.5).reshape(-1)]

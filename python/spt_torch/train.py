@@ -31,6 +31,7 @@ from .control import ControlChannel
 from .defaults import OPTIONS, file_hash, rates
 from .inputs import InputError, backbone_path, init_file, task_folder
 from .data import load_split
+from . import kmeans as kmeans_module
 from .kmeans import shard
 from .model import PromptedViT, learning_rate, load_backbone
 from .nmi import probe
@@ -80,6 +81,9 @@ def parse(argv=None):
     p.add_argument("--nmi-mode", choices=["tokens", "attention"], default=OPTIONS["nmi_mode"])
     p.add_argument("--nmi-normalization", choices=["sqrt", "arithmetic"], default=OPTIONS["nmi_normalization"])
     p.add_argument("--probe-images", type=int, default=OPTIONS["probe_images"])
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
+                   help="auto: CUDA where present (each torchrun process its LOCAL_RANK's GPU, nccl), else CPU (gloo); "
+                        "fp32 stays fp32 on GPUs (TF32 off)")
     p.add_argument("--precision", choices=["fp32", "bf16"], default=OPTIONS["precision"],
                    help="bf16: training and evaluation passes under torch.autocast('cpu', dtype=torch.bfloat16) "
                         "(spt's --precision bf16 follows its recipe); prompt init and NMI stay fp32, as in spt")
@@ -118,19 +122,38 @@ def _image_count(text):
     return int(text)
 
 
-class Ranks:
-    """This process's place among the ranks (one process: rank 0 of 1)."""
+def resolve_device(choice):
+    """The device a process trains on: under torchrun with CUDA, its LOCAL_RANK's GPU."""
+    if choice == "cpu" or (choice == "auto" and not torch.cuda.is_available()):
+        return torch.device("cpu")
+    if not torch.cuda.is_available():
+        raise InputError("--device cuda: no CUDA device here")
+    device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    torch.cuda.set_device(device)
+    # fp32 means fp32: TF32 products would round the reference the CPU and the engine compute.
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    return device
 
-    def __init__(self):
-        self.distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+
+class Ranks:
+    """This process's place among the ranks (one process: rank 0 of 1): gloo on CPU, nccl on GPUs,
+    where K-means' collectives (on CPU tensors) get a gloo group of their own."""
+
+    def __init__(self, device):
+        self.distributed, self.device = int(os.environ.get("WORLD_SIZE", "1")) > 1, device
         if self.distributed:
-            dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+            dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+            if device.type == "cuda":
+                kmeans_module.cpu_group = dist.new_group(backend="gloo")
         self.rank, self.world = (dist.get_rank(), dist.get_world_size()) if self.distributed else (0, 1)
 
     def sum(self, t):
+        """`t` summed over the ranks (on this process's device for the collective), on the CPU."""
         if self.distributed:
+            t = t.to(self.device)
             dist.all_reduce(t)
-        return t
+        return t.cpu()
 
     def broadcast(self, obj):
         """Rank 0's `obj` on every rank."""
@@ -151,6 +174,14 @@ class Task:
         self.eval, self.eval_labels = load_split(folder, evaluation, preprocessing)
         self.classes = int(max(self.train_labels.max(), self.eval_labels.max())) + 1
 
+    def to(self, device):
+        """On a GPU: the training images there (every step reads them), the eval split pinned on
+        the CPU (it may not fit; evaluation copies it over in batches)."""
+        if device.type == "cuda":
+            self.train, self.train_labels = self.train.to(device), self.train_labels.to(device)
+            self.eval, self.eval_labels = self.eval.pin_memory(), self.eval_labels.pin_memory()
+        return self
+
 
 class Run:
     """One run's training state and log (rank 0 holds the log)."""
@@ -159,10 +190,11 @@ class Run:
         """`checkpoint` (what `save_checkpoint` wrote): the run goes on from it, its log cut back to
         where the checkpoint was written and continued after a `restored` event."""
         self.a, self.ranks, self.task, self.strategy, self.id = a, ranks, task, strategy, run_id
-        self.model = PromptedViT(backbone.vit, backbone.pooling, classes=task.classes, prompts=a.prompts, deep=a.deep)
+        self.model = PromptedViT(backbone.vit, backbone.pooling, classes=task.classes, prompts=a.prompts, deep=a.deep).to(ranks.device)
         pre = backbone.preprocessing
         self.backbone_preprocessing = pre
-        self.trained = torch.nn.parallel.DistributedDataParallel(self.model) if ranks.distributed else self.model
+        gpu = [ranks.device.index] if ranks.device.type == "cuda" else None
+        self.trained = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=gpu) if ranks.distributed else self.model
         lr, weight_decay = rates(a.backbone_hash, strategy)
         self.lr = a.lr if a.lr is not None else lr
         self.weight_decay = a.weight_decay if a.weight_decay is not None else weight_decay
@@ -264,7 +296,7 @@ class Run:
         if not hasattr(self, "reference"):
             probe = self.task.train[:self.a.probe_images]
             self.reference = candidate_tokens(self.model.vit, probe, prompts.shape[0])
-        rows = [diversity(p, t) for p, t in zip(prompts, self.reference)]
+        rows = [diversity(p.cpu(), t.cpu()) for p, t in zip(prompts, self.reference)]
         return dict(cosine=[r[0] for r in rows] if prompts.shape[1] > 1 else None,
                     effective_rank=[r[1] for r in rows], nearest=[r[2] for r in rows])
 
@@ -284,25 +316,27 @@ class Run:
             if first:
                 self.map_basis = basis
                 pre = self.backbone_preprocessing
-                w, h, pixels = probe_image(self.task.train[0], pre.mean, pre.std)
+                w, h, pixels = probe_image(self.task.train[0].cpu(), pre.mean, pre.std)
                 self.log.projection(step=self.step, **basis, image=base64.b64encode(pixels).decode("ascii"), image_width=w, image_height=h,
                                     image_channels=self.task.train.shape[1])
             self.log.map(step=self.step, epoch=self.epoch, time=self.active, **m["map"])
 
     @torch.no_grad()
     def autocast(self):
-        return torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.a.precision == "bf16")
+        return torch.autocast(self.ranks.device.type, dtype=torch.bfloat16, enabled=self.a.precision == "bf16")
 
     def evaluate(self):
         """Loss and accuracy on the eval split, each rank taking its share."""
         t0, part = time.time(), shard(len(self.task.eval_labels))
         images, labels = self.task.eval[part], self.task.eval_labels[part]
         totals = torch.zeros(2, dtype=torch.float64)
+        device = self.ranks.device
         for i in range(0, len(labels), 64):
+            x, y = images[i:i + 64].to(device, non_blocking=True), labels[i:i + 64].to(device, non_blocking=True)
             with self.autocast():
-                logits = self.model(images[i:i + 64]).float()
-            totals[0] += float(F.cross_entropy(logits, labels[i:i + 64], reduction="sum"))
-            totals[1] += int((logits.argmax(1) == labels[i:i + 64]).sum())
+                logits = self.model(x).float()
+            totals[0] += float(F.cross_entropy(logits, y, reduction="sum"))
+            totals[1] += int((logits.argmax(1) == y).sum())
         loss, correct = self.ranks.sum(totals).tolist()
         self.timed(t0)
         n = len(self.task.eval_labels)
@@ -486,7 +520,13 @@ def main(argv=None):
     # requeues, and a user's Ctrl-C or hang-up: each ends the run with an event in its log.
     for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1, signal.SIGALRM):
         signal.signal(number, _stop)
-    ranks = Ranks()
+    try:
+        device = resolve_device(a.device)
+    except InputError as e:
+        if os.environ.get("RANK", "0") == "0":
+            print(f"python -m spt_torch.train: {e}", file=sys.stderr)
+        raise SystemExit(1)
+    ranks = Ranks(device)
     if a.batch % ranks.world:
         _fail(ranks, f"--batch {a.batch}: does not split over {ranks.world} processes")
     torch.manual_seed(a.seed)
@@ -499,7 +539,7 @@ def main(argv=None):
     weights = os.path.join(a.backbone_path, "model.safetensors") if os.path.isdir(a.backbone_path) else a.backbone_path
     a.backbone_hash = file_hash(weights)
     try:
-        task = Task(a.task, a.eval_protocol, backbone.preprocessing)
+        task = Task(a.task, a.eval_protocol, backbone.preprocessing).to(device)
     except Exception as e:
         _fail(ranks, f"--task {a.task}: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
     if len(task.train_labels) < a.batch:
@@ -508,7 +548,7 @@ def main(argv=None):
     # A checkpoint of this run in the session: the same run goes on (a preempted or killed job run again).
     base, checkpoint = a.run or a.strategy, None
     if os.path.exists(checkpoint_path(os.path.join(session, base + ".jsonl"))):
-        checkpoint = torch.load(checkpoint_path(os.path.join(session, base + ".jsonl")), weights_only=False)
+        checkpoint = torch.load(checkpoint_path(os.path.join(session, base + ".jsonl")), weights_only=False, map_location="cpu")
         if checkpoint.get("args") != checkpoint_args(a):
             _fail(ranks, f"{checkpoint_path(os.path.join(session, base + '.jsonl'))}: written by a run with other options; "
                          "resume with the same flags, or delete it to start over")

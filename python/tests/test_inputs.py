@@ -55,7 +55,9 @@ class BadInputTests(unittest.TestCase):
             (["--backbone", "mae-tiny", "--task", t, "--no-such-flag"], "--no-such-flag"),
             (["--backbone", "mae-tiny", "--task", t, "--init", "/no/init.safetensors"], "--init /no/init.safetensors"),
             (["--task", t], "--backbone"),
-        ]
+        ] + ([] if torch_cuda() else [
+            (["--backbone", "mae-tiny", "--task", t, "--device", "cuda"], "--device cuda: no CUDA device here"),
+        ])
         from spt_torch.train import main
         for flags, text in cases:
             # In-process (a process each costs torch's import): what main prints and its exit status.
@@ -89,3 +91,11 @@ class ShippedNameTests(ExportedTaskCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+def torch_cuda():
+    try:
+        import torch
+        return torch.cuda.is_available()
+    except ImportError:
+        return False
