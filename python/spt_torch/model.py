@@ -124,9 +124,15 @@ class PromptedViT(nn.Module):
         return torch.optim.AdamW(groups, lr=lr)
 
 
-def learning_rate(lr, step, total, warmup, min_lr=0.0):
-    """Linear warmup (step 0 gets lr/warmup), then a half-cycle cosine to min_lr (the engine's)."""
+def learning_rate(lr, step, total, warmup, min_lr=0.0, per_epoch=None):
+    """Linear warmup (step 0 gets lr/warmup), then a half-cycle cosine to min_lr (the engine's).
+    With `per_epoch` (VPT's recipe) the rate changes once per epoch: warmup from 0, then cosine to 0."""
     import math
+    if per_epoch:
+        e, warm, epochs = step // per_epoch, warmup // per_epoch, total // per_epoch
+        if e < warm:
+            return lr * e / warm
+        return max(0.0, lr * 0.5 * (1 + math.cos(math.pi * (e - warm) / max(1, epochs - warm))))
     if step < warmup:
         return lr * (step + 1) / warmup
     progress = min(1.0, (step - warmup) / max(1, total - warmup))

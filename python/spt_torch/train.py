@@ -65,7 +65,10 @@ def parse(argv=None):
     p.add_argument("--kmeans-images", type=int, help="cluster the tokens of the first N training images (default all)")
     p.add_argument("--prompts", type=int, default=OPTIONS["prompts"])
     p.add_argument("--deep", action="store_true")
-    p.add_argument("--epochs", type=int, default=OPTIONS["epochs"])
+    p.add_argument("--epochs", type=int, help=f"default: {OPTIONS['epochs']}; 100 under --recipe vpt")
+    p.add_argument("--recipe", choices=["engine", "vpt"], default=OPTIONS["recipe"],
+                   help="vpt: VPT's recipe, as spt's — SGD with momentum 0.9, --lr a base rate (default 1) scaled by batch/256, "
+                        "weight decay 1e-3 unless given, 10 warmup epochs from 0, the schedule stepped per epoch")
     p.add_argument("--batch", type=int, default=OPTIONS["batch"], help="global batch (split across ranks)")
     p.add_argument("--optimizer", choices=["adamw", "sgd"], default=OPTIONS["optimizer"])
     p.add_argument("--lr", type=float, help="default: the engine's for the backbone and strategy (its tuned rates for "
@@ -96,6 +99,10 @@ def parse(argv=None):
                    help="write the run's checkpoint beside its log every N steps (0: only on SIGTERM, SIGINT, SIGHUP or SIGUSR1); the same command with the same "
                         "--session resumes from it")
     a = p.parse_args(argv)
+    if a.recipe == "vpt":
+        a.optimizer, a.warmup_epochs = "sgd", VPT_WARMUP_EPOCHS
+        a.epochs = a.epochs or VPT_EPOCHS
+    a.epochs = a.epochs or OPTIONS["epochs"]
     flag = lambda name: "--" + name.replace("_", "-")
     for name in ("prompts", "epochs", "batch", "probe_images", "kmeans_restarts"):
         if getattr(a, name) < 1:
@@ -134,6 +141,10 @@ def resolve_device(choice):
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
     return device
+
+
+# VPT's recipe (`Recipe` in the engine): its epochs and warmup epochs; rates are base rates × batch/256.
+VPT_EPOCHS, VPT_WARMUP_EPOCHS = 100, 10
 
 
 class Ranks:
@@ -198,6 +209,9 @@ class Run:
         lr, weight_decay = rates(a.backbone_hash, strategy)
         self.lr = a.lr if a.lr is not None else lr
         self.weight_decay = a.weight_decay if a.weight_decay is not None else weight_decay
+        if a.recipe == "vpt":
+            self.lr = (a.lr if a.lr is not None else 1.0) * a.batch / 256
+            self.weight_decay = a.weight_decay if a.weight_decay is not None else 1e-3
         self.per_epoch = len(task.train_labels) // a.batch
         self.total = self.per_epoch * a.epochs
         self.step, self.active = 0, 0.0
@@ -219,7 +233,8 @@ class Run:
                 params={"protocol": a.eval_protocol, "eval_split": task.eval_split, "train_images": len(task.train_labels),
                         "eval_images": len(task.eval_labels), "nmi_mode": a.nmi_mode, "nmi_normalization": a.nmi_normalization,
                         "nmi_every": a.nmi_every, "probe_images": min(a.probe_images, len(task.train_labels)),
-                        "warmup_epochs": a.warmup_epochs, "precision": a.precision, "kmeans_images": a.kmeans_images or "all",
+                        "warmup_epochs": a.warmup_epochs, "precision": a.precision, "recipe": a.recipe,
+                        "lr_schedule": "per epoch, warmup from 0 (VPT)" if a.recipe == "vpt" else "per step", "kmeans_images": a.kmeans_images or "all",
                         "init_images": drawn_images(a.pool_variant, a.init_images, min(a.kmeans_images or len(task.train_labels), len(task.train_labels))),
                         "init_draw": draw_rule(a.pool_variant), "kmeans_restarts": a.kmeans_restarts,
                         "world_size": ranks.world, "image_size": pre.size, "preprocessing": pre.summary,
@@ -353,7 +368,8 @@ class Run:
         k, local = self.step % self.per_epoch, a.batch // self.ranks.world
         batch = self.order[k * a.batch:(k + 1) * a.batch][self.ranks.rank * local:(self.ranks.rank + 1) * local]
         images, labels = self.task.train[batch], self.task.train_labels[batch]
-        lr = learning_rate(self.lr, self.step, self.total, self.per_epoch * a.warmup_epochs)
+        lr = learning_rate(self.lr, self.step, self.total, self.per_epoch * a.warmup_epochs,
+                           per_epoch=self.per_epoch if a.recipe == "vpt" else None)
         for g in self.optimizer.param_groups:
             g["lr"] = lr
         self.optimizer.zero_grad()

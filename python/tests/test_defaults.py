@@ -27,7 +27,7 @@ class DefaultsTests(unittest.TestCase):
             a = parse(["--backbone", "mae-tiny", "--task", task])
         for flag in ("strategy", "pool_variant", "kmeans_restarts", "prompts", "epochs", "batch", "optimizer", "momentum",
                      "warmup_epochs", "seed", "eval_protocol", "nmi_every", "nmi_mode", "nmi_normalization", "probe_images",
-                     "precision", "runs_dir"):
+                     "precision", "runs_dir", "recipe", "maps"):
             self.assertEqual(getattr(a, flag), OPTIONS[flag], flag)
 
 

@@ -149,24 +149,35 @@ class LocalSweepTests(SweepCase):
         self.check_session(runs, victim, out, [f"{s}-np4-s{seed}" for s in ("random", "mean-pool") for seed in (0, 1)])
 
 
+SLURM_LOCAL = os.path.join(REPO, "tools", "slurm-local.sh")
+
+
 def slurm_ready():
-    """Starts the one-node SLURM of tools/slurm-local.sh (root only); its SLURM_CONF, or None."""
+    """Starts the one-node SLURM of tools/slurm-local.sh (root only): (its SLURM_CONF or None,
+    whether it was already running)."""
     if os.geteuid() != 0 or not shutil.which("slurmctld"):
-        return None
-    r = subprocess.run(["bash", os.path.join(REPO, "tools", "slurm-local.sh"), "start"], capture_output=True, text=True)
+        return None, False
+    running = subprocess.run(["pgrep", "-x", "slurmctld"], capture_output=True).returncode == 0
+    r = subprocess.run(["bash", SLURM_LOCAL, "start"], capture_output=True, text=True)
     m = re.search(r"SLURM_CONF=(\S+)", r.stdout)
-    return m.group(1) if r.returncode == 0 and m else None
+    return (m.group(1) if r.returncode == 0 and m else None), running
 
 
 @unittest.skipUnless(HAVE_SUBMITIT, "needs submitit (tools/setup-python.sh installs it)")
 class SlurmSweepTests(SweepCase):
     @classmethod
     def setUpClass(cls):
-        conf = slurm_ready()
+        conf, cls.was_running = slurm_ready()
         if conf is None:
             raise unittest.SkipTest("no SLURM here: tools/slurm-local.sh needs root and Debian's slurm-wlm and munge (tools/setup.sh)")
         super().setUpClass()
         cls.env["SLURM_CONF"] = conf
+
+    @classmethod
+    def tearDownClass(cls):
+        if not cls.was_running:
+            subprocess.run(["bash", SLURM_LOCAL, "stop"], capture_output=True)  # what this test started, it stops
+        super().tearDownClass()
 
     def test_a_slurm_sweep_resumes_a_job_cancelled_with_sigterm(self):
         runs = os.path.join(self.tmp.name, "slurm")

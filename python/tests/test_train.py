@@ -146,7 +146,8 @@ class TrainerTests(ExportedTaskCase):
                 self.assertAlmostEqual(a["accuracy"], b["accuracy"], places=9)
         for field in ("optimizer", "variant", "pooling"):
             self.assertEqual(ours[0].get(field), swift[0].get(field))
-        for param in ("preprocessing", "image_size", "eval_split", "train_images", "init_images", "init_draw", "kmeans_restarts"):
+        for param in ("preprocessing", "image_size", "eval_split", "train_images", "init_images", "init_draw", "kmeans_restarts",
+                      "recipe", "lr_schedule", "warmup_epochs"):
             self.assertEqual(ours[0]["params"][param], swift[0]["params"][param])
         # Both trainers write only the shared names, each record as the vocabulary defines it.
         for header in (ours[0], swift[0]):
@@ -158,6 +159,8 @@ class TrainerTests(ExportedTaskCase):
         self.same_run("kmeans-deep-adamw", ["--strategy", "kmeans", "--deep", "--lr", "1e-2"])
         self.same_run("mean-pool-sgd", ["--strategy", "mean-pool", "--deep", "--optimizer", "sgd",
                                         "--lr", "0.05", "--weight-decay", "1e-3"])
+        # VPT's recipe: SGD, a base rate × batch/256, the schedule stepped per epoch with 10 warmup epochs.
+        self.same_run("vpt-recipe", ["--strategy", "kmeans", "--recipe", "vpt", "--lr", "5"])
 
     def test_bf16_under_autocast_beside_the_engines_bf16(self):
         """--precision bf16 on both sides: PyTorch's autocast keeps each linear layer's output in
