@@ -64,6 +64,7 @@ def parse(argv=None):
     p.add_argument("--kmeans-restarts", type=int, default=OPTIONS["kmeans_restarts"], help="K-means seedings, the lowest inertia kept")
     p.add_argument("--kmeans-images", type=int, help="cluster the tokens of the first N training images (default all)")
     p.add_argument("--prompts", type=int, default=OPTIONS["prompts"])
+    p.add_argument("--mode", default=OPTIONS["mode"], help="prompt (VPT) or linear (the head alone on the frozen backbone's features)")
     p.add_argument("--deep", action="store_true")
     p.add_argument("--epochs", type=int, help=f"default: {OPTIONS['epochs']}; 100 under --recipe vpt")
     p.add_argument("--recipe", choices=["engine", "vpt"], default=OPTIONS["recipe"],
@@ -114,6 +115,12 @@ def parse(argv=None):
         raise InputError(f"--lr {a.lr}: must be positive and finite")
     if not 0 <= a.momentum < 1:
         raise InputError(f"--momentum {a.momentum}: must be in [0, 1)")
+    if a.mode == "full":
+        raise InputError("--mode full: not in this trainer yet (spt train --mode full trains the whole backbone)")
+    if a.mode not in ("prompt", "linear"):
+        raise InputError(f"--mode {a.mode}: prompt or linear")
+    if a.mode == "linear":
+        a.prompts = 0  # as the engine: no prompts, the head on the backbone's pooled features
     a.backbone_path = backbone_path(a.backbone)
     task_folder(a.task, a.eval_protocol)
     init_file(a.init)
@@ -206,7 +213,7 @@ class Run:
         self.backbone_preprocessing = pre
         gpu = [ranks.device.index] if ranks.device.type == "cuda" else None
         self.trained = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=gpu) if ranks.distributed else self.model
-        lr, weight_decay = rates(a.backbone_hash, strategy)
+        lr, weight_decay = rates(a.backbone_hash, strategy, a.mode)
         self.lr = a.lr if a.lr is not None else lr
         self.weight_decay = a.weight_decay if a.weight_decay is not None else weight_decay
         if a.recipe == "vpt":
@@ -228,7 +235,7 @@ class Run:
                 self.path, run=run_id, session=a.session, task=task.name, backbone=os.path.basename(os.path.normpath(a.backbone)),
                 backbone_hash=a.backbone_hash,
                 strategy=strategy, variant=variant_name(strategy, a.pool_variant, a.kmeans_restarts), prompts=a.prompts, deep=a.deep,
-                pooling=backbone.pooling, optimizer=a.optimizer, lr=self.lr, weight_decay=self.weight_decay, epochs=a.epochs,
+                pooling=backbone.pooling, mode=a.mode, optimizer=a.optimizer, lr=self.lr, weight_decay=self.weight_decay, epochs=a.epochs,
                 batch=a.batch, seed=a.seed, threads=ranks.world, engine=f"spt_torch (torch {torch.__version__})",
                 params={"protocol": a.eval_protocol, "eval_split": task.eval_split, "train_images": len(task.train_labels),
                         "eval_images": len(task.eval_labels), "nmi_mode": a.nmi_mode, "nmi_normalization": a.nmi_normalization,
@@ -290,6 +297,10 @@ class Run:
         """(Re)initializes the prompts with `strategy` at this step, with fresh optimizer moments."""
         self.strategy, t0 = strategy, time.time()
         m, a = self.model, self.a
+        if a.prompts == 0:
+            # A linear probe has no prompts to initialize (the engine logs no init record either).
+            self.optimizer = self.new_optimizer()
+            return
         if not from_file:
             layers = m.prompt_embeddings.shape[0]
             prompts, info = init_prompts(m.vit, strategy, self.task.train, layers, a.prompts, (a.seed + 31 * self.step) & (2**64 - 1),
@@ -316,7 +327,7 @@ class Run:
                     effective_rank=[r[1] for r in rows], nearest=[r[2] for r in rows])
 
     def measure_nmi(self, initialization=False):
-        if self.a.nmi_every <= 0 or self.log is None:
+        if self.a.nmi_every <= 0 or self.log is None or self.a.prompts == 0:
             return
         t0 = time.time()
         draw = map_due(self.step, self.total, self.a.nmi_every, self.a.maps, initialization)
@@ -377,7 +388,7 @@ class Run:
             logits = self.trained(images).float()
         loss = F.cross_entropy(logits, labels)
         loss.backward()
-        grads = [p.grad for p in (self.model.prompt_embeddings, self.model.head.weight, self.model.head.bias)]
+        grads = [p.grad for p in (self.model.prompt_embeddings, self.model.head.weight, self.model.head.bias) if p.grad is not None]
         stats = self.ranks.sum(torch.tensor([loss.item() / self.ranks.world, float((logits.argmax(1) == labels).sum())],
                                             dtype=torch.float64))
         loss_value, correct = float(stats[0]), int(stats[1])
