@@ -9,9 +9,10 @@ set -euo pipefail
 action=${1:-start}; dir=${2:-/tmp/spt-slurm}
 conf=$dir/slurm.conf
 export SLURM_CONF=$conf
-stop() {
-  for d in slurmd slurmctld; do
-    [[ -f $dir/$d.pid ]] && kill "$(cat "$dir/$d.pid")" 2>/dev/null || true
+stop() {  # the daemons started with this slurm.conf (their environment names it), no others
+  local pid
+  for pid in $(pgrep -x slurmctld; pgrep -x slurmd; pgrep -x slurmscriptd); do
+    { tr '\0' '\n' < "/proc/$pid/environ"; } 2>/dev/null | grep -qx "SLURM_CONF=$conf" && kill "$pid" 2>/dev/null || true
   done
   rm -f "$dir"/*.pid
 }
