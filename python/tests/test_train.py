@@ -291,12 +291,7 @@ class TrainerTests(ExportedTaskCase):
         stable = self.stable
         whole = stable(self.torch_train(os.path.join(self.tmp.name, "resume-whole"), flags))
         runs = os.path.join(self.tmp.name, "resume-killed")
-        at = random.randint(4, 20)
-        p = self.torch_train(runs, flags, wait=False)
-        deadline = time.time() + 300
-        while time.time() < deadline and sum(r["kind"] == "train" for r in self.records(runs, "kmeans")) < at:
-            time.sleep(0.05)
-        os.killpg(p.pid, signal.SIGKILL)
+        p, at = self.signalled(runs, flags, "kmeans", random.randint(4, 20), signal.SIGKILL)
         p.wait()
         self.assertTrue(os.path.exists(os.path.join(runs, "s", "kmeans.checkpoint.pt")))
         resumed = self.torch_train(runs, flags)
@@ -304,6 +299,15 @@ class TrainerTests(ExportedTaskCase):
         self.assertEqual(stable(resumed), whole)
         self.assertEqual([r["event"] for r in resumed if r["kind"] == "event"], ["restored", "finished"])
         self.assertFalse(os.path.exists(os.path.join(runs, "s", "kmeans.checkpoint.pt")))
+
+    def signalled(self, runs, flags, run, at, sig):
+        """Starts a run and sends it `sig` once its log has `at` train records: (process, at)."""
+        p = self.torch_train(runs, flags, wait=False)
+        deadline = time.time() + 300
+        while time.time() < deadline and sum(r["kind"] == "train" for r in self.records(runs, run)) < at:
+            time.sleep(0.05)
+        os.killpg(p.pid, sig)
+        return p, at
 
     @staticmethod
     def stable(records):
@@ -319,12 +323,7 @@ class TrainerTests(ExportedTaskCase):
         flags = ["--strategy", "mean-pool", "--prompts", "4", "--epochs", "1", "--nmi-every", "4", "--checkpoint-every", "0"]
         whole = self.stable(self.torch_train(os.path.join(self.tmp.name, "term-whole"), flags))
         runs = os.path.join(self.tmp.name, "term")
-        at = random.randint(3, 15)
-        p = self.torch_train(runs, flags, wait=False)
-        deadline = time.time() + 300
-        while time.time() < deadline and sum(r["kind"] == "train" for r in self.records(runs, "mean-pool")) < at:
-            time.sleep(0.05)
-        os.killpg(p.pid, signal.SIGTERM)
+        p, at = self.signalled(runs, flags, "mean-pool", random.randint(3, 15), signal.SIGTERM)
         self.assertEqual(p.wait(timeout=120), 128 + signal.SIGTERM)
         last = self.records(runs, "mean-pool")[-1]
         self.assertEqual((last["kind"], last["event"]), ("event", "stopped"))
