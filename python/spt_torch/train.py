@@ -102,8 +102,8 @@ def parse(argv=None):
     a = p.parse_args(argv)
     if a.recipe == "vpt":
         a.optimizer, a.warmup_epochs = "sgd", VPT_WARMUP_EPOCHS
-        a.epochs = a.epochs or VPT_EPOCHS
-    a.epochs = a.epochs or OPTIONS["epochs"]
+    if a.epochs is None:  # (0 is refused below, not replaced)
+        a.epochs = VPT_EPOCHS if a.recipe == "vpt" else OPTIONS["epochs"]
     flag = lambda name: "--" + name.replace("_", "-")
     for name in ("prompts", "epochs", "batch", "probe_images", "kmeans_restarts"):
         if getattr(a, name) < 1:
