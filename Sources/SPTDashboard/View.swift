@@ -24,7 +24,7 @@ private func draw(_ buf: inout CellBuffer, _ s: DashboardState, width: Int, heig
     header(&buf, s, width: width)
     let tableRows = min(s.runs.count, 8) + 1
     let drawing = s.panel == .map || s.panel == .image
-    let blocks = drawing ? nil : s.focusedRun.map { blockPanel(s.panel, $0) }
+    let blocks = s.focusedRun.flatMap { blockPanel(s.panel, $0) }
     let depth = blocks?.traces.count ?? 0
     // The map takes up to half of what the table leaves; the per-block panels a row per block.
     var nmiRows = drawing ? (s.focusedRun == nil ? 0 : min(20, (height - 1 - tableRows - 3) / 2))
@@ -169,13 +169,13 @@ private func runsTable(_ buf: inout CellBuffer, _ s: DashboardState, y: Int, wid
     }
 }
 
-/// The focused run's per-block curves the panel shows, and its title.
-private func blockPanel(_ panel: DashboardState.Panel, _ r: RunView) -> (title: String, traces: [Trace]) {
+/// The focused run's per-block curves the panel shows, and its title (nil: the panel draws instead).
+private func blockPanel(_ panel: DashboardState.Panel, _ r: RunView) -> (title: String, traces: [Trace])? {
     switch panel {
     case .nmi:
         return ("NMI per block — \(r.label) (\(r.nmiMode); each line autoscaled)", r.perBlock { .nmi(block: $0) })
     case .map, .image:
-        return ("", [])
+        return nil
     case .attention:
         let a = r.attentionPerBlock
         return ("attention to the prompts from \(a.from == "cls" ? "CLS" : "the patches") per block — \(r.label) (share of the mass; each line autoscaled)", a.traces)

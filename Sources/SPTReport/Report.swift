@@ -193,16 +193,15 @@ public enum Report {
     static func mapFigures(_ s: Session, _ main: [Run], _ palette: Palette) -> [(String, String, Figure)] {
         let runs = s.strategies.compactMap { st in main.filter { $0.strategy == st && $0.lastMap != nil }.min { $0.seed < $1.seed } }
         guard let depth = runs.map({ $0.lastMap!.prompts.count }).max(), depth > 0 else { return [] }
-        func points(_ v: [Double]) -> [(x: Double, y: Double)] { stride(from: 0, to: v.count - 1, by: 2).map { (v[$0], v[$0 + 1]) } }
         return Set([0, depth - 1]).sorted().map { b in
             let panels = runs.compactMap { r -> Figure.Panel? in
                 guard let last = r.lastMap, b < last.prompts.count, let first = r.firstMap else { return nil }
                 let i = s.strategies.firstIndex(of: r.strategy) ?? 0
-                var cloud = Figure.Series(name: "patch tokens", color: palette.grid.mixed(with: palette.text, 0.35), points: points(last.patches[b]))
+                var cloud = Figure.Series(name: "patch tokens", color: palette.grid.mixed(with: palette.text, 0.35), points: MapRecord.points(last.patches[b]))
                 cloud.scatter = true; cloud.radius = 1.5
-                var start = Figure.Series(name: "prompts, step \(first.step)", color: palette.series(i).mixed(with: palette.background, 0.6), points: points(first.prompts[b]))
+                var start = Figure.Series(name: "prompts, step \(first.step)", color: palette.series(i).mixed(with: palette.background, 0.6), points: MapRecord.points(first.prompts[b]))
                 start.scatter = true
-                var end = Figure.Series(name: "prompts, step \(last.step)", color: palette.series(i), points: points(last.prompts[b]))
+                var end = Figure.Series(name: "prompts, step \(last.step)", color: palette.series(i), points: MapRecord.points(last.prompts[b]))
                 end.scatter = true; end.radius = 4
                 let e = r.projection.flatMap { b < $0.explained.count && $0.explained[b].count == 2 ? $0.explained[b] : nil }
                 let median = MapRecord.median(last.nearest[b]).map { String(format: ", nearest %.2fσ", $0) } ?? ""

@@ -57,7 +57,9 @@ import Testing
         for j in 0..<m { for d in 0..<D { x[(P + Np + j) * D + d] = p.tokens[j * D + d] } }
         for d in 0..<D { x[(P + 1) * D + d] = p.tokens[4 * D + d]; x[P * D + d] = 50 }
         let basis = PromptMap.basis(p.tokens, n: m, D: D)
-        let r = PromptMap.block(x, B: B, T: T, P: P, Np: Np, D: D, centre: basis.centre, axes: basis.axes)
+        let tokens = PromptMap.patchTokens(x, B: B, T: T, P: P, Np: Np, D: D)
+        #expect(tokens == p.tokens)
+        let r = PromptMap.block(x, tokens: tokens, B: B, T: T, P: P, Np: Np, D: D, centre: basis.centre, axes: basis.axes)
         #expect(r.patches.count == 2 * m)
         #expect(Array(r.prompts[2..<4]) == Array(r.patches[8..<10]))
         #expect(r.nearest[1] == 0)
@@ -70,7 +72,7 @@ import Testing
         #expect(s.count == PromptMap.maxPatches && s.first == 0 && s.last! < 1568 && Set(s).count == s.count)
     }
 
-    @Test func theProbeFixesThePlaneAtTheFirstMap() {
+    @Test func theProbeFixesThePlaneAtTheFirstMap() throws {
         var c = ViTConfig(imageSize: 8, patchSize: 2, channels: 1, dim: 16, depth: 3, heads: 2, mlpDim: 32)
         c.classToken = true
         let model = ViTClassifier(config: c, backbone: c.initBackbone(seed: 5), numClasses: 3, prompts: PromptSpec(count: 3, deep: true),
@@ -79,14 +81,13 @@ import Testing
         model.initHead(rng: &rng)
         model.task.set("prompt_embeddings", (0..<(3 * 3 * 16)).map { _ in rng.normal() })
         let x = Buffer([4, 1, 8, 8], (0..<(4 * 64)).map { _ in rng.normal() })
-        var basis = ProjectionBasis()
-        let first = withUnsafeMutablePointer(to: &basis) { PromptProbe.measure(model, images: x.ptr, B: 4, mode: .tokens, normalization: .sqrt, map: $0) }
+        let first = PromptProbe.measure(model, images: x.ptr, B: 4, mode: .tokens, normalization: .sqrt, map: ProjectionBasis())
+        let basis = try #require(first.basis)
         #expect(basis.centre.count == 3 && basis.axes.allSatisfy { $0.count == 32 })
         #expect(first.map?.prompts.map(\.count) == [6, 6, 6] && first.map?.patches.map(\.count) == [128, 128, 128])
-        let kept = basis
         model.task.set("prompt_embeddings", (0..<(3 * 3 * 16)).map { _ in rng.normal() })
-        let second = withUnsafeMutablePointer(to: &basis) { PromptProbe.measure(model, images: x.ptr, B: 4, mode: .tokens, normalization: .sqrt, map: $0) }
-        #expect(basis == kept)
+        let second = PromptProbe.measure(model, images: x.ptr, B: 4, mode: .tokens, normalization: .sqrt, map: basis)
+        #expect(second.basis == basis)
         // Deep prompts replace block 1's and 2's; block 0's patch tokens do not depend on them.
         #expect(second.map?.patches[0] == first.map?.patches[0])
         #expect(second.map?.prompts[1] != first.map?.prompts[1])

@@ -148,11 +148,13 @@ class Launcher:
 
 
 def summarize(path):
-    """What compare.json needs of one run's log (the engine's `RunSummary`)."""
-    evals, nmi, init, gather, diverged = {}, [], 0.0, 0.0, False
+    """What compare.json needs of one run's log (the engine's `RunSummary`), and its header."""
+    evals, nmi, init, gather, diverged, header = {}, [], 0.0, 0.0, False, {}
     for r in (read(path)[0] if os.path.exists(path) else []):
         kind = r["kind"]
-        if kind == "eval":
+        if kind == "header":
+            header = r
+        elif kind == "eval":
             evals.setdefault(r["split"], []).append(r["accuracy"])
         elif kind == "nmi" and r["values"]:
             nmi.append(statistics.mean(r["values"]))
@@ -163,7 +165,7 @@ def summarize(path):
             diverged = True
     final = lambda split: None if diverged or not evals.get(split) else evals[split][-1]
     return dict(final=final, best=lambda split: max(evals[split]) if evals.get(split) else None, init=init, gather=gather,
-                nmi_start=nmi[0] if nmi else None, nmi_end=nmi[-1] if nmi else None, diverged=diverged)
+                nmi_start=nmi[0] if nmi else None, nmi_end=nmi[-1] if nmi else None, diverged=diverged, header=header)
 
 
 def _mean(xs):
@@ -268,20 +270,20 @@ def main(argv=None):
             jobs.append((run, argv_for(run, strategy, np, seed, protocol, best and best["lr"], best and best["weightDecay"])))
     launcher.run(jobs, say)
     split = "test" if a.tune else "val"
-    rows = []
+    rows, first = [], {}
     for (np, strategy), runs in finals.items():
         summaries = [summarize(log(r)) for r in runs]
-        headers = [next(iter(read(log(r))[0]), {}) for r in runs]
+        first = first or summaries[0]["header"]
         accs = [x for x in (s["final"](split) for s in summaries) if x is not None]
         best_val = picks[(np, strategy)]["best"]["accuracy"] if a.tune else max((x for x in (s["best"]("val") for s in summaries) if x is not None), default=None)
         nmi = lambda key: _mean([s[key] for s in summaries if s[key] is not None])
-        rows.append({"strategy": strategy, "prompts": np, "split": split, "lr": headers[0].get("lr"), "weightDecay": headers[0].get("weight_decay"),
+        rows.append({"strategy": strategy, "prompts": np, "split": split, "lr": summaries[0]["header"].get("lr"),
+                     "weightDecay": summaries[0]["header"].get("weight_decay"),
                      "accuracyMean": _mean(accs), "accuracySD": _sd(accs), "bestVal": best_val,
                      "initSeconds": _mean([s["init"] for s in summaries]), "gatherSeconds": _mean([s["gather"] for s in summaries]),
                      "nmiStart": nmi("nmi_start"), "nmiEnd": nmi("nmi_end"), "diverged": sum(s["diverged"] for s in summaries),
                      "tune": picks.get((np, strategy))})
     # The task and backbone as the runs' headers name them (an engine compare's names).
-    first = next((h for runs in finals.values() for h in read(log(runs[0]))[0][:1]), {})
     table = {"session": a.session, "task": first.get("task", a.task), "backbone": first.get("backbone", a.backbone), "seeds": a.seeds,
              "rows": [{k: v for k, v in r.items() if v is not None} for r in rows]}
     tmp = os.path.join(session, "compare.json.partial")

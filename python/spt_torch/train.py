@@ -467,8 +467,8 @@ class Stop(Exception):
         self.number, self.signal = number, signal.Signals(number).name
 
 
-# The signal a run was told to stop by; the loop writes a checkpoint at its next step boundary and
-# stops. A process stuck where no step ends (a collective whose peer died) stops anyway after
+# The signal a run was told to stop by; at the next step boundary where rank 0 has one, every rank
+# stops there, rank 0 writing the checkpoint. A process stuck where no step ends (a collective whose peer died) stops anyway after
 # STOP_GRACE seconds, without a checkpoint (the last periodic one stays).
 _pending = []
 STOP_GRACE = 10
@@ -489,15 +489,18 @@ def _train(a, ranks, backbone, task, session, holder):
     control = ControlChannel(run.path, fresh=True) if ranks.rank == 0 else None
     paused, steps = False, min(run.total, a.max_steps or run.total)
     while True:
-        if _pending:
+        # Rank 0's commands and whether it was told to stop, at the same step on every rank (ranks
+        # that stopped on their own signal at different steps would wait on each other's collective).
+        commands, stop = ranks.broadcast((control.poll() if control else [], _pending[0] if _pending else None))
+        if stop is not None:
             # Every record of the step before is written: a checkpoint here resumes exactly.
             signal.alarm(0)
             if run.step < run.total:
                 run.save_checkpoint()
                 holder["checkpointed"] = True
-            raise Stop(_pending[0])
+            raise Stop(stop)
         restart = False
-        for c in ranks.broadcast(control.poll() if control else []):
+        for c in commands:
             command = c.get("command")
             if command == "pause" and not paused:
                 paused = True

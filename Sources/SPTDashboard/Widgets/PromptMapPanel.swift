@@ -32,8 +32,8 @@ struct PromptMapPanel {
                 x: x, y: y, role: .title, attrs: .bold)
         let pw = width - Self.listWidth - 1, ph = height - 1, top = y + 1
         guard pw >= 8, ph >= 3 else { return }
-        let prompts = points(map.prompts[b]), patches = points(map.patches[b])
-        let start = run.firstMap.flatMap { $0.step != map.step && b < $0.prompts.count ? points($0.prompts[b]) : nil } ?? []
+        let prompts = MapRecord.points(map.prompts[b]), patches = MapRecord.points(map.patches[b])
+        let start = run.firstMap.flatMap { $0.step != map.step && b < $0.prompts.count ? MapRecord.points($0.prompts[b]) : nil } ?? []
         // The view: the patch cloud's extent, padded; prompts outside it go to the edge.
         let xs = patches.map(\.0), ys = patches.map(\.1)
         var (x0, x1, y0, y1) = (xs.min() ?? -1, xs.max() ?? 1, ys.min() ?? -1, ys.max() ?? 1)
@@ -90,9 +90,5 @@ struct PromptMapPanel {
             buf.put(Self.label(k), x: lx, y: top + 1 + k, role: role, attrs: .bold)
         }
         if near.count > rows, ph >= 2 { buf.put("+\(near.count - rows) more", x: lx, y: top + ph - 1, role: .dim) }
-    }
-
-    private func points(_ v: [Double]) -> [(Double, Double)] {
-        stride(from: 0, to: v.count - 1, by: 2).map { (v[$0], v[$0 + 1]) }
     }
 }

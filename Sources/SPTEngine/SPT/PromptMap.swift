@@ -45,6 +45,16 @@ public enum PromptMap {
 
     static func rounded6(_ v: Double) -> Double { Double(String(format: "%.6g", v))! }
 
+    /// A block input's patch tokens [B·m, D], contiguous (image-major), from `x` [B, T, D].
+    static func patchTokens(_ x: UnsafePointer<Float>, B: Int, T: Int, P: Int, Np: Int, D: Int) -> [Float] {
+        let m = T - P - Np
+        var out = [Float](repeating: 0, count: B * m * D)
+        out.withUnsafeMutableBufferPointer { o in
+            for b in 0..<B { (o.baseAddress! + b * m * D).update(from: x + (b * T + P + Np) * D, count: m * D) }
+        }
+        return out
+    }
+
     /// The principal plane of `n` tokens [n, D]: (centre, axes, explained), rounded as the log keeps them.
     static func basis(_ x: UnsafePointer<Float>, n: Int, D: Int) -> (centre: [Double], axes: [Double], explained: [Double]) {
         var centre = [Double](repeating: 0, count: D)
@@ -119,36 +129,35 @@ public enum PromptMap {
         return (w, w, out)
     }
 
-    /// One block's map from its input tokens `x` [B, T, D]: prompts at P..<P+Np (averaged over
-    /// the images: deep prompts and block 0's are the same in every image), patches after them.
-    static func block(_ x: UnsafePointer<Float>, B: Int, T: Int, P: Int, Np: Int, D: Int, centre: [Double], axes: [Double])
+    /// One block's map from its input tokens `x` [B, T, D] — prompts at P..<P+Np (averaged over
+    /// the images: deep prompts and block 0's are the same in every image) — and its patch tokens
+    /// `tokens` [B·m, D] (`patchTokens`).
+    static func block(_ x: UnsafePointer<Float>, tokens: [Float], B: Int, T: Int, P: Int, Np: Int, D: Int, centre: [Double], axes: [Double])
         -> (prompts: [Double], patches: [Double], nearest: [Double]) {
-        let m = T - P - Np, n = B * m
+        let n = tokens.count / D
         func project(_ v: (Int) -> Double) -> [Double] {
             var a = 0.0, b = 0.0
             for d in 0..<D { let e = v(d) - centre[d]; a += e * axes[d]; b += e * axes[D + d] }
             return [rounded6(a), rounded6(b)]
         }
-        func token(_ i: Int) -> UnsafePointer<Float> { x + ((i / m) * T + P + Np + i % m) * D }
         var promptMeans = [[Double]](repeating: [Double](repeating: 0, count: D), count: Np)
         for b in 0..<B { for k in 0..<Np { let p = x + (b * T + P + k) * D; for d in 0..<D { promptMeans[k][d] += Double(p[d]) / Double(B) } } }
         let prompts = promptMeans.flatMap { p in project { p[$0] } }
-        let patches = sample(tokens: n).flatMap { i in project { Double(token(i)[$0]) } }
+        let patches = sample(tokens: n).flatMap { i in project { Double(tokens[i * D + $0]) } }
         // Spread of this probe's tokens, and each prompt's nearest token: |t|² + |p|² − 2 t·p with
         // the products in one sgemm (ViT-B: 6272 tokens × 50 prompts × 768 per block).
         var mean = [Double](repeating: 0, count: D), sq = [Double](repeating: 0, count: n)
-        for i in 0..<n { let t = token(i); for d in 0..<D { mean[d] += Double(t[d]); sq[i] += Double(t[d]) * Double(t[d]) } }
+        for i in 0..<n { for d in 0..<D { let t = Double(tokens[i * D + d]); mean[d] += t; sq[i] += t * t } }
         for d in 0..<D { mean[d] /= Double(n) }
         let spread = (max(0, sq.reduce(0, +) / Double(n) - mean.reduce(0) { $0 + $1 * $1 })).squareRoot()
-        var tokens = [Float](repeating: 0, count: n * D), pf = promptMeans.flatMap { $0.map(Float.init) }, dots = [Float](repeating: 0, count: n * Np)
-        for i in 0..<n { let t = token(i); for d in 0..<D { tokens[i * D + d] = t[d] } }
+        var pf = promptMeans.flatMap { $0.map(Float.init) }, dots = [Float](repeating: 0, count: n * Np)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(Np), Int32(D), 1, tokens, Int32(D), &pf, Int32(D), 0, &dots, Int32(Np))
         let nearest = (0..<Np).map { k -> Double in
             let pp = promptMeans[k].reduce(0) { $0 + $1 * $1 }
             var best = Double.infinity, at = 0
             for i in 0..<n { let d2 = sq[i] + pp - 2 * Double(dots[i * Np + k]); if d2 < best { best = d2; at = i } }
             // The expansion cancels near 0: the chosen token's distance directly.
-            let t = token(at), d2 = (0..<D).reduce(0.0) { let e = Double(t[$1]) - promptMeans[k][$1]; return $0 + e * e }
+            let d2 = (0..<D).reduce(0.0) { let e = Double(tokens[at * D + $1]) - promptMeans[k][$1]; return $0 + e * e }
             return rounded6(d2.squareRoot() / max(spread, 1e-30))
         }
         return (prompts, patches, nearest)

@@ -172,18 +172,14 @@ public final class PromptTrainer {
     private func measureNMI(initialization: Bool = false) {
         guard options.nmiEvery > 0, options.prompts.count > 0 else { return }
         let start = Date()
-        let drawMap = mapDue(initialization: initialization), firstMap = mapBasis == nil
-        var basis = mapBasis ?? ProjectionBasis()
-        let m = withUnsafeMutablePointer(to: &basis) { b in
-            PromptProbe.measure(model, images: probe.ptr, B: probe.shape[0], mode: options.nmiMode, normalization: options.nmiNormalization,
-                                map: drawMap ? b : nil)
-        }
+        let m = PromptProbe.measure(model, images: probe.ptr, B: probe.shape[0], mode: options.nmiMode, normalization: options.nmiNormalization,
+                                    map: mapDue(initialization: initialization) ? mapBasis ?? ProjectionBasis() : nil)
         activeSeconds += Date().timeIntervalSince(start)
         log.emit(.nmi(NMIRecord(step: step, epoch: epoch, time: activeSeconds, values: m.nmi,
                             mode: options.nmiMode.rawValue, normalization: options.nmiNormalization.rawValue)))
         log.emit(.attention(AttentionRecord(step: step, epoch: epoch, time: activeSeconds, cls: m.attentionCLS, patches: m.attentionPatches)))
-        guard let map = m.map else { return }
-        if firstMap {
+        guard let map = m.map, let basis = m.basis else { return }
+        if mapBasis == nil {
             mapBasis = basis
             let c = model.config, image = PromptMap.probeImage(probe.ptr, channels: c.channels, size: c.imageSize, mean: backboneNorm.mean, std: backboneNorm.std)
             log.emit(.projection(ProjectionRecord(step: step, centre: basis.centre, axes: basis.axes, explained: basis.explained,

@@ -99,6 +99,11 @@ extension RunRecord {
 }
 
 extension MapRecord {
+    /// A block's row of coordinates (x, y, x, y, …) as points.
+    public static func points(_ row: [Double]) -> [(x: Double, y: Double)] {
+        stride(from: 0, to: row.count - 1, by: 2).map { (row[$0], row[$0 + 1]) }
+    }
+
     /// The median of a block's values (the mean of the middle two for an even count); nil when empty.
     public static func median(_ v: [Double]) -> Double? {
         guard !v.isEmpty else { return nil }
