@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "SPTFormats", dependencies: ["CZlib", "CPng", "CJpeg", "CPngDecode", "SPTFiles"]),
         .target(name: "SPTEngine", dependencies: ["COpenBLAS", "CBF16", "SPTFormats", "SPTFiles", "SPTRuns"],
                 resources: [.copy("Backbones")], swiftSettings: engineSettings),
-        .target(name: "SPTRuns", dependencies: ["SPTFiles"]),
+        .target(name: "SPTRuns", dependencies: ["SPTFiles", "CZlib"]),
         .target(name: "SPTDashboard", dependencies: ["SPTRuns"]),
         .target(name: "CTerminalRestore", dependencies: ["CNcurses"]),
         .target(name: "SPTTerminal", dependencies: ["CNcurses", "CTerminalRestore", "SPTDashboard"]),
@@ -76,7 +76,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SPTEngineTests", dependencies: ["SPTEngine", "CPng", "TestSupport"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "SPTRunsTests", dependencies: ["SPTRuns", "TestSupport"], exclude: ["Snapshots"]),
+        .testTarget(name: "SPTRunsTests", dependencies: ["SPTRuns", "TestSupport"], exclude: ["Snapshots"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SPTReportTests", dependencies: ["SPTReport", "SPTRuns", "SPTFormats", "TestSupport"], exclude: ["Snapshots"]),
         .testTarget(name: "SPTDashboardTests", dependencies: ["SPTDashboard", "TestSupport"], exclude: ["Snapshots"]),
         .testTarget(name: "SPTTerminalTests", dependencies: ["SPTTerminal", "SPTDashboard", "SPTRuns", "TestSupport"]),
@@ -88,7 +88,7 @@ let package = Package(
 // fuzz` (tools/fuzz.sh) builds them with -sanitize=fuzzer,address in a build folder of their own.
 if ProcessInfo.processInfo.environment["SPT_FUZZ"] != nil {
     package.targets.append(.target(name: "FuzzDriver", path: "Fuzz/Driver"))
-    for (name, module) in [("safetensors", "SPTFormats"), ("idx", "SPTFormats"), ("cifar", "SPTFormats"), ("png", "SPTFormats"), ("jpeg", "SPTFormats"), ("lists", "SPTFormats"), ("runlog", "SPTRuns")] {
+    for (name, module) in [("safetensors", "SPTFormats"), ("idx", "SPTFormats"), ("cifar", "SPTFormats"), ("png", "SPTFormats"), ("jpeg", "SPTFormats"), ("lists", "SPTFormats"), ("runlog", "SPTRuns"), ("wandb", "SPTRuns")] {
         package.targets.append(.executableTarget(name: "fuzz-\(name)", dependencies: ["FuzzDriver", .target(name: module)], path: "Fuzz/\(name)",
                                                  exclude: ["seeds"]))
     }

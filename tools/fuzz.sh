@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-30}
-targets=(safetensors idx cifar png jpeg lists runlog)
+targets=(safetensors idx cifar png jpeg lists runlog wandb)
 export SPT_FUZZ=1
 for t in "${targets[@]}"; do
   mkdir -p .build-fuzz

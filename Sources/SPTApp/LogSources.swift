@@ -10,7 +10,7 @@ public final class ReplaySource: RunSource {
 
     public init(path: String, speed: Double) throws {
         files = try RunDirectory.logFiles(at: path)
-        guard !files.isEmpty else { throw RunLogError.io(path: path, message: "no run logs here (.jsonl files or TensorBoard event directories)") }
+        guard !files.isEmpty else { throw RunLogError.io(path: path, message: "no run logs here (.jsonl files, TensorBoard event directories or W&B run files)") }
         let logs = try files.map { try RunDirectory.read($0) }
         ids = RunDirectory.distinctNames(logs.map(\.runName), paths: files)
         replay = Replay(logs: logs)

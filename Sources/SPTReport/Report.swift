@@ -97,7 +97,7 @@ public enum Report {
         let names = RunDirectory.safeNames(paths.map { ($0 as NSString).lastPathComponent })
         for (p, name) in zip(paths, names) {
             let logs = try RunDirectory.logFiles(at: p)
-            guard !logs.isEmpty else { throw RunLogError.io(path: p, message: "no run logs (.jsonl files or TensorBoard event directories) here") }
+            guard !logs.isEmpty else { throw RunLogError.io(path: p, message: "no run logs (.jsonl files, TensorBoard event directories or W&B run files) here") }
             var runs: [Run] = []
             for f in logs {
                 let log = try RunDirectory.read(f)

@@ -17,9 +17,9 @@ struct SPTTUI: ParsableCommand {
 
     @OptionGroup var runFlags: RunFlags
     @OptionGroup var strategyFlags: StrategyFlags
-    @Option(help: "Replay saved logs: a .jsonl file or a directory of them.") var replay: String?
+    @Option(help: "Replay saved logs: a run log (.jsonl), a TensorBoard run, a W&B run file (.wandb), or a directory of them.") var replay: String?
     @Option(help: "Replay speed ×1…×100.") var speed = 10.0
-    @Option(help: "Follow the logs in a directory that another process is writing.") var watch: String?
+    @Option(help: "Follow the logs (run logs, TensorBoard, W&B) in a directory that other processes are writing.") var watch: String?
     @Option(help: "Theme name (themes/*.json).") var theme = "dark"
     @Flag(help: "ASCII glyphs instead of blocks and braille (automatic without a UTF-8 locale).") var ascii = false
 

@@ -7,7 +7,8 @@ struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Export run logs (files or session directories) as one CSV file, or as TensorBoard event files.",
         discussion: """
-        Inputs are run logs (.jsonl) and TensorBoard run directories, or directories holding them. \
+        Inputs are run logs (.jsonl), TensorBoard run directories and W&B run files (.wandb), or \
+        directories holding them (a `wandb/` directory of runs). \
         --format tensorboard writes one directory per run under --out (created when missing; \
         existing run directories are refused): open it with `tensorboard --logdir OUT`.
         """)

@@ -44,16 +44,16 @@ public enum CSVExport {
         var files: [String] = []
         for p in paths { files += try RunDirectory.logFiles(at: p) }
         guard !files.isEmpty else {
-            throw RunLogError.io(path: paths.joined(separator: ", "), message: "no run logs (.jsonl files or TensorBoard event directories) to export")
+            throw RunLogError.io(path: paths.joined(separator: ", "), message: "no run logs (.jsonl files, TensorBoard event directories or W&B run files) to export")
         }
         try SafeOutput.check(out, inputs: paths + files)
         // A first pass reads the headers (names) and, for the wide layout, which curves each log has.
         var issues: [String] = []
         var sources: [LogSource] = []
         for f in files {
-            if RunDirectory.isTensorBoard(f) {
-                // Event files are read whole (their records are decoded anyway to map tags).
-                let log = try TensorBoardReader.read(f)
+            if RunDirectory.format(f) != .runLog {
+                // Other tools' logs are read whole (their records are decoded anyway to map names).
+                let log = try RunDirectory.read(f)
                 issues += log.issues.map { "\(f): \($0)" }
                 sources.append(LogSource(path: f, header: log.header) {
                     var done = false

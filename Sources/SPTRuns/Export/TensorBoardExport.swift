@@ -16,7 +16,7 @@ public enum TensorBoardExport {
         var logs: [String] = []
         for p in paths { logs += try RunDirectory.logFiles(at: p) }
         guard !logs.isEmpty else {
-            throw RunLogError.io(path: paths.joined(separator: ", "), message: "no run logs (.jsonl files or TensorBoard event directories) to export")
+            throw RunLogError.io(path: paths.joined(separator: ", "), message: "no run logs (.jsonl files, TensorBoard event directories or W&B run files) to export")
         }
         let read = try logs.map { try RunDirectory.read($0) }
         let names = RunDirectory.safeNames(RunDirectory.distinctNames(read.map(\.runName), paths: logs))

@@ -17,9 +17,10 @@ public enum RunDirectory {
         return f.string(from: date) + "-" + String(UInt32.random(in: 0..<0x10000), radix: 16)
     }
 
-    /// The run logs a path names: a `.jsonl` file itself, or every `.jsonl` file and every
-    /// TensorBoard run directory (one holding `events.out.tfevents.*` files) below a directory,
-    /// sorted, so that a session directory, a whole runs root or a TensorBoard log root can be replayed.
+    /// The run logs a path names: a file itself, or every `.jsonl` file, every TensorBoard run
+    /// directory (one holding `events.out.tfevents.*` files) and every W&B run file (`.wandb`)
+    /// below a directory, sorted, so that a session directory, a whole runs root, a TensorBoard
+    /// log root or a `wandb/` directory can be replayed.
     public static func logFiles(at path: String) throws -> [String] {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
@@ -32,7 +33,7 @@ public enum RunDirectory {
             let name = (f as NSString).lastPathComponent
             // Only regular files are logs: a FIFO or device named like one is passed over, never opened.
             guard RegularFile.problem((path as NSString).appendingPathComponent(f)) == nil else { continue }
-            if f.hasSuffix(".jsonl") && !f.hasSuffix(ControlChannel.suffix) {
+            if (f.hasSuffix(".jsonl") && !f.hasSuffix(ControlChannel.suffix)) || f.hasSuffix(WandBReader.fileSuffix) {
                 logs.insert((path as NSString).appendingPathComponent(f))
             } else if name.hasPrefix(TensorBoardReader.filePrefix) {
                 let dir = (f as NSString).deletingLastPathComponent
@@ -63,20 +64,31 @@ public enum RunDirectory {
         return out
     }
 
-    /// Whether a log `logFiles` returned is a TensorBoard run directory.
-    public static func isTensorBoard(_ log: String) -> Bool {
+    /// What wrote a log `logFiles` returned.
+    public enum Format { case runLog, tensorBoard, wandb }
+
+    public static func format(_ log: String) -> Format {
         var isDir: ObjCBool = false
-        return FileManager.default.fileExists(atPath: log, isDirectory: &isDir) && isDir.boolValue
+        if FileManager.default.fileExists(atPath: log, isDirectory: &isDir) && isDir.boolValue { return .tensorBoard }
+        return log.hasSuffix(WandBReader.fileSuffix) ? .wandb : .runLog
     }
 
-    /// Reads a whole log of either kind.
+    /// Reads a whole log of any kind.
     public static func read(_ log: String) throws -> RunLog {
-        isTensorBoard(log) ? try TensorBoardReader.read(log) : try RunLogReader.read(log)
+        switch format(log) {
+        case .runLog: try RunLogReader.read(log)
+        case .tensorBoard: try TensorBoardReader.read(log)
+        case .wandb: try WandBReader.read(log)
+        }
     }
 
-    /// A follower of a log of either kind.
+    /// A follower of a log of any kind.
     public static func follower(_ log: String) -> any RunLogFollower {
-        isTensorBoard(log) ? TensorBoardReader(directory: log) : RunLogReader(path: log)
+        switch format(log) {
+        case .runLog: RunLogReader(path: log)
+        case .tensorBoard: TensorBoardReader(directory: log)
+        case .wandb: WandBReader(path: log)
+        }
     }
 
     /// One distinct display name per log: the run's own id where no other log shares it, else

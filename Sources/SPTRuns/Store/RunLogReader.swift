@@ -1,7 +1,7 @@
 import Foundation
 
 /// A part of a log that could not be read: a line (1-based) of a JSONL log, or the byte offset of
-/// a record in a TensorBoard event file.
+/// a record in a TensorBoard event file or a W&B run file.
 public struct RunLogIssue: Equatable, Sendable, CustomStringConvertible {
     public let line: Int
     public let message: String
@@ -30,6 +30,7 @@ public protocol RunLogFollower: AnyObject {
 
 extension RunLogReader: RunLogFollower {}
 extension TensorBoardReader: RunLogFollower {}
+extension WandBReader: RunLogFollower {}
 
 /// Reads a run log, incrementally: each `poll()` consumes the complete lines appended since the
 /// last call, so a file that another process is still writing can be followed. A torn or garbled

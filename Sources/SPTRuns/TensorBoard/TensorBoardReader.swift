@@ -1,13 +1,10 @@
 import Foundation
 
 /// A TensorBoard run — one directory of `events.out.tfevents.*` files, read in name order as one
-/// stream — as a run log. Tags map to records by a documented convention (docs/guide.md, "TensorBoard
-/// logs"): `loss`/`train/loss` with `lr`, `grad_norm`, `epoch` make `train` records;
-/// `accuracy`/`<split>/accuracy` with `<split>/loss` make `eval` records; `nmi/block_<i>` make
-/// `nmi` records; a `strategy` text starts a segment; every other scalar tag becomes a `scalar`
-/// record. Values of one step are gathered until a later step appears (writers log one tag per
-/// event), so a followed run shows a step once the next one begins. What `spt export --format
-/// tensorboard` wrote carries its records as `spt/record` texts and reads back exactly.
+/// stream — as a run log. Tags map to records by `MetricConvention`. Values of one step are
+/// gathered until a later step appears (writers log one tag per event), so a followed run shows
+/// a step once the next one begins. What `spt export --format tensorboard` wrote carries its
+/// records as `spt/record` texts and reads back exactly.
 public final class TensorBoardReader {
     public let directory: String
     public private(set) var log: RunLog
@@ -128,50 +125,11 @@ public final class TensorBoardReader {
         if !headerDone {
             headerDone = true
             strategy = texts["strategy"]
-            out.append(.header(RunHeader(
+            out.append(.header(MetricConvention.header(
                 run: (directory as NSString).lastPathComponent, session: ((directory as NSString).deletingLastPathComponent as NSString).lastPathComponent,
-                created: ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: firstWallTime ?? 0)), engine: "tensorboard",
-                task: "?", backbone: "?", strategy: strategy ?? "?", deep: false, prompts: 0, optimizer: "?", lr: .nan, weightDecay: .nan,
-                epochs: 0, batch: 0, seed: 0, threads: 0, params: ["source": "tensorboard"])))
+                created: firstWallTime ?? 0, engine: "tensorboard", strategy: strategy)))
         }
-        out += records
-        if let s = texts["strategy"], s != strategy {
-            strategy = s
-            out.append(.segment(SegmentRecord(step: step, time: time, strategy: s, reason: "tensorboard text")))
-        }
-        var used = Set<String>()
-        func value(_ tags: [String]) -> Double? {
-            for t in tags { if let v = scalars[t] { used.insert(t); return v } }
-            return nil
-        }
-        let epoch = value(["epoch", "train/epoch"]) ?? .nan
-        if let loss = value(["loss", "train/loss", "train_loss", "loss/train", "Loss/train"]) {
-            out.append(.train(TrainRecord(step: step, epoch: epoch, time: time, loss: loss,
-                                          lr: value(["lr", "train/lr", "learning_rate", "train/learning_rate"]),
-                                          gradNorm: value(["grad_norm", "train/grad_norm"]),
-                                          imagesPerSecond: value(["train/img_per_s", "images_per_second"]))))
-        }
-        for (split, names) in Self.splits {
-            let acc = value(names.flatMap { ["\($0)/accuracy", "\($0)/acc", "accuracy/\($0)", "Accuracy/\($0)"] } + (split == "val" ? ["accuracy", "acc"] : []))
-            guard let acc else { continue }
-            // The train split's `train/loss` is the step's (above); its epoch loss is `train/epoch_loss`.
-            let loss = split == "train" ? value(["train/epoch_loss"]) : value(names.flatMap { ["\($0)/loss", "loss/\($0)", "Loss/\($0)"] })
-            out.append(.eval(EvalRecord(step: step, epoch: epoch, time: time, split: split, loss: loss, accuracy: acc)))
-        }
-        let blocks = order.compactMap { t -> (Int, Double)? in
-            guard t.hasPrefix("nmi/block_"), let b = Int(t.dropFirst("nmi/block_".count)), b >= 0 else { return nil }
-            return (b, scalars[t]!)
-        }.sorted { $0.0 < $1.0 }
-        if !blocks.isEmpty, blocks.map(\.0) == Array(0..<blocks.count) {
-            blocks.forEach { used.insert("nmi/block_\($0.0)") }
-            used.insert("nmi/mean")  // derived from the blocks
-            out.append(.nmi(NMIRecord(step: step, epoch: epoch, time: time, values: blocks.map(\.1),
-                                      mode: texts["nmi_mode"] ?? "?", normalization: texts["nmi_normalization"] ?? "?")))
-        }
-        out += order.filter { !used.contains($0) }.map { .scalar(ScalarRecord(step: step, time: time, tag: $0, value: scalars[$0]!)) }
-        return out
+        return out + records + MetricConvention.records(step: step, time: time, scalars: scalars, order: order, texts: texts,
+                                                        strategy: &strategy, source: "tensorboard")
     }
-
-    /// Eval splits and the tag prefixes that name them.
-    static let splits: [(String, [String])] = [("train", ["train"]), ("val", ["val", "eval", "validation", "valid"]), ("test", ["test"])]
 }
