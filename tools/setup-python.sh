@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's Python: a virtual environment outside the repository (SPT_VENV, default
 # ~/.cache/spt/venv) with the pinned CPU PyTorch, timm, what the benchmark's comparisons need,
-# TensorBoard (the event-file round-trip tests) and submitit (sweeps); and Debian's slurm-wlm and
+# TensorBoard (the event-file round-trip tests), submitit (sweeps) and wandb (W&B run files, offline,
+# for the reader's tests and `spt_torch.train --wandb`); and Debian's slurm-wlm and
 # munge, the one-node SLURM the sweep tests start (tools/slurm-local.sh).
 # Used by `make bench` and by the fixture scripts under tools/ (run by hand). Created once;
 # prints its python's path on stdout.
@@ -27,4 +28,5 @@ if ! "$py" -c "import torch, timm, sklearn, safetensors, faiss, PIL, tensorboard
 fi
 # Added after the first release of this venv: installed into an existing one too.
 "$py" -c "import submitit" 2>/dev/null || "$venv/bin/pip" install -q submitit==1.5.4 >&2
+"$py" -c "import wandb" 2>/dev/null || "$venv/bin/pip" install -q wandb==0.31.0 >&2
 echo "$py"

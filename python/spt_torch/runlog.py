@@ -80,8 +80,8 @@ class RunLog:
 
     def __init__(self, path, *, run, session, task, backbone, strategy, prompts, epochs, batch,
                  engine="spt_torch", deep=False, optimizer="adamw", lr=0.0, weight_decay=0.0, seed=0,
-                 threads=1, backbone_hash=None, variant=None, mode="prompt", pooling=None, params=None, created=None):
-        self.path = path
+                 threads=1, backbone_hash=None, variant=None, mode="prompt", pooling=None, params=None, created=None, mirror=None):
+        self.path, self.mirror = path, mirror
         directory = os.path.dirname(path)
         if directory:
             os.makedirs(directory, exist_ok=True)
@@ -95,17 +95,20 @@ class RunLog:
             threads=int(threads), params={str(k): str(v) for k, v in (params or {}).items()} or None))
 
     @classmethod
-    def reopen(cls, path, length):
+    def reopen(cls, path, length, mirror=None):
         """The log of a run resumed from a checkpoint: cut back to `length` bytes (what was written
-        after the checkpoint is written again), then appended to; no new header."""
+        after the checkpoint is written again), then appended to; no new header (`mirror` is
+        given the one on disk)."""
         log = cls.__new__(cls)
-        log.path = path
+        log.path, log.mirror = path, mirror
         log._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC | os.O_NOFOLLOW)
         if os.fstat(log._fd).st_size < length:
             os.close(log._fd)
             raise ValueError(f"{path}: shorter than its checkpoint says ({length} bytes): not the log it was written with")
         os.ftruncate(log._fd, length)
         os.fsync(log._fd)
+        if mirror:
+            mirror("header", next(r for r in read(path)[0] if r["kind"] == "header"))
         return log
 
     def length(self):
@@ -121,6 +124,8 @@ class RunLog:
             view = view[n:]
         if kind in ("header", "segment") or (kind == "event" and fields.get("event") in ENDING_EVENTS):
             os.fsync(self._fd)
+        if self.mirror:
+            self.mirror(kind, fields)
 
     def train(self, *, step, epoch, time, loss, lr=None, grad_norm=None, images_per_second=None):
         """`lr`, `grad_norm`, `images_per_second` are left out of the record when not given."""

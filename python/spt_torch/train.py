@@ -17,6 +17,7 @@ training images every `--nmi-every` steps and after every initialization.
 import argparse
 import base64
 import gc
+import importlib.util
 import math
 import os
 import signal
@@ -40,6 +41,7 @@ from .prompt_init import (POOL_VARIANTS, STRATEGIES, candidate_tokens, diversity
                           variant_name)
 from .rng import epoch_order
 from .runlog import RunLog
+from .wandb_log import WandBMirror
 
 
 class _Parser(argparse.ArgumentParser):
@@ -96,6 +98,7 @@ def parse(argv=None):
     p.add_argument("--session", default=time.strftime("%Y%m%d-%H%M%S"))
     p.add_argument("--run", help="run id (default: the strategy)")
     p.add_argument("--max-steps", type=int, help="stop after this many steps")
+    p.add_argument("--wandb", metavar="PROJECT", help="mirror the run log to this W&B project (offline unless WANDB_MODE is set)")
     p.add_argument("--checkpoint-every", type=int, default=50,
                    help="write the run's checkpoint beside its log every N steps (0: only on SIGTERM, SIGINT, SIGHUP or SIGUSR1); the same command with the same "
                         "--session resumes from it")
@@ -121,6 +124,11 @@ def parse(argv=None):
         raise InputError(f"--mode {a.mode}: prompt or linear")
     if a.mode == "linear":
         a.prompts = 0  # as the engine: no prompts, the head on the backbone's pooled features
+    if a.wandb is not None:
+        if not a.wandb.strip():
+            raise InputError("--wandb: needs a project name")
+        if importlib.util.find_spec("wandb") is None:
+            raise InputError("--wandb: the wandb package is not installed (tools/setup-python.sh installs it)")
     a.backbone_path = backbone_path(a.backbone)
     task_folder(a.task, a.eval_protocol)
     init_file(a.init)
@@ -232,7 +240,7 @@ class Run:
             return
         if ranks.rank == 0:
             self.log = RunLog(
-                self.path, run=run_id, session=a.session, task=task.name, backbone=os.path.basename(os.path.normpath(a.backbone)),
+                self.path, mirror=self.mirror(), run=run_id, session=a.session, task=task.name, backbone=os.path.basename(os.path.normpath(a.backbone)),
                 backbone_hash=a.backbone_hash,
                 strategy=strategy, variant=variant_name(strategy, a.pool_variant, a.kmeans_restarts), prompts=a.prompts, deep=a.deep,
                 pooling=backbone.pooling, mode=a.mode, optimizer=a.optimizer, lr=self.lr, weight_decay=self.weight_decay, epochs=a.epochs,
@@ -283,8 +291,12 @@ class Run:
         self.epoch_loss, self.epoch_correct, self.epoch_seen = c["epoch_sums"]
         self.map_basis = c["map_basis"]
         if self.ranks.rank == 0:
-            self.log = RunLog.reopen(self.path, c["log_bytes"])
+            self.log = RunLog.reopen(self.path, c["log_bytes"], mirror=self.mirror())
         self.event("restored", f"from {os.path.basename(self.checkpoint_path)}")
+
+    def mirror(self):
+        """Where rank 0's records go besides the run log: W&B under --wandb."""
+        return WandBMirror(self.a.wandb) if self.a.wandb else None
 
     def new_optimizer(self):
         """Fresh moments over the prompts and head at the run's rates."""
@@ -447,7 +459,7 @@ def checkpoint_path(log_path):
 
 def checkpoint_args(a):
     """The flags a checkpoint must be resumed with: all but where the run stops and what it logs to."""
-    return {k: v for k, v in sorted(vars(a).items()) if k not in ("max_steps", "init", "runs_dir", "session", "checkpoint_every")}
+    return {k: v for k, v in sorted(vars(a).items()) if k not in ("max_steps", "init", "runs_dir", "session", "checkpoint_every", "wandb")}
 
 
 def unique_run_id(directory, name):
