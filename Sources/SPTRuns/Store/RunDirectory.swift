@@ -116,8 +116,11 @@ public enum RunDirectory {
         return (1...n).lazy.map { trailing(path, $0) }.first { !taken.contains($0) } ?? path
     }
 
+    /// A path's components without its extension; a W&B run file `run-<id>.wandb` as `<id>`.
     private static func components(_ path: String) -> [String] {
-        ((path as NSString).deletingPathExtension as NSString).pathComponents.filter { $0 != "/" }
+        var c = ((path as NSString).deletingPathExtension as NSString).pathComponents.filter { $0 != "/" }
+        if format(path) == .wandb, let last = c.last, last.hasPrefix("run-") { c[c.count - 1] = String(last.dropFirst(4)) }
+        return c
     }
 
     private static func trailing(_ path: String, _ k: Int) -> String {

@@ -20,6 +20,8 @@ public final class WandBReader {
     private var time = 0.0
     private var historyKeys = Set<String>()
     private var summary: [String: Double] = [:]
+    /// The config's texts the convention reads beside a step's own (`nmi_mode`, `nmi_normalization`).
+    private var configTexts: [String: String] = [:]
     private var undecodable = 0
 
     public static let fileSuffix = ".wandb"
@@ -94,7 +96,7 @@ public final class WandBReader {
             return [header(run: name.isEmpty ? id : name, session: project, config: config)]
         case .history(let items):
             var out = headerDone ? [] : [header(run: runID, session: "wandb", config: [])]
-            var scalars: [String: Double] = [:], texts: [String: String] = [:], order: [String] = []
+            var scalars: [String: Double] = [:], texts = configTexts, order: [String] = []
             for (key, value) in items {
                 switch (key, value) {
                 case ("_step", _): step = value.int ?? step
@@ -141,6 +143,7 @@ public final class WandBReader {
         headerDone = true
         let c = Dictionary(config.map { ($0.key, $0.value) }, uniquingKeysWith: { _, b in b })
         strategy = c["strategy"]?.string
+        for k in ["nmi_mode", "nmi_normalization"] { configTexts[k] = c[k]?.string }
         var h = MetricConvention.header(run: run, session: session, created: start ?? 0, engine: "wandb", strategy: strategy)
         func text(_ k: String) -> String? { c[k]?.string }
         func number(_ k: String...) -> Double? { k.lazy.compactMap { c[$0]?.double }.first }
