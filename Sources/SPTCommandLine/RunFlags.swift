@@ -37,7 +37,8 @@ public struct RunFlags: ParsableArguments {
     public var initImages: ImageCount = ImageCount()
     @Option(help: "Gather tokens from the first N training images only (K-means clusters them, pooling and sampling draw from them; default: all).") public var kmeansImages: Int?
     @Option(help: "K-means runs from this many seedings, the lowest inertia kept (scikit-learn's n_init).") public var kmeansRestarts = d.initialization.kmeansRestarts
-    @Option(help: "NMI every N steps (0: off).") public var nmiEvery = d.nmiEvery
+    @Option(help: "NMI every N steps (0: off), or auto: the smallest multiple of 5 keeping the probe within 5% of training time, timed before the run.")
+    public var nmiEvery = d.nmiEvery
     @Option(help: "At most N prompt maps per run, at evenly spread NMI probes and every initialization (0: none; docs/METHOD.md §4.4).") public var maps = d.maps
     @Option(help: "NMI scores: tokens or attention.") public var nmiMode = d.nmiMode
     @Option(help: "NMI normalization: sqrt or arithmetic.") public var nmiNormalization = d.nmiNormalization
@@ -109,6 +110,7 @@ public struct ImageCount: ExpressibleByArgument, Sendable {
     public var defaultValueDescription: String { count.map(String.init) ?? "all" }
 }
 extension NMI.Mode: ExpressibleByArgument {}
+extension NMICadence: ExpressibleByArgument {}
 extension NMI.Normalization: ExpressibleByArgument {}
 extension Recipe: ExpressibleByArgument {}
 extension Precision: ExpressibleByArgument {}

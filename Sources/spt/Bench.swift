@@ -114,9 +114,12 @@ struct Bench: ParsableCommand {
                    ?? "             —                          ")
                 + (own.map { o in o[s.name].map { String(format: " %17.1f  %8.2f×", $0, s.imagesPerSecond / $0) } ?? "" } ?? ""))
         }
-        if let n = report.nmiOverheadFraction { say(String(format: "NMI every 5 steps (32-image probe): %.1f%% of training time", n * 100)) }
-        if let n = report.mapOverheadFraction, let plane = report.mapPlaneSeconds {
-            say(String(format: "the same with a prompt map at every probe: %.1f%% (a run draws at most --maps of them); the first map's plane: %.2f s once", n * 100, plane))
+        if let n = report.nmiOverheadFraction, let m = report.mapOverheadFraction, let plane = report.mapPlaneSeconds {
+            // The fractions are at cadence 5; `auto` times the probe with a map, as a run does (the probe over a step is 5m).
+            let auto = NMICadence.steps(probeSeconds: 5 * m, stepSeconds: 1)
+            say(String(format: "NMI probe (32 images) every 5 steps: %.1f%% of training time, %.1f%% with a prompt map; "
+                       + "at the default cadence (auto: every %d steps): %.1f%%, %.1f%% with maps (a run draws at most --maps); the first map's plane: %.2f s once",
+                       n * 100, m * 100, auto, n * 100 * 5 / Double(auto), m * 100 * 5 / Double(auto), plane))
         }
         if let k = report.kmeans {
             say(String(format: "K-means, deep prompts (%.0f layers × %.0f tokens, 10 centroids; mean of %.0f seeds): %.3f s clustering (+%.2f s gathering), %.0f iterations in all layers, inertia %.4g",

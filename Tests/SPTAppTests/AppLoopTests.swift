@@ -36,7 +36,7 @@ final class FakeTerminal: TerminalBackend {
             (try Backbone.load("mae-tiny"), TaskData(source: try TaskCatalog.load("shape", imageSize: 28), protocol: .tune))
         }, options: { s, b in
             var o = TrainOptions()
-            o.initialization.strategy = s; o.epochs = 3; o.batch = 16; o.nmiEvery = 5
+            o.initialization.strategy = s; o.epochs = 3; o.batch = 16; o.nmiEvery = .every(5)
             if let b { Defaults.apply(&o, backbone: b, lr: nil, weightDecay: nil) }
             return o
         }, session: "loop", runsDir: runsDir)

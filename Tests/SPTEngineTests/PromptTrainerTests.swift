@@ -13,7 +13,7 @@ import SPTRuns
         o.initialization = InitOptions(strategy: strategy)
         o.initialization.initImages = 4
         o.prompts = PromptSpec(count: 3, deep: deep)
-        o.epochs = 2; o.batch = 16; o.nmiEvery = 2; o.probeImages = 4
+        o.epochs = 2; o.batch = 16; o.nmiEvery = .every(2); o.probeImages = 4
         o.initialization.kmeansImages = kmeansImages
         var records: [RunRecord] = []
         let t = try PromptTrainer(options: o, backbone: bb, task: task, runID: "r", sessionID: "s", progress: progress,

@@ -143,7 +143,7 @@ import TestSupport
         let all = [UInt8](try Data(contentsOf: URL(fileURLWithPath: source)))
         let whole = try WandBReader.read(source).records.map { try $0.encodedLine() }
         let path = temporaryDirectory() + "/run-g.wandb"
-        FileManager.default.createFile(atPath: path, contents: nil)
+        #expect(FileManager.default.createFile(atPath: path, contents: nil))
         let follower = RunDirectory.follower(path)
         let h = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         var got: [Data] = []

@@ -13,6 +13,16 @@ import torch
 from . import prompt_map
 
 
+CADENCE_BUDGET, CADENCE_MULTIPLE = 0.05, 5
+
+
+def cadence_steps(probe_seconds, step_seconds):
+    """`--nmi-every auto` (the engine's `NMICadence.steps`): the smallest multiple of 5 steps at
+    which a probe of `probe_seconds` costs at most 5% of training steps of `step_seconds`."""
+    ratio = probe_seconds / max(step_seconds, 1e-9)
+    return CADENCE_MULTIPLE * max(1, math.ceil(ratio / (CADENCE_MULTIPLE * CADENCE_BUDGET)))
+
+
 def from_scores(s, normalization="sqrt"):
     """NMI of one score matrix [Np, m] (float64)."""
     pi = torch.sigmoid(s)

@@ -35,7 +35,7 @@ from .data import load_split
 from . import kmeans as kmeans_module
 from .kmeans import shard
 from .model import PromptedViT, learning_rate, load_backbone
-from .nmi import probe
+from .nmi import cadence_steps, probe
 from .prompt_map import due as map_due, probe_image
 from .prompt_init import (POOL_VARIANTS, STRATEGIES, candidate_tokens, diversity, draw_rule, drawn_images, init_head, init_prompts,
                           variant_name)
@@ -81,7 +81,8 @@ def parse(argv=None):
     p.add_argument("--warmup-epochs", type=int, default=OPTIONS["warmup_epochs"])
     p.add_argument("--seed", type=int, default=OPTIONS["seed"])
     p.add_argument("--eval-protocol", choices=["tune", "final"], default=OPTIONS["eval_protocol"])
-    p.add_argument("--nmi-every", type=int, default=OPTIONS["nmi_every"], help="steps between NMI measurements (0: never)")
+    p.add_argument("--nmi-every", type=_cadence, default=OPTIONS["nmi_every"],
+                   help="steps between NMI measurements (0: never), or auto: the smallest multiple of 5 keeping the probe within 5%% of training time")
     p.add_argument("--maps", type=int, default=OPTIONS["maps"],
                    help="at most N prompt maps per run, at evenly spread NMI probes and every initialization (0: none)")
     p.add_argument("--nmi-mode", choices=["tokens", "attention"], default=OPTIONS["nmi_mode"])
@@ -111,7 +112,7 @@ def parse(argv=None):
     for name in ("prompts", "epochs", "batch", "probe_images", "kmeans_restarts"):
         if getattr(a, name) < 1:
             raise InputError(f"{flag(name)} {getattr(a, name)}: must be at least 1")
-    for name in ("nmi_every", "warmup_epochs", "weight_decay", "checkpoint_every"):
+    for name in ("warmup_epochs", "weight_decay", "checkpoint_every"):
         if getattr(a, name) is not None and not getattr(a, name) >= 0:
             raise InputError(f"{flag(name)} {getattr(a, name)}: must be at least 0")
     if a.lr is not None and not (0 < a.lr < math.inf):
@@ -133,6 +134,19 @@ def parse(argv=None):
     task_folder(a.task, a.eval_protocol)
     init_file(a.init)
     return a
+
+
+def _cadence(text):
+    """--nmi-every: auto, or a step count ≥ 0."""
+    if text == "auto":
+        return text
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text}: auto or a step count") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"{n}: must be auto or at least 0")
+    return n
 
 
 def _image_count(text):
@@ -238,6 +252,10 @@ class Run:
         if checkpoint is not None:
             self.restore(checkpoint)
             return
+        # Only rank 0 probes (the others wait at the next step's collective), so only it resolves `auto`.
+        self.nmi_every, cadence = (a.nmi_every, "fixed") if a.nmi_every != "auto" else (0, "fixed")
+        if a.nmi_every == "auto" and ranks.rank == 0 and a.prompts > 0:
+            self.nmi_every, cadence = self.resolve_cadence()
         if ranks.rank == 0:
             self.log = RunLog(
                 self.path, mirror=self.mirror(), run=run_id, session=a.session, task=task.name, backbone=os.path.basename(os.path.normpath(a.backbone)),
@@ -247,7 +265,7 @@ class Run:
                 batch=a.batch, seed=a.seed, threads=ranks.world, engine=f"spt_torch (torch {torch.__version__})",
                 params={"protocol": a.eval_protocol, "eval_split": task.eval_split, "train_images": len(task.train_labels),
                         "eval_images": len(task.eval_labels), "nmi_mode": a.nmi_mode, "nmi_normalization": a.nmi_normalization,
-                        "nmi_every": a.nmi_every, "probe_images": min(a.probe_images, len(task.train_labels)),
+                        "nmi_every": self.nmi_every, "nmi_cadence": cadence, "probe_images": min(a.probe_images, len(task.train_labels)),
                         "warmup_epochs": a.warmup_epochs, "precision": a.precision, "recipe": a.recipe,
                         "lr_schedule": "per epoch, warmup from 0 (VPT)" if a.recipe == "vpt" else "per step", "kmeans_images": a.kmeans_images or "all",
                         "init_images": drawn_images(a.pool_variant, a.init_images, min(a.kmeans_images or len(task.train_labels), len(task.train_labels))),
@@ -272,7 +290,7 @@ class Run:
         state = dict(args=checkpoint_args(self.a), step=self.step, strategy=self.strategy, lr=self.lr, weight_decay=self.weight_decay,
                      active=self.active,
                      epoch_sums=(self.epoch_loss, self.epoch_correct, self.epoch_seen), log_bytes=self.log.length(),
-                     map_basis=self.map_basis,
+                     map_basis=self.map_basis, nmi_every=self.nmi_every,
                      model=self.model.state_dict(), optimizer=self.optimizer.state_dict())
         tmp = self.checkpoint_path + ".partial"
         with open(tmp, "wb") as f:
@@ -289,7 +307,7 @@ class Run:
         self.optimizer.load_state_dict(c["optimizer"])
         self.step, self.strategy, self.active = c["step"], c["strategy"], c["active"]
         self.epoch_loss, self.epoch_correct, self.epoch_seen = c["epoch_sums"]
-        self.map_basis = c["map_basis"]
+        self.map_basis, self.nmi_every = c["map_basis"], c["nmi_every"]
         if self.ranks.rank == 0:
             self.log = RunLog.reopen(self.path, c["log_bytes"], mirror=self.mirror())
         self.event("restored", f"from {os.path.basename(self.checkpoint_path)}")
@@ -297,6 +315,41 @@ class Run:
     def mirror(self):
         """Where rank 0's records go besides the run log: W&B under --wandb."""
         return WandBMirror(self.a.wandb) if self.a.wandb else None
+
+    def resolve_cadence(self):
+        """`--nmi-every auto`: the probe (with a prompt map unless --maps 0, its plane computed in the
+        warm-up as a run's probes reuse theirs) and a forward and backward of this rank's batch, each
+        run once to warm up and timed twice (the faster kept), give the cadence (`nmi.cadence_steps`)
+        and the header's `nmi_cadence` text. Gradients are cleared afterwards; nothing else changes."""
+        a, m = self.a, self.model
+        local = a.batch // self.ranks.world
+        images, labels = self.task.train[:local], self.task.train_labels[:local]
+
+        def fastest(f, warm=True):
+            if warm:
+                f()
+            times = []
+            for _ in range(2):
+                t0 = time.time()
+                f()
+                times.append(time.time() - t0)
+            return min(times)
+
+        def step():
+            m.zero_grad(set_to_none=True)
+            with self.autocast():
+                logits = m(images).float()
+            F.cross_entropy(logits, labels).backward()
+
+        probe_images = self.task.train[:a.probe_images]
+        plane = dict(centre=[], axes=[], explained=[]) if a.maps > 0 else None
+        probe(m, probe_images, a.nmi_mode, a.nmi_normalization, plane)
+        probe_seconds = fastest(lambda: probe(m, probe_images, a.nmi_mode, a.nmi_normalization, plane), warm=False)
+        step_seconds = fastest(step)
+        m.zero_grad(set_to_none=True)
+        every = cadence_steps(probe_seconds, step_seconds)
+        return every, (f"auto: probe {probe_seconds:.3g} s, step {step_seconds:.3g} s, "
+                       f"{100 * probe_seconds / (every * step_seconds):.1f}% of training time")
 
     def new_optimizer(self):
         """Fresh moments over the prompts and head at the run's rates."""
@@ -339,10 +392,10 @@ class Run:
                     effective_rank=[r[1] for r in rows], nearest=[r[2] for r in rows])
 
     def measure_nmi(self, initialization=False):
-        if self.a.nmi_every <= 0 or self.log is None or self.a.prompts == 0:
+        if self.nmi_every <= 0 or self.log is None or self.a.prompts == 0:
             return
         t0 = time.time()
-        draw = map_due(self.step, self.total, self.a.nmi_every, self.a.maps, initialization)
+        draw = map_due(self.step, self.total, self.nmi_every, self.a.maps, initialization)
         first = self.map_basis is None
         basis = (dict(centre=[], axes=[], explained=[]) if first else self.map_basis) if draw else None
         m = probe(self.model, self.task.train[:self.a.probe_images], self.a.nmi_mode, self.a.nmi_normalization, basis)
@@ -426,7 +479,7 @@ class Run:
             # The test split is evaluated once, at the end: nothing may be selected on it.
             if self.task.eval_split != "test" or self.step == self.total:
                 self.evaluate()
-        if a.nmi_every > 0 and self.step % a.nmi_every == 0:
+        if self.nmi_every > 0 and self.step % self.nmi_every == 0:
             self.measure_nmi()
         return True
 

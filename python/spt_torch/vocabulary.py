@@ -69,7 +69,7 @@ ENDING_EVENTS = frozenset(("finished", "stopped", "diverged", "error"))
 # The keys of a header's `params` either trainer writes (a writer may add its own).
 HEADER_PARAMS = (
     "protocol", "eval_split", "split_seed", "train_selection", "train_images", "eval_images", "nmi_mode",
-    "nmi_normalization", "nmi_every", "probe_images", "prompt_dropout", "warmup_epochs", "recipe", "precision",
+    "nmi_normalization", "nmi_every", "nmi_cadence", "probe_images", "prompt_dropout", "warmup_epochs", "recipe", "precision",
     "lr_schedule", "momentum", "init_images", "init_draw", "augment", "kmeans_images", "kmeans_restarts",
     "blas_core", "image_size", "preprocessing", "normalization", "world_size",
 )

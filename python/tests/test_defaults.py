@@ -30,6 +30,13 @@ class DefaultsTests(unittest.TestCase):
                      "precision", "runs_dir", "recipe", "maps"):
             self.assertEqual(getattr(a, flag), OPTIONS[flag], flag)
 
+    def test_auto_cadence_follows_the_engines_rule(self):
+        """The table of Tests/SPTEngineTests/NMICadenceTests.swift."""
+        from spt_torch.nmi import cadence_steps
+        for probe, step, steps in ((0, 1, 5), (0.1, 1, 5), (0.25, 1, 5), (0.26, 1, 10), (0.5, 1, 10), (0.99, 1, 20), (1, 1, 20),
+                                   (1.01, 1, 25), (3, 0.5, 120)):
+            self.assertEqual(cadence_steps(probe, step), steps, (probe, step))
+
 
 if __name__ == "__main__":
     unittest.main()

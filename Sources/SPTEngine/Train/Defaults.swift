@@ -55,7 +55,7 @@ public enum Defaults {
                 "mode": o.mode.rawValue, "optimizer": o.optimizer.kind.rawValue, "momentum": d(o.optimizer.momentum),
                 "warmup_epochs": o.warmupEpochs, "recipe": o.recipe.rawValue, "precision": o.precision.rawValue,
                 "epochs": o.epochs, "batch": o.batch, "seed": Int(o.seed), "split_seed": Int(o.splitSeed), "threads": o.threads,
-                "eval_protocol": o.evalProtocol.rawValue, "nmi_every": o.nmiEvery, "nmi_mode": o.nmiMode.rawValue,
+                "eval_protocol": o.evalProtocol.rawValue, "nmi_every": o.nmiEvery.description, "nmi_mode": o.nmiMode.rawValue,
                 "nmi_normalization": o.nmiNormalization.rawValue, "probe_images": o.probeImages, "maps": o.maps,
                 "pool_variant": o.initialization.poolVariant.rawValue, "kmeans_restarts": o.initialization.kmeansRestarts,
                 "strategy": trainStrategy.rawValue, "runs_dir": RunDirectory.defaultRoot,

@@ -29,7 +29,7 @@ extension TrainOptions {
         try OptionCheck.positive("lr", optimizer.lr)
         try OptionCheck.require(optimizer.weightDecay.isFinite && optimizer.weightDecay >= 0, "weight-decay", optimizer.weightDecay, "must be ≥ 0")
         try OptionCheck.threadCount(threads)
-        try OptionCheck.require(nmiEvery >= 0, "nmi-every", nmiEvery, "must be ≥ 0 (0 turns NMI off)")
+        if case .every(let n) = nmiEvery { try OptionCheck.require(n >= 0, "nmi-every", n, "must be auto or ≥ 0 (0 turns NMI off)") }
         if let k = initialization.kmeansImages { try OptionCheck.positive("kmeans-images", k) }
         if let n = initialization.initImages { try OptionCheck.positive("init-images", n) }
         try OptionCheck.require((1...100).contains(initialization.kmeansRestarts), "kmeans-restarts", initialization.kmeansRestarts, "must be in 1...100")

@@ -13,6 +13,8 @@ public final class PromptTrainer {
     public private(set) var finished = false
     public let stepsPerEpoch: Int
     public var totalSteps: Int { stepsPerEpoch * options.epochs }
+    /// Steps between probes (0: none): `options.nmiEvery`, with `auto` resolved before the run starts.
+    public internal(set) var nmiEvery = 0
 
     private let task: TaskData
     private let batcher: Batcher
@@ -78,6 +80,19 @@ public final class PromptTrainer {
             try restore(checkpoint)
             return
         }
+        var cadence = "fixed"
+        switch options.nmiEvery {
+        case .every(let n): nmiEvery = n
+        case .auto where options.prompts.count == 0: nmiEvery = 0
+        case .auto:
+            let first = Array(0..<options.batch)
+            evalBatcher.fill(input.ptr, from: task.train, indices: first[...], rng: &rng)
+            let key = "\(c) \(options.prompts) \(options.mode) \(options.precision) \(options.batch) \(probe.shape[0]) \(options.nmiMode) \(options.maps > 0)"
+            let r = NMICadence.resolve(model, key: key, probe: probe.ptr, B: probe.shape[0], mode: options.nmiMode, normalization: options.nmiNormalization,
+                                       maps: options.maps > 0, input: input.ptr, batch: options.batch, labels: first.map { task.train.labels[$0] })
+            nmiEvery = r.steps
+            cadence = r.summary
+        }
         log.emit(.header(RunHeader(
             run: runID, session: sessionID, engine: engineVersion, task: task.name, backbone: backbone.name,
             backboneHash: backbone.hash, strategy: strategy.rawValue, variant: options.initialization.variantName,
@@ -90,7 +105,7 @@ public final class PromptTrainer {
                      .trainSelection: task.selectionHash,
                      .trainImages: String(task.train.count), .evalImages: String(task.eval.count),
                      .nmiMode: options.nmiMode.rawValue, .nmiNormalization: options.nmiNormalization.rawValue,
-                     .nmiEvery: String(options.nmiEvery), .probeImages: String(probe.shape[0]),
+                     .nmiEvery: String(nmiEvery), .nmiCadence: cadence, .probeImages: String(probe.shape[0]),
                      .promptDropout: String(options.prompts.dropout), .warmupEpochs: String(options.warmupEpochs),
                      .recipe: options.recipe.rawValue, .precision: options.precision.rawValue,
                      .lrSchedule: options.recipe == .vpt ? "per epoch, warmup from 0 (VPT)" : "per step",
@@ -165,12 +180,12 @@ public final class PromptTrainer {
     func mapDue(initialization: Bool) -> Bool {
         guard options.maps > 0 else { return false }
         if initialization { return true }
-        let probes = totalSteps / options.nmiEvery, every = max(1, (probes + options.maps - 1) / options.maps)
-        return (step / options.nmiEvery) % every == 0 || step + options.nmiEvery > totalSteps
+        let probes = totalSteps / nmiEvery, every = max(1, (probes + options.maps - 1) / options.maps)
+        return (step / nmiEvery) % every == 0 || step + nmiEvery > totalSteps
     }
 
     private func measureNMI(initialization: Bool = false) {
-        guard options.nmiEvery > 0, options.prompts.count > 0 else { return }
+        guard nmiEvery > 0, options.prompts.count > 0 else { return }
         let start = Date()
         let m = PromptProbe.measure(model, images: probe.ptr, B: probe.shape[0], mode: options.nmiMode, normalization: options.nmiNormalization,
                                     map: mapDue(initialization: initialization) ? mapBasis ?? ProjectionBasis() : nil)
@@ -244,7 +259,7 @@ public final class PromptTrainer {
             // The test split is only evaluated once, at the end: nothing may be selected on it.
             if task.evalSplit != "test" || step == totalSteps { evaluateNow() }
         }
-        if options.nmiEvery > 0 && step % options.nmiEvery == 0 { measureNMI() }
+        if nmiEvery > 0 && step % nmiEvery == 0 { measureNMI() }
         if step == totalSteps { finish(.finished) }
         try log.check()
     }

@@ -23,8 +23,9 @@ public struct TrainOptions: Codable, Equatable, Sendable {
     public var splitSeed: UInt64 = 0
     public var threads = 2
     public var evalProtocol = TaskData.EvalProtocol.tune
-    /// Measure NMI every this many steps (and at step 0); 0 turns it off.
-    public var nmiEvery = 5
+    /// Measure NMI every this many steps (and at step 0); 0 turns it off; `auto` keeps the probe
+    /// within 5% of training time.
+    public var nmiEvery = NMICadence.auto
     public var nmiMode = NMI.Mode.tokens
     public var nmiNormalization = NMI.Normalization.sqrt
     /// At most this many prompt maps per run (docs/METHOD.md §4.4), drawn at evenly spread NMI

@@ -45,7 +45,7 @@ extension PromptTrainer {
                     "strategy": strategy.rawValue, "optimizer_steps": String(optimizer.steps),
                     "active_seconds": String(state.activeSeconds), "epoch_loss": String(state.epochLoss),
                     "epoch_correct": String(state.epochCorrect), "epoch_seen": String(state.epochSeen),
-                    "log_bytes": String(try writer.length()), "engine": engineVersion,
+                    "log_bytes": String(try writer.length()), "engine": engineVersion, "nmi_every": String(nmiEvery),
                     "map_basis": try mapBasis.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) } ?? ""]
         try SafeTensors.write(path: path, tensors: tensors, metadata: meta)
     }
@@ -60,9 +60,11 @@ extension PromptTrainer {
         let meta = f.metadata
         guard let strategy = meta["strategy"].flatMap(InitStrategy.init(rawValue:)), let optSteps = Int(meta["optimizer_steps"] ?? ""),
               let active = Double(meta["active_seconds"] ?? ""), let loss = Double(meta["epoch_loss"] ?? ""),
-              let correct = Int(meta["epoch_correct"] ?? ""), let seen = Int(meta["epoch_seen"] ?? "") else {
-            throw fail("its metadata lacks the trainer's state (strategy, optimizer steps, epoch sums)")
+              let correct = Int(meta["epoch_correct"] ?? ""), let seen = Int(meta["epoch_seen"] ?? ""),
+              let every = Int(meta["nmi_every"] ?? ""), every >= 0 else {
+            throw fail("its metadata lacks the trainer's state (strategy, optimizer steps, epoch sums, NMI cadence)")
         }
+        nmiEvery = every
         if let b = meta["map_basis"], !b.isEmpty {
             guard let basis = try? JSONDecoder().decode(ProjectionBasis.self, from: Data(b.utf8)) else { throw fail("map_basis: not a projection basis") }
             mapBasis = basis

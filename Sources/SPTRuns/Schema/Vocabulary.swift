@@ -7,7 +7,7 @@ public enum HeaderParam: String, CaseIterable, Sendable {
     case evalProtocol = "protocol"
     case evalSplit = "eval_split", splitSeed = "split_seed", trainSelection = "train_selection"
     case trainImages = "train_images", evalImages = "eval_images"
-    case nmiMode = "nmi_mode", nmiNormalization = "nmi_normalization", nmiEvery = "nmi_every", probeImages = "probe_images"
+    case nmiMode = "nmi_mode", nmiNormalization = "nmi_normalization", nmiEvery = "nmi_every", nmiCadence = "nmi_cadence", probeImages = "probe_images"
     case promptDropout = "prompt_dropout", warmupEpochs = "warmup_epochs", recipe, precision, lrSchedule = "lr_schedule", momentum
     case initImages = "init_images", initDraw = "init_draw", augment, kmeansImages = "kmeans_images", kmeansRestarts = "kmeans_restarts"
     case blasCore = "blas_core", imageSize = "image_size", preprocessing, normalization
