@@ -114,11 +114,26 @@ class PromptedViT(nn.Module):
             self.head.weight.data.copy_(f.get_tensor("head.weight"))
             self.head.bias.data.copy_(f.get_tensor("head.bias"))
 
+    def unfreeze(self):
+        """`--mode full`: the backbone trains with the head."""
+        for p in self.vit.parameters():
+            p.requires_grad_(True)
+
+    def trainable(self):
+        """The parameters a step updates, in the engine's order: prompts and head, then the backbone's."""
+        return [self.prompt_embeddings, self.head.weight, self.head.bias] + [p for p in self.vit.parameters() if p.requires_grad]
+
     def optimizer(self, kind, lr, weight_decay, momentum=0.9):
         """AdamW or SGD with momentum as the engine steps them: decay on the prompts and the head's
-        weight, not its bias (SGD adds it to the gradient, AdamW decouples it)."""
-        groups = [{"params": [self.prompt_embeddings, self.head.weight], "weight_decay": weight_decay},
-                  {"params": [self.head.bias], "weight_decay": 0.0}]
+        weight, not its bias (SGD adds it to the gradient, AdamW decouples it); in full mode on the
+        backbone's matrices, not on its biases, norms, class token or position embedding (the
+        engine's `ParameterLayout`)."""
+        decay, no_decay = [self.prompt_embeddings, self.head.weight], [self.head.bias]
+        for name, p in self.vit.named_parameters():
+            if p.requires_grad:
+                keep = p.ndim <= 1 or name.endswith(".bias") or name in ("cls_token", "reg_token", "pos_embed")
+                (no_decay if keep else decay).append(p)
+        groups = [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
         if kind == "sgd":
             return torch.optim.SGD(groups, lr=lr, momentum=momentum)
         return torch.optim.AdamW(groups, lr=lr)

@@ -66,7 +66,8 @@ def parse(argv=None):
     p.add_argument("--kmeans-restarts", type=int, default=OPTIONS["kmeans_restarts"], help="K-means seedings, the lowest inertia kept")
     p.add_argument("--kmeans-images", type=int, help="cluster the tokens of the first N training images (default all)")
     p.add_argument("--prompts", type=int, default=OPTIONS["prompts"])
-    p.add_argument("--mode", default=OPTIONS["mode"], help="prompt (VPT) or linear (the head alone on the frozen backbone's features)")
+    p.add_argument("--mode", default=OPTIONS["mode"],
+                   help="prompt (VPT), linear (the head alone on the frozen backbone's features) or full (the backbone trains too)")
     p.add_argument("--deep", action="store_true")
     p.add_argument("--epochs", type=int, help=f"default: {OPTIONS['epochs']}; 100 under --recipe vpt")
     p.add_argument("--recipe", choices=["engine", "vpt"], default=OPTIONS["recipe"],
@@ -119,12 +120,10 @@ def parse(argv=None):
         raise InputError(f"--lr {a.lr}: must be positive and finite")
     if not 0 <= a.momentum < 1:
         raise InputError(f"--momentum {a.momentum}: must be in [0, 1)")
-    if a.mode == "full":
-        raise InputError("--mode full: not in this trainer yet (spt train --mode full trains the whole backbone)")
-    if a.mode not in ("prompt", "linear"):
-        raise InputError(f"--mode {a.mode}: prompt or linear")
-    if a.mode == "linear":
-        a.prompts = 0  # as the engine: no prompts, the head on the backbone's pooled features
+    if a.mode not in ("prompt", "linear", "full"):
+        raise InputError(f"--mode {a.mode}: prompt, linear or full")
+    if a.mode != "prompt":
+        a.prompts = 0  # as the engine: no prompts; the head on the pooled features of a frozen (linear) or training (full) backbone
     if a.wandb is not None:
         if not a.wandb.strip():
             raise InputError("--wandb: needs a project name")
@@ -231,6 +230,8 @@ class Run:
         where the checkpoint was written and continued after a `restored` event."""
         self.a, self.ranks, self.task, self.strategy, self.id = a, ranks, task, strategy, run_id
         self.model = PromptedViT(backbone.vit, backbone.pooling, classes=task.classes, prompts=a.prompts, deep=a.deep).to(ranks.device)
+        if a.mode == "full":
+            self.model.unfreeze()  # before DistributedDataParallel, which reduces the gradients of what trains
         pre = backbone.preprocessing
         self.backbone_preprocessing = pre
         gpu = [ranks.device.index] if ranks.device.type == "cuda" else None
@@ -453,7 +454,7 @@ class Run:
             logits = self.trained(images).float()
         loss = F.cross_entropy(logits, labels)
         loss.backward()
-        grads = [p.grad for p in (self.model.prompt_embeddings, self.model.head.weight, self.model.head.bias) if p.grad is not None]
+        grads = [p.grad for p in self.model.trainable() if p.grad is not None]
         stats = self.ranks.sum(torch.tensor([loss.item() / self.ranks.world, float((logits.argmax(1) == labels).sum())],
                                             dtype=torch.float64))
         loss_value, correct = float(stats[0]), int(stats[1])

@@ -107,6 +107,7 @@ class TrainerTests(ExportedTaskCase):
         swift, _ = self.spt_train(name, flags, backbone or "mae-tiny")
         ours = self.torch_train(os.path.join(self.tmp.name, "torch-" + name), flags + (["--backbone", backbone] if backbone else []))
         kinds = lambda rs: [(r["kind"], r.get("step"), r.get("split")) for r in rs if r["kind"] != "header"]
+        self.maxDiff = None
         self.assertEqual(kinds(ours), kinds(swift))
         pairs = list(zip(ours, swift))
         losses = [(a["loss"], b["loss"]) for a, b in pairs if a["kind"] == "train"]
@@ -164,6 +165,8 @@ class TrainerTests(ExportedTaskCase):
         self.same_run("vpt-recipe", ["--strategy", "kmeans", "--recipe", "vpt", "--lr", "5"])
         # A linear probe: the head alone, at the engine's linear-probe rates.
         self.same_run("linear", ["--strategy", "random", "--mode", "linear"])
+        # Full fine-tuning: the backbone trains with the prompts and head, at the engine's full-mode rates.
+        self.same_run("full", ["--strategy", "kmeans", "--mode", "full"])
 
     def test_bf16_under_autocast_beside_the_engines_bf16(self):
         """--precision bf16 on both sides: PyTorch's autocast keeps each linear layer's output in
