@@ -72,3 +72,24 @@ def load_split(root, name, preprocessing):
     x = torch.from_numpy(np.stack([p.apply(Image.open(path)) for path, _ in items]))
     x = (x - torch.tensor(p.mean)[None, :, None, None]) / torch.tensor(p.std)[None, :, None, None]
     return x.contiguous(), torch.tensor([label for _, label in items])
+
+
+SHIFT = 2  # the engine's `--augment` shift, in pixels
+
+
+def augment_draws(rng, count):
+    """Per image of a global batch, the engine's draws in its order (`Batcher.fill` under
+    `--augment`): flip when the first is 1, then the shifts dx and dy in [-2, 2]."""
+    return [(rng.int(2) == 1, rng.int(2 * SHIFT + 1) - SHIFT, rng.int(2 * SHIFT + 1) - SHIFT) for _ in range(count)]
+
+
+def augment(images, draws, mean, std):
+    """`images` [B, C, S, S] (normalized) flipped horizontally and shifted as `draws` say, the
+    uncovered pixels those of value 0 before normalization, as the engine pads."""
+    out = ((0 - torch.tensor(mean)) / torch.tensor(std))[None, :, None, None].expand_as(images).clone()
+    S = images.shape[-1]
+    for n, (flip, dx, dy) in enumerate(draws):
+        f = images[n].flip(-1) if flip else images[n]
+        out[n, :, max(dy, 0):S + min(dy, 0), max(dx, 0):S + min(dx, 0)] = f[:, max(-dy, 0):S - max(dy, 0), max(-dx, 0):S - max(dx, 0)]
+    return out
+

@@ -165,8 +165,10 @@ class TrainerTests(ExportedTaskCase):
         self.same_run("vpt-recipe", ["--strategy", "kmeans", "--recipe", "vpt", "--lr", "5"])
         # A linear probe: the head alone, at the engine's linear-probe rates.
         self.same_run("linear", ["--strategy", "random", "--mode", "linear"])
-        # Full fine-tuning: the backbone trains with the prompts and head, at the engine's full-mode rates.
+        # Full fine-tuning: the backbone trains with the head, at the engine's full-mode rates.
         self.same_run("full", ["--strategy", "kmeans", "--mode", "full"])
+        # Augmentation: the engine's flips and shifts, drawn from its step generator.
+        self.same_run("augment", ["--strategy", "sample", "--augment"])
 
     def test_bf16_under_autocast_beside_the_engines_bf16(self):
         """--precision bf16 on both sides: PyTorch's autocast keeps each linear layer's output in
