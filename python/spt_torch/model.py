@@ -7,6 +7,7 @@ import json
 import os
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -92,14 +93,19 @@ class PromptedViT(nn.Module):
         self.prompt_embeddings = nn.Parameter(torch.zeros(layers, prompts, D))
         self.head = nn.Linear(D, classes)
 
-    def forward(self, images, observe=None):
-        """Logits; `observe(block, x)` sees each block's input (NMI)."""
+    def forward(self, images, observe=None, masks=None):
+        """Logits; `observe(block, x)` sees each block's input (NMI); `masks` [layers, B, Np, D]
+        multiply the prompts each image gets (prompt dropout, `dropout_masks`)."""
         v, B, P = self.vit, images.shape[0], self.vit.num_prefix_tokens
+
+        def prompts(layer):
+            p = self.prompt_embeddings[layer].expand(B, -1, -1)
+            return p * masks[layer] if masks is not None else p
         x = v.norm_pre(v._pos_embed(v.patch_embed(images)))
-        x = torch.cat([x[:, :P], self.prompt_embeddings[0].expand(B, -1, -1), x[:, P:]], 1)
+        x = torch.cat([x[:, :P], prompts(0), x[:, P:]], 1)
         for i, block in enumerate(v.blocks):
             if self.deep and i > 0:
-                x = torch.cat([x[:, :P], self.prompt_embeddings[i].expand(B, -1, -1), x[:, P + self.np:]], 1)
+                x = torch.cat([x[:, :P], prompts(i), x[:, P + self.np:]], 1)
             if observe:
                 observe(block, x)
             x = block(x)
@@ -137,6 +143,17 @@ class PromptedViT(nn.Module):
         if kind == "sgd":
             return torch.optim.SGD(groups, lr=lr, momentum=momentum)
         return torch.optim.AdamW(groups, lr=lr)
+
+
+def dropout_masks(rng, p, layers, batch, prompts, dim):
+    """The engine's prompt-dropout masks for a global batch (`ViTClassifier.fillDropoutMasks`): per
+    element of every prompt layer × image × prompt × channel, in that order, 1/keep where the
+    generator's next float32 uniform is below keep = 1 − p, else 0 (element-wise, not per token)."""
+    keep = np.float32(1) - np.float32(p)
+    scale = float(np.float32(1) / keep)
+    keep = float(keep)
+    values = [scale if rng.uniform() < keep else 0.0 for _ in range(layers * batch * prompts * dim)]
+    return torch.tensor(values, dtype=torch.float32).view(layers, batch, prompts, dim)
 
 
 def learning_rate(lr, step, total, warmup, min_lr=0.0, per_epoch=None):

@@ -34,7 +34,7 @@ from .inputs import InputError, backbone_path, init_file, task_folder
 from .data import augment, augment_draws, load_split
 from . import kmeans as kmeans_module
 from .kmeans import shard
-from .model import PromptedViT, learning_rate, load_backbone
+from .model import PromptedViT, dropout_masks, learning_rate, load_backbone
 from .nmi import cadence_steps, probe
 from .prompt_map import due as map_due, probe_image
 from .prompt_init import (POOL_VARIANTS, STRATEGIES, candidate_tokens, diversity, draw_rule, drawn_images, init_head, init_prompts,
@@ -70,6 +70,8 @@ def parse(argv=None):
                    help="prompt (VPT), linear (the head alone on the frozen backbone's features) or full (the backbone trains too)")
     p.add_argument("--deep", action="store_true")
     p.add_argument("--augment", action="store_true", help="random flip and shift by up to 2 pixels, the engine's draws")
+    p.add_argument("--prompt-dropout", type=float, default=OPTIONS["prompt_dropout"],
+                   help="drop each prompt element with this probability in training steps (the engine's masks)")
     p.add_argument("--epochs", type=int, help=f"default: {OPTIONS['epochs']}; 100 under --recipe vpt")
     p.add_argument("--recipe", choices=["engine", "vpt"], default=OPTIONS["recipe"],
                    help="vpt: VPT's recipe, as spt's — SGD with momentum 0.9, --lr a base rate (default 1) scaled by batch/256, "
@@ -119,6 +121,8 @@ def parse(argv=None):
             raise InputError(f"{flag(name)} {getattr(a, name)}: must be at least 0")
     if a.lr is not None and not (0 < a.lr < math.inf):
         raise InputError(f"--lr {a.lr}: must be positive and finite")
+    if not 0 <= a.prompt_dropout < 1:
+        raise InputError(f"--prompt-dropout {a.prompt_dropout}: must be in [0, 1)")
     if not 0 <= a.momentum < 1:
         raise InputError(f"--momentum {a.momentum}: must be in [0, 1)")
     if a.mode not in ("prompt", "linear", "full"):
@@ -268,7 +272,7 @@ class Run:
                 params={"protocol": a.eval_protocol, "eval_split": task.eval_split, "train_images": len(task.train_labels),
                         "eval_images": len(task.eval_labels), "nmi_mode": a.nmi_mode, "nmi_normalization": a.nmi_normalization,
                         "nmi_every": self.nmi_every, "nmi_cadence": cadence, "probe_images": min(a.probe_images, len(task.train_labels)),
-                        "warmup_epochs": a.warmup_epochs, "augment": "true" if a.augment else "false", "precision": a.precision, "recipe": a.recipe,
+                        "warmup_epochs": a.warmup_epochs, "augment": "true" if a.augment else "false", "prompt_dropout": str(float(a.prompt_dropout)), "precision": a.precision, "recipe": a.recipe,
                         "lr_schedule": "per epoch, warmup from 0 (VPT)" if a.recipe == "vpt" else "per step", "kmeans_images": a.kmeans_images or "all",
                         "init_images": drawn_images(a.pool_variant, a.init_images, min(a.kmeans_images or len(task.train_labels), len(task.train_labels))),
                         "init_draw": draw_rule(a.pool_variant), "kmeans_restarts": a.kmeans_restarts,
@@ -446,18 +450,23 @@ class Run:
         k, local = self.step % self.per_epoch, a.batch // self.ranks.world
         batch = self.order[k * a.batch:(k + 1) * a.batch][self.ranks.rank * local:(self.ranks.rank + 1) * local]
         images, labels = self.task.train[batch], self.task.train_labels[batch]
+        # The engine's step generator: augmentation draws, then prompt-dropout masks; every rank
+        # draws for the whole batch and keeps its slice.
+        rng, mine = RNG(a.seed ^ ((self.step * 0xA24BAED4963EE407) & (2**64 - 1))), slice(self.ranks.rank * local, (self.ranks.rank + 1) * local)
         if a.augment:
-            # The engine's step generator; every rank draws for the whole batch and keeps its slice.
-            draws = augment_draws(RNG(a.seed ^ ((self.step * 0xA24BAED4963EE407) & (2**64 - 1))), a.batch)
             pre = self.backbone_preprocessing
-            images = augment(images, draws[self.ranks.rank * local:(self.ranks.rank + 1) * local], pre.mean, pre.std)
+            images = augment(images, augment_draws(rng, a.batch)[mine], pre.mean, pre.std)
+        masks = None
+        if a.prompt_dropout > 0 and a.prompts > 0:
+            e = self.model.prompt_embeddings
+            masks = dropout_masks(rng, a.prompt_dropout, e.shape[0], a.batch, a.prompts, e.shape[2])[:, mine].to(e.device)
         lr = learning_rate(self.lr, self.step, self.total, self.per_epoch * a.warmup_epochs,
                            per_epoch=self.per_epoch if a.recipe == "vpt" else None)
         for g in self.optimizer.param_groups:
             g["lr"] = lr
         self.optimizer.zero_grad()
         with self.autocast():
-            logits = self.trained(images).float()
+            logits = self.trained(images, masks=masks).float()
         loss = F.cross_entropy(logits, labels)
         loss.backward()
         grads = [p.grad for p in self.model.trainable() if p.grad is not None]

@@ -169,6 +169,8 @@ class TrainerTests(ExportedTaskCase):
         self.same_run("full", ["--strategy", "kmeans", "--mode", "full"])
         # Augmentation: the engine's flips and shifts, drawn from its step generator.
         self.same_run("augment", ["--strategy", "sample", "--augment"])
+        # Prompt dropout: the engine's element-wise masks, drawn after the augmentation's draws.
+        self.same_run("dropout", ["--strategy", "kmeans", "--deep", "--prompt-dropout", "0.1", "--augment"])
 
     def test_bf16_under_autocast_beside_the_engines_bf16(self):
         """--precision bf16 on both sides: PyTorch's autocast keeps each linear layer's output in
