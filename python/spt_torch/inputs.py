@@ -34,13 +34,19 @@ def backbone_path(name):
 
 
 def task_folder(folder, protocol):
-    """`--task`: a VTAB-1k folder holding the lists the protocol reads."""
+    """`--task`: a folder in one of the engine's layouts, holding what the protocol reads."""
+    from .data import layout
     if not os.path.isdir(folder):
         raise InputError(f"--task {folder}: no such folder (a VTAB-1k folder: spt tasks --export NAME --out DIR)")
-    lists = ("train800.txt", "val200.txt") if protocol == "tune" else ("train800val200.txt", "test.txt")
-    missing = [n for n in lists if not os.path.isfile(os.path.join(folder, n))]
+    kind = layout(folder)
+    if kind is None:
+        raise InputError(f"--task {folder}: not a task folder (VTAB-1k lists train800val200.txt…, class folders train/ and test/, "
+                         "or FGVC train.json, val.json, test.json)")
+    needs = {"vtab1k": ("train800.txt", "val200.txt") if protocol == "tune" else ("train800val200.txt", "test.txt"),
+             "fgvc": ("val.json",) if protocol == "tune" else ("val.json", "test.json"), "class folders": ()}[kind]
+    missing = [n for n in needs if not os.path.isfile(os.path.join(folder, n))]
     if missing:
-        raise InputError(f"--task {folder}: no {' or '.join(missing)} (the lists --eval-protocol {protocol} reads)")
+        raise InputError(f"--task {folder}: no {' or '.join(missing)} (what --eval-protocol {protocol} reads)")
     return folder
 
 

@@ -31,7 +31,7 @@ import torch.nn.functional as F
 from .control import ControlChannel
 from .defaults import OPTIONS, file_hash, rates
 from .inputs import InputError, backbone_path, init_file, task_folder
-from .data import augment, augment_draws, load_split
+from .data import augment, augment_draws, division, load_items
 from . import kmeans as kmeans_module
 from .kmeans import shard
 from .model import PromptedViT, dropout_masks, learning_rate, load_backbone
@@ -39,7 +39,7 @@ from .nmi import cadence_steps, probe
 from .prompt_map import due as map_due, probe_image
 from .prompt_init import (POOL_VARIANTS, STRATEGIES, candidate_tokens, diversity, draw_rule, drawn_images, init_head, init_prompts,
                           variant_name)
-from .rng import RNG, epoch_order
+from .rng import RNG, epoch_order, selection_hash
 from .runlog import RunLog
 from .wandb_log import WandBMirror
 
@@ -56,7 +56,9 @@ def parse(argv=None):
     p.add_argument("--backbone", required=True,
                    help="a shipped backbone's name (mae-tiny, sup-tiny), this project's backbone file, a timm hub folder, or a "
                         "timm .safetensors with config.json beside it")
-    p.add_argument("--task", required=True, help="a VTAB-1k task folder (spt tasks --export, or train800.txt-style lists)")
+    p.add_argument("--task", required=True, help="a task folder: VTAB-1k lists (spt tasks --export), class folders train/ and test/, or FGVC JSON")
+    p.add_argument("--split-seed", type=int, default=OPTIONS["split_seed"],
+                   help="seed of the VTAB-1k draw of 1000 training images from class folders (published divisions ignore it)")
     p.add_argument("--resize", choices=["crop", "squash"], help="timm's eval transform or VTAB's resize (default: the backbone's)")
     p.add_argument("--strategy", choices=STRATEGIES, default=OPTIONS["strategy"])
     p.add_argument("--pool-variant", choices=POOL_VARIANTS, default=OPTIONS["pool_variant"],
@@ -209,13 +211,14 @@ class Ranks:
 
 
 class Task:
-    """The published VTAB-1k division of a task folder: train800/val200 (tune) or train800val200/test (final)."""
+    """A task folder's division as the engine makes it (`data.division`): published lists as given,
+    class folders by the VTAB-1k draw with the split seed."""
 
-    def __init__(self, folder, protocol, preprocessing):
-        train, evaluation = ("train800.txt", "val200.txt") if protocol == "tune" else ("train800val200.txt", "test.txt")
-        self.name, self.eval_split = os.path.basename(os.path.normpath(folder)), "val" if protocol == "tune" else "test"
-        self.train, self.train_labels = load_split(folder, train, preprocessing)
-        self.eval, self.eval_labels = load_split(folder, evaluation, preprocessing)
+    def __init__(self, folder, protocol, preprocessing, split_seed=0):
+        train, evaluation, self.eval_split, self.split_seed, self.selection = division(folder, protocol, split_seed)
+        self.name = os.path.basename(os.path.normpath(folder))
+        self.train, self.train_labels = load_items(train, preprocessing)
+        self.eval, self.eval_labels = load_items(evaluation, preprocessing)
         self.classes = int(max(self.train_labels.max(), self.eval_labels.max())) + 1
 
     def to(self, device):
@@ -272,7 +275,8 @@ class Run:
                 params={"protocol": a.eval_protocol, "eval_split": task.eval_split, "train_images": len(task.train_labels),
                         "eval_images": len(task.eval_labels), "nmi_mode": a.nmi_mode, "nmi_normalization": a.nmi_normalization,
                         "nmi_every": self.nmi_every, "nmi_cadence": cadence, "probe_images": min(a.probe_images, len(task.train_labels)),
-                        "warmup_epochs": a.warmup_epochs, "augment": "true" if a.augment else "false", "prompt_dropout": str(float(a.prompt_dropout)), "precision": a.precision, "recipe": a.recipe,
+                        "warmup_epochs": a.warmup_epochs, "augment": "true" if a.augment else "false",
+                        "split_seed": "published" if task.split_seed is None else task.split_seed, "train_selection": selection_hash(task.selection), "prompt_dropout": str(float(a.prompt_dropout)), "precision": a.precision, "recipe": a.recipe,
                         "lr_schedule": "per epoch, warmup from 0 (VPT)" if a.recipe == "vpt" else "per step", "kmeans_images": a.kmeans_images or "all",
                         "init_images": drawn_images(a.pool_variant, a.init_images, min(a.kmeans_images or len(task.train_labels), len(task.train_labels))),
                         "init_draw": draw_rule(a.pool_variant), "kmeans_restarts": a.kmeans_restarts,
@@ -650,7 +654,7 @@ def main(argv=None):
     weights = os.path.join(a.backbone_path, "model.safetensors") if os.path.isdir(a.backbone_path) else a.backbone_path
     a.backbone_hash = file_hash(weights)
     try:
-        task = Task(a.task, a.eval_protocol, backbone.preprocessing).to(device)
+        task = Task(a.task, a.eval_protocol, backbone.preprocessing, a.split_seed).to(device)
     except Exception as e:
         _fail(ranks, f"--task {a.task}: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
     if len(task.train_labels) < a.batch:

@@ -19,12 +19,12 @@ class BadInputTests(unittest.TestCase):
         d = self.tmp.name
         self.task = os.path.join(d, "task")
         os.makedirs(os.path.join(self.task, "images"))
-        for name in ("train800.txt", "val200.txt"):
+        for name in ("train800.txt", "val200.txt", "train800val200.txt"):
             with open(os.path.join(self.task, name), "w") as f:
                 f.write("images/a.png 0\n")
         self.broken_task = os.path.join(d, "broken")
         os.makedirs(self.broken_task)
-        for name in ("train800.txt", "val200.txt"):
+        for name in ("train800.txt", "val200.txt", "train800val200.txt"):
             with open(os.path.join(self.broken_task, name), "w") as f:
                 f.write("no label here\n")
         self.garbage = os.path.join(d, "garbage.safetensors")
@@ -45,8 +45,8 @@ class BadInputTests(unittest.TestCase):
             (["--backbone", self.empty_dir, "--task", t], "without model.safetensors"),
             (["--backbone", self.garbage, "--task", t], f"--backbone {self.garbage}"),
             (["--backbone", "mae-tiny", "--task", "/no/such/task"], "--task /no/such/task"),
-            (["--backbone", "mae-tiny", "--task", self.empty_dir], "no train800.txt or val200.txt"),
-            (["--backbone", "mae-tiny", "--task", t, "--eval-protocol", "final"], "no train800val200.txt or test.txt"),
+            (["--backbone", "mae-tiny", "--task", self.empty_dir], "not a task folder"),
+            (["--backbone", "mae-tiny", "--task", t, "--eval-protocol", "final"], "no test.txt"),
             (["--backbone", "mae-tiny", "--task", self.broken_task], f"--task {self.broken_task}"),
             (["--backbone", "mae-tiny", "--task", t, "--epochs", "0"], "--epochs 0"),
             (["--backbone", "mae-tiny", "--task", t, "--lr", "-1"], "--lr -1"),

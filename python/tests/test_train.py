@@ -2,6 +2,7 @@
 engine's prompts and head; a whole run logs the engine's records with its numbers; under torchrun
 two processes at 16 images step as one at 32 (K-means across the two ranks included); control
 commands reach a running two-process run. Needs torch, timm and the `spt` binary."""
+import json
 import os
 import random
 import signal
@@ -100,12 +101,41 @@ class TrainerTests(ExportedTaskCase):
             if strategy == "kmeans":
                 self.assertLessEqual(abs(info["inertia"] / swift_init["inertia"] - 1), 0.005)
 
-    def same_run(self, name, flags, backbone=None, map_tolerance=1e-5):
-        """The same flags to `spt train` and `python -m spt_torch.train`: the same records in the
-        same order, losses within 1e-4 relative, accuracies equal, NMI within 1e-5."""
+    def layout(self, kind):
+        """The exported task's images as class folders (`train/<label>/`, `test/<label>/`) or as
+        FGVC JSON (train800 → train.json, val200 → val.json, test → test.json), linked, not copied."""
+        from spt_torch.data import read_list
+        root = os.path.join(self.tmp.name, kind)
+        if os.path.isdir(root):
+            return root
+        if kind == "class-folders":
+            for split, name in (("train", "train800val200.txt"), ("test", "test.txt")):
+                for path, label in read_list(self.task, name):
+                    d = os.path.join(root, split, str(label))
+                    os.makedirs(d, exist_ok=True)
+                    os.symlink(path, os.path.join(d, os.path.basename(path)))
+        else:
+            os.makedirs(root)
+            os.symlink(os.path.join(self.task, "images"), os.path.join(root, "images"))
+            for out, name in (("train.json", "train800.txt"), ("val.json", "val200.txt"), ("test.json", "test.txt")):
+                items = {os.path.relpath(p, os.path.join(self.task, "images")): label for p, label in read_list(self.task, name)}
+                with open(os.path.join(root, out), "w") as f:
+                    json.dump(items, f)
+        return root
+
+    def same_run(self, name, flags, backbone=None, map_tolerance=1e-5, task=None):
+        """The same flags to `spt train` and `python -m spt_torch.train` (on `task`, default the
+        exported one): the same records in the same order, the same training selection, losses
+        within 1e-4 relative, accuracies equal, NMI within 1e-5."""
         flags = flags + ["--prompts", "4", "--epochs", "2", "--seed", "1", "--nmi-every", "10"]
-        swift, _ = self.spt_train(name, flags, backbone or "mae-tiny")
-        ours = self.torch_train(os.path.join(self.tmp.name, "torch-" + name), flags + (["--backbone", backbone] if backbone else []))
+        exported, self.task = self.task, task or self.task
+        try:
+            swift, _ = self.spt_train(name, flags, backbone or "mae-tiny")
+            ours = self.torch_train(os.path.join(self.tmp.name, "torch-" + name), flags + (["--backbone", backbone] if backbone else []))
+        finally:
+            self.task = exported
+        selection = lambda rs: (rs[0]["params"].get("split_seed"), rs[0]["params"].get("train_selection"))
+        self.assertEqual(selection(ours), selection(swift))
         kinds = lambda rs: [(r["kind"], r.get("step"), r.get("split")) for r in rs if r["kind"] != "header"]
         self.maxDiff = None
         self.assertEqual(kinds(ours), kinds(swift))
@@ -169,6 +199,10 @@ class TrainerTests(ExportedTaskCase):
         self.same_run("full", ["--strategy", "kmeans", "--mode", "full"])
         # Augmentation: the engine's flips and shifts, drawn from its step generator.
         self.same_run("augment", ["--strategy", "sample", "--augment"])
+        # The other two layouts the engine reads, made from the exported lists' images: class
+        # folders (the VTAB-1k draw with a split seed) and FGVC JSON (a published division).
+        self.same_run("class-folders", ["--strategy", "mean-pool", "--split-seed", "3"], task=self.layout("class-folders"))
+        self.same_run("fgvc", ["--strategy", "random"], task=self.layout("fgvc"))
         # Prompt dropout: the engine's element-wise masks, drawn after the augmentation's draws.
         self.same_run("dropout", ["--strategy", "kmeans", "--deep", "--prompt-dropout", "0.1", "--augment"])
 
