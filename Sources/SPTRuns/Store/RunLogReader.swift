@@ -20,6 +20,15 @@ public struct RunLog: Sendable {
     /// Well-formed lines of kinds this build does not know (skipped, as the schema allows).
     public var unknownKinds = 0
     public init(path: String) { self.path = path }
+
+    /// Takes in records a reader of another tool's log made: the first header is the log's.
+    mutating func keep(_ records: [RunRecord]) -> [RunRecord] {
+        for r in records {
+            if case .header(let h) = r, header == nil { header = h }
+            self.records.append(r)
+        }
+        return records
+    }
 }
 
 /// A log that another process may still be writing, read as it grows.

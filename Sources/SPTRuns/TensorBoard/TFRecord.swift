@@ -47,24 +47,18 @@ public enum TFRecord {
 /// CRC loses the framing, so the rest of the file is reported and skipped; an incomplete record
 /// at the end waits for more bytes, and is reported as torn by `finish()`.
 public final class TFRecordReader {
-    public let path: String
-    public private(set) var offset: UInt64 = 0
+    private var file: GrowingFile
     /// Problems met, each with the byte offset of the record.
     public private(set) var issues: [RunLogIssue] = []
     private var pending: [UInt8] = []
     private var pendingStart: UInt64 = 0
     private var lost = false
 
-    public init(path: String) { self.path = path }
+    public init(path: String) { file = GrowingFile(path: path) }
 
     /// The payloads of the records completed since the last call.
     public func poll() throws -> [[UInt8]] {
-        let h: FileHandle
-        do { h = try RegularFile.openForReading(path) } catch let e as OutputError { throw RunLogError.io(path: path, message: e.message) }
-        defer { try? h.close() }
-        try h.seek(toOffset: offset)
-        let data = try h.readToEnd() ?? Data()
-        offset += UInt64(data.count)
+        let data = try file.newBytes()
         if lost { return [] }
         pending += data
         var out: [[UInt8]] = []

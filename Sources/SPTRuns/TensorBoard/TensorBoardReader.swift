@@ -60,7 +60,7 @@ public final class TensorBoardReader {
             }
         }
         syncIssues()
-        return keep(out)
+        return log.keep(out)
     }
 
     /// For following: new records (event files only grow; a new file adds to the run).
@@ -70,20 +70,12 @@ public final class TensorBoardReader {
     public func finish() -> [RunRecord] {
         files.forEach { $0.reader.finish() }
         syncIssues()
-        return keep(flush())
+        return log.keep(flush())
     }
 
     private func syncIssues() {
         log.issues = files.flatMap { f in f.reader.issues.map { RunLogIssue(byte: UInt64($0.line), message: "\((f.path as NSString).lastPathComponent): \($0.message)") } }
         if undecodable > 0 { log.issues.append(RunLogIssue(line: 0, message: "\(undecodable) record(s) with a valid CRC are not Event protobufs; skipped")) }
-    }
-
-    private func keep(_ records: [RunRecord]) -> [RunRecord] {
-        for r in records {
-            if case .header(let h) = r, log.header == nil { log.header = h }
-            log.records.append(r)
-        }
-        return records
     }
 
     private func take(_ e: TensorBoardEvent) -> [RunRecord] {

@@ -45,9 +45,8 @@ enum WandBDatastore {
 /// whose pieces do not join is reported and dropped; an incomplete chunk at the end waits for
 /// more bytes and is reported as torn by `finish()`.
 final class WandBDatastoreReader {
-    let path: String
+    private var file: GrowingFile
     private(set) var issues: [RunLogIssue] = []
-    private var offset: UInt64 = 0
     private var pending: [UInt8] = []
     private var pendingStart: UInt64 = 0
     private var headerChecked = false
@@ -56,18 +55,10 @@ final class WandBDatastoreReader {
     /// Where reading resumes after a bad chunk: the end of its block.
     private var skipUntil: UInt64 = 0
 
-    init(path: String) { self.path = path }
+    init(path: String) { file = GrowingFile(path: path) }
 
     /// The payloads of the records completed since the last call.
-    func poll() throws -> [[UInt8]] {
-        let h: FileHandle
-        do { h = try RegularFile.openForReading(path) } catch let e as OutputError { throw RunLogError.io(path: path, message: e.message) }
-        defer { try? h.close() }
-        try h.seek(toOffset: offset)
-        let data = try h.readToEnd() ?? Data()
-        offset += UInt64(data.count)
-        return consume(data)
-    }
+    func poll() throws -> [[UInt8]] { consume(try file.newBytes()) }
 
     /// The payloads of the records that `data`, the file's next bytes, completes.
     func consume<S: Sequence<UInt8>>(_ data: S) -> [[UInt8]] {

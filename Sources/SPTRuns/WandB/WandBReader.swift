@@ -62,7 +62,7 @@ public final class WandBReader {
             out += take(r)
         }
         syncIssues()
-        return keep(out)
+        return log.keep(out)
     }
 
     /// For following: W&B appends to the file, so it only grows.
@@ -78,14 +78,6 @@ public final class WandBReader {
     private func syncIssues() {
         log.issues = file.issues
         if undecodable > 0 { log.issues.append(RunLogIssue(line: 0, message: "\(undecodable) record(s) with a valid CRC are not W&B Record protobufs; skipped")) }
-    }
-
-    private func keep(_ records: [RunRecord]) -> [RunRecord] {
-        for r in records {
-            if case .header(let h) = r, log.header == nil { log.header = h }
-            log.records.append(r)
-        }
-        return records
     }
 
     private func take(_ record: WandBRecord) -> [RunRecord] {
