@@ -22,7 +22,7 @@ class DefaultsTests(unittest.TestCase):
         except ImportError:
             self.skipTest("needs torch")
         with tempfile.TemporaryDirectory() as task:
-            for name in ("train800.txt", "val200.txt"):
+            for name in ("train800.txt", "val200.txt", "train800val200.txt"):
                 open(os.path.join(task, name), "w").close()
             a = parse(["--backbone", "mae-tiny", "--task", task])
         for flag in ("strategy", "pool_variant", "kmeans_restarts", "prompts", "epochs", "batch", "optimizer", "momentum",
