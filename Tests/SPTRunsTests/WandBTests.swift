@@ -190,3 +190,24 @@ import TestSupport
         #expect(log.records.contains { if case .scalar(let s) = $0 { s.tag == "summary/best_val" && s.value == 0.79 } else { false } })
     }
 }
+
+extension WandBDatastore {
+    /// `payloads` framed as W&B frames them, after the file header: the tests' writer.
+    static func frame(_ payloads: [[UInt8]]) -> [UInt8] {
+        var out = header
+        for p in payloads {
+            var rest = p[...], first = true
+            repeat {
+                let left = block - out.count % block
+                if left < chunkHeader { out += [UInt8](repeating: 0, count: left); continue }
+                let n = min(rest.count, left - chunkHeader)
+                let piece = rest.prefix(n)
+                rest = rest.dropFirst(n)
+                let type: ChunkType = first ? (rest.isEmpty ? .full : .first) : (rest.isEmpty ? .last : .middle)
+                first = false
+                out += TFRecord.littleEndian(crc(type: type.rawValue, piece)) + TFRecord.littleEndian(UInt16(n)) + [type.rawValue] + piece
+            } while !rest.isEmpty
+        }
+        return out
+    }
+}

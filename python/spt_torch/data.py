@@ -141,7 +141,10 @@ def division(root, protocol, split_seed=0):
         names = ("train800.txt", "val200.txt") if protocol == "tune" else ("train800val200.txt", "test.txt")
         train, evaluation = read_list(root, names[0]), read_list(root, names[1])
         index = {p: i for i, (p, _) in reversed(list(enumerate(read_list(root, "train800val200.txt"))))}
-        selection = [index.get(p, -1) for p, _ in train] if protocol == "tune" else list(range(len(train)))
+        for p, _ in train if protocol == "tune" else []:
+            if p not in index:
+                raise ValueError(f"{os.path.join(root, names[0])}: {os.path.relpath(p, root)} is not in train800val200.txt")
+        selection = [index[p] for p, _ in train] if protocol == "tune" else list(range(len(train)))
         return train, evaluation, ("val" if protocol == "tune" else "test"), None, selection
     if kind == "fgvc":
         tr, va, te = fgvc(root, "train.json"), fgvc(root, "val.json"), fgvc(root, "test.json")

@@ -119,7 +119,7 @@ public enum RunDirectory {
     /// A path's components without its extension; a W&B run file `run-<id>.wandb` as `<id>`.
     private static func components(_ path: String) -> [String] {
         var c = ((path as NSString).deletingPathExtension as NSString).pathComponents.filter { $0 != "/" }
-        if format(path) == .wandb, let last = c.last, last.hasPrefix("run-") { c[c.count - 1] = String(last.dropFirst(4)) }
+        if path.hasSuffix(WandBReader.fileSuffix), !c.isEmpty { c[c.count - 1] = WandBReader.runID(file: path) }
         return c
     }
 

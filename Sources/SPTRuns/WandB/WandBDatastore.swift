@@ -18,25 +18,6 @@ enum WandBDatastore {
         data.withUnsafeBufferPointer { c = crc32(c, $0.baseAddress, UInt32($0.count)) }
         return UInt32(c)
     }
-
-    /// `payloads` framed as W&B frames them, after the file header (the tests' writer).
-    static func frame(_ payloads: [[UInt8]]) -> [UInt8] {
-        var out = header
-        for p in payloads {
-            var rest = p[...], first = true
-            repeat {
-                let left = block - out.count % block
-                if left < chunkHeader { out += [UInt8](repeating: 0, count: left); continue }
-                let n = min(rest.count, left - chunkHeader)
-                let piece = rest.prefix(n)
-                rest = rest.dropFirst(n)
-                let type: ChunkType = first ? (rest.isEmpty ? .full : .first) : (rest.isEmpty ? .last : .middle)
-                first = false
-                out += TFRecord.littleEndian(crc(type: type.rawValue, piece)) + TFRecord.littleEndian(UInt16(n)) + [type.rawValue] + piece
-            } while !rest.isEmpty
-        }
-        return out
-    }
 }
 
 /// Reads the records of one W&B run file, incrementally, so that a file W&B still appends to can

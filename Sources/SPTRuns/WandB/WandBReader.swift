@@ -87,8 +87,8 @@ public final class WandBReader {
             self.start = start
             return [header(run: name.isEmpty ? id : name, session: project, config: config)]
         case .history(let items):
-            var out = headerDone ? [] : [header(run: runID, session: "wandb", config: [])]
-            var scalars: [String: Double] = [:], texts = configTexts, order: [String] = []
+            var out = headerDone ? [] : [header(run: Self.runID(file: path), session: "wandb", config: [])]
+            var scalars: [String: Double] = [:], texts = configTexts
             for (key, value) in items {
                 switch (key, value) {
                 case ("_step", _): step = value.int ?? step
@@ -99,7 +99,7 @@ public final class WandBReader {
                 default: if let d = value.double { scalars[key] = d }
                 }
             }
-            order = scalars.keys.sorted()
+            let order = scalars.keys.sorted()
             historyKeys.formUnion(order)
             out += MetricConvention.records(step: step, time: time, scalars: scalars, order: order, texts: texts, strategy: &strategy, source: "wandb")
             return out
@@ -125,8 +125,9 @@ public final class WandBReader {
         }
     }
 
-    /// The run id in the file's name (`run-<id>.wandb`), for a file whose run record is missing.
-    private var runID: String {
+    /// The run id in a run file's name (`run-<id>.wandb` → `<id>`): the run's name where its run
+    /// record is missing, and its display name when a directory is watched.
+    static func runID(file path: String) -> String {
         let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
         return name.hasPrefix("run-") ? String(name.dropFirst(4)) : name
     }
