@@ -5,6 +5,8 @@
 # seeds, on Fashion-MNIST and orientation with both shipped backbones; the default variant on shape too
 # (the tuned Findings rows under the new defaults). One spt compare session per
 # configuration, two at a time on the two cores (one thread each), most informative first.
+# Last, deep prompts on Fashion-MNIST with mae-tiny: the only protocol that reads the deeper
+# blocks, where batch-windows' prompts collapse (name suffix -deep).
 # Resumable: a finished configuration (OUT/<name>/compare.json) is skipped, an unfinished one
 # starts again. Usage: tools/findings/variants.sh [OUT] (default sample-runs/findings/variants).
 set -euo pipefail
@@ -36,17 +38,22 @@ configs() {  # name task backbone strategy variant; what decides the default var
   for b in mae-tiny sup-tiny; do
     for s in mean-pool max-pool kmeans sample random; do echo "shape-$b-$s-authors shape $b $s authors"; done
   done
+  for v in authors batch-windows; do
+    for s in mean-pool max-pool; do echo "fashion-mnist-mae-tiny-$s-$v-deep fashion-mnist mae-tiny $s $v --deep"; done
+  done
+  for s in random kmeans; do echo "fashion-mnist-mae-tiny-$s-authors-deep fashion-mnist mae-tiny $s authors --deep"; done
 }
 
 one() {
   local name=$1 task=$2 backbone=$3 strategy=$4 variant=$5 partial="$out/$1.partial"
+  shift 5  # the rest: extra flags of the configuration (--deep)
   [[ -f "$out/$name/compare.json" ]] && return 0
   rm -rf "$out/$name" "$out/$name.txt" "$partial"
   mkdir -p "$partial"
   # Everything an unfinished configuration writes stays in its git-ignored .partial directory;
   # when it finishes, the session and its console output (progress bars dropped) move out.
   # shellcheck disable=SC2046
-  if "$spt" compare --task "$task" --backbone "$backbone" --strategies "$strategy" --pool-variant "$variant" \
+  if "$spt" compare --task "$task" --backbone "$backbone" --strategies "$strategy" --pool-variant "$variant" "$@" \
        --tune --tune-seeds 0 1 2 --lr-grid $(grid "$task") --max-grid-extensions 2 --seeds 0 1 2 \
        --threads 1 --runs-dir "$partial/runs" > "$partial/console.txt" 2>&1; then
     grep -v '\] *[0-9]*% ' "$partial/console.txt" > "$out/$name.txt" || true
