@@ -6,7 +6,7 @@
 set -euo pipefail
 old=$1 new=$2; shift 2
 sessions=("$@")
-[[ ${#sessions[@]} -gt 0 ]] || sessions=(sample-runs/findings/orientation-sup-tiny-tuned sample-runs/fashion-mnist-mae-tiny)
+[[ ${#sessions[@]} -gt 0 ]] || sessions=(sample-runs/findings/variants/orientation-sup-tiny-kmeans-authors sample-runs/fashion-mnist-mae-tiny)
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 status=0
 for side in old new; do

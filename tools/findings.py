@@ -12,6 +12,10 @@ strategy at Np 10 and the best SPT strategy's margin over random. Standard libra
     tools/findings.py sample-runs/findings/*
     tools/findings.py --together DIR_A DIR_B
     tools/findings.py --matrix sample-runs/findings/*
+    tools/findings.py --matrix NAME=DIR,DIR … --nmi NAME=DIR,DIR …
+With --matrix or --nmi an argument NAME=DIR,DIR,… joins directories into one row, as spt report
+joins them (e.g. one variants directory per strategy); --nmi gives per row and strategy the NMI
+(mean over blocks) at step 0 → end and the share of blocks whose NMI ended above its start.
     tools/findings.py --variants sample-runs/findings/variants/*
 With --variants, one row per directory (one strategy and pooling variant each, tools/findings/variants.sh):
 the tuned rate, test accuracy, and the initial prompts' diversity (mean over seeds and layers).
@@ -121,19 +125,35 @@ def attention(dirs):
     table(["task", "backbone", "strategy", "CLS → prompts, step 0 %", "CLS → prompts, end %", "patches → prompts, step 0 %",
            "patches → prompts, end %", "nearest token, step 0 (σ)", "nearest token, end (σ)"], [list(r) for r in rows])
 
-def matrix(dirs):
-    """One row per directory: test accuracy per strategy (Np 10) and best SPT strategy − random."""
-    strategies = ["random", "kmeans", "mean-pool", "max-pool", "sample"]
+STRATEGIES = ["random", "kmeans", "mean-pool", "max-pool", "sample"]
+
+def groups(args):
+    """(name, directories) per argument: a directory, or NAME=DIR,DIR,… joined into one."""
+    return [(Path(a).name, [a]) if Path(a).exists() or "=" not in a else (a.split("=", 1)[0], a.split("=", 1)[1].split(","))
+            for a in args]
+
+def matrix(args):
+    """One row per directory (or joined group): test accuracy per strategy (Np 10) and best SPT strategy − random."""
+    strategies = STRATEGIES
     rows = []
-    for d in dirs:
-        task, backbone, final, _ = collect([d])
+    for name, d in groups(args):
+        task, backbone, final, _ = collect(d)
         accs = {s: final[(s, 10)]["acc"] for s in strategies if (s, 10) in final}
         if not accs: continue
         best = max((statistics.mean(a) for s, a in accs.items() if s != "random"), default=None)
         delta = f"{(best - statistics.mean(accs['random'])) * 100:+.1f}" if best is not None and "random" in accs else "—"
         seeds = "/".join(sorted({str(len(a)) for a in accs.values()}))
-        rows.append([task, backbone, Path(d).name, seeds] + [fmt(accs.get(s, [])) for s in strategies] + [delta])
+        rows.append([task, backbone, name, seeds] + [fmt(accs.get(s, [])) for s in strategies] + [delta])
     table(["task", "backbone", "session", "seeds"] + strategies + ["best SPT − random"], rows)
+
+def nmi(args):
+    """One row per directory (or joined group): per strategy (Np 10), NMI step 0 → end (share of blocks rising)."""
+    rows = []
+    for name, d in groups(args):
+        _, _, final, _ = collect(d)
+        cell = lambda g: f"{statistics.mean(g['nmi0']):.1e} → {statistics.mean(g['nmi1']):.1e} ({statistics.mean(g['rising']) * 100:.0f}%)"
+        rows.append([name] + [cell(final[(s, 10)]) if (s, 10) in final else "—" for s in STRATEGIES])
+    table(["session"] + STRATEGIES, rows)
 
 def details(dirs):
     task, backbone, final, grid = collect(dirs)
@@ -161,6 +181,7 @@ def details(dirs):
 
 args = sys.argv[1:]
 if args[:1] == ["--matrix"]: matrix(args[1:])
+elif args[:1] == ["--nmi"]: nmi(args[1:])
 elif args[:1] == ["--variants"]: variants(args[1:])
 elif args[:1] == ["--attention"]: attention(args[1:])
 elif args[:1] == ["--together"]: details(args[1:])

@@ -91,20 +91,47 @@ public enum Report {
         public var figures: [(name: String, svg: String, figure: Figure)]
     }
 
-    /// Builds the report of the sessions at `paths`; figure names are prefixed with the session's.
-    public static func build(paths: [String], palette: Palette, title: String = "spt report") throws -> (Output, issues: [String]) {
-        var sessions: [Session] = [], issues: [String] = []
-        let names = RunDirectory.safeNames(paths.map { ($0 as NSString).lastPathComponent })
-        for (p, name) in zip(paths, names) {
-            let logs = try RunDirectory.logFiles(at: p)
-            guard !logs.isEmpty else { throw RunLogError.io(path: p, message: "no run logs (.jsonl files, TensorBoard event directories or W&B run files) here") }
-            var runs: [Run] = []
-            for f in logs {
-                let log = try RunDirectory.read(f)
-                issues += log.issues.map { "\(f): \($0)" }
-                runs.append(Run(log))
+    /// One section of a report: a name and the paths whose runs it holds.
+    public struct Input: Equatable {
+        public var name: String
+        public var paths: [String]
+    }
+
+    /// The report's sections from its arguments: a path (session directory, run log, TensorBoard
+    /// or W&B log) is one section named after it; `NAME=PATH,PATH…` joins several into one section
+    /// (sessions that each ran one strategy, a sweep's jobs). A path that exists is always a path.
+    public static func inputs(_ arguments: [String]) throws -> [Input] {
+        let fm = FileManager.default
+        let named = try arguments.map { a -> (String, [String]) in
+            if fm.fileExists(atPath: a) { return ((a as NSString).lastPathComponent, [a]) }
+            guard let eq = a.firstIndex(of: "="), eq != a.startIndex else {
+                throw RunLogError.io(path: a, message: "no such file or directory")
             }
-            sessions.append(Session(name: name, runs: runs))
+            let paths = a[a.index(after: eq)...].split(separator: ",").map(String.init)
+            guard !paths.isEmpty else { throw RunLogError.io(path: a, message: "no paths after '=' (NAME=PATH,PATH…)") }
+            for p in paths where !fm.fileExists(atPath: p) {
+                throw RunLogError.io(path: p, message: "no such file or directory (in \(a))")
+            }
+            return (String(a[..<eq]), paths)
+        }
+        return zip(named, RunDirectory.safeNames(named.map(\.0))).map { Input(name: $1, paths: $0.1) }
+    }
+
+    /// Builds the report of `inputs`; figure names are prefixed with the section's.
+    public static func build(_ inputs: [Input], palette: Palette, title: String = "spt report") throws -> (Output, issues: [String]) {
+        var sessions: [Session] = [], issues: [String] = []
+        for input in inputs {
+            var runs: [Run] = []
+            for p in input.paths {
+                let logs = try RunDirectory.logFiles(at: p)
+                guard !logs.isEmpty else { throw RunLogError.io(path: p, message: "no run logs (.jsonl files, TensorBoard event directories or W&B run files) here") }
+                for f in logs {
+                    let log = try RunDirectory.read(f)
+                    issues += log.issues.map { "\(f): \($0)" }
+                    runs.append(Run(log))
+                }
+            }
+            sessions.append(Session(name: input.name, runs: runs))
         }
         var md = ["# \(title)", ""], figures: [(String, String, Figure)] = []
         for s in sessions {

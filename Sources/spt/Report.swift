@@ -14,11 +14,12 @@ struct ReportCommand: ParsableCommand {
         runs have it, else val), initialization time and NMI start → end; training loss and \
         accuracy per strategy with seed bands; NMI per block per strategy over training; accuracy \
         against the prompt count when the session sweeps it; the --tune grid's val accuracy \
-        against the learning rate. Writes OUT/report.md and one .svg and .png per figure into a new \
+        against the learning rate. NAME=PATH,PATH… joins sessions into one section NAME (one \
+        spt compare per strategy, a sweep's jobs). Writes OUT/report.md and one .svg and .png per figure into a new \
         or empty OUT (never a file, an input or inside one), built whole before it appears.
         """)
 
-    @Argument(help: "Session directories (or run logs, or TensorBoard log directories).") var sessions: [String]
+    @Argument(help: "Session directories (or run logs, TensorBoard or W&B logs); NAME=PATH,PATH… joins several into one section.") var sessions: [String]
     @Option(help: "Output directory.") var out: String
     @Option(help: "Theme whose colours the figures use (light reads best in print).") var theme = "light"
     @Option(help: "Report title.") var title = "spt report"
@@ -28,10 +29,11 @@ struct ReportCommand: ParsableCommand {
         guard let t = themes.first(where: { $0.name == theme }) else {
             throw ValidationError("--theme \(theme): no such theme (have: \(themes.map(\.name).joined(separator: ", ")))")
         }
-        let (report, issues) = try Report.build(paths: sessions, palette: Palette(theme: t), title: title)
+        let inputs = try Report.inputs(sessions)
+        let (report, issues) = try Report.build(inputs, palette: Palette(theme: t), title: title)
         for i in issues { warn("warning: \(i)") }
         // The output rule: OUT new or empty, built whole in a staging directory.
-        try SafeOutput.directory(out, inputs: sessions) { dir in
+        try SafeOutput.directory(out, inputs: inputs.flatMap(\.paths)) { dir in
             for f in report.figures {
                 let base = (dir as NSString).appendingPathComponent(f.name)
                 try SafeOutput.write(to: base + ".svg") { try $0(f.svg) }

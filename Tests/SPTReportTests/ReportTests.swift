@@ -46,7 +46,7 @@ import TestSupport
             try w.append(.train(TrainRecord(step: step + 1, epoch: 0, time: 0, loss: 1, lr: 0.01, gradNorm: 1, imagesPerSecond: 1)))
         }
         let start = Date()
-        let (out, _) = try Report.build(paths: [d], palette: Self.palette)
+        let (out, _) = try Report.build(Report.inputs([d]), palette: Self.palette)
         #expect(Date().timeIntervalSince(start) < 30)
         let nmi = try #require(out.figures.first { $0.name.hasSuffix("-nmi") })
         #expect(nmi.figure.panels.allSatisfy { $0.series.count == 48 })
@@ -56,7 +56,7 @@ import TestSupport
     @Test func theTableAndFiguresOfASession() throws {
         let d = temporaryDirectory()
         try Self.session(d + "/shape-mae")
-        let (out, issues) = try Report.build(paths: [d + "/shape-mae"], palette: Self.palette)
+        let (out, issues) = try Report.build(Report.inputs([d + "/shape-mae"]), palette: Self.palette)
         #expect(issues.isEmpty)
         let lines = out.markdown.split(separator: "\n").map(String.init)
         // NMI: the blocks' mean at the first and last measurement ((0.04 + 0.004) / 2 → (0.08 + 0.004) / 2 for random).
@@ -69,6 +69,31 @@ import TestSupport
         #expect(loss.components(separatedBy: "class=\"series\"").count - 1 == 2)
         #expect(loss.components(separatedBy: "class=\"band\"").count - 1 == 2)
         #expect(out.figures[2].figure.panels.map(\.title) == ["kmeans", "random"])
+    }
+
+    /// Sessions that each ran one strategy, joined by `NAME=PATH,PATH` into one section: the same
+    /// table as the session that ran both; a path is a path even with `=` in its name; a missing
+    /// part is named.
+    @Test func joinedSessionsReadAsOne() throws {
+        let d = temporaryDirectory()
+        try Self.session(d + "/whole")
+        let fm = FileManager.default
+        for strategy in ["random", "kmeans"] {
+            try fm.createDirectory(atPath: "\(d)/lr=0.01-\(strategy)", withIntermediateDirectories: true)
+            for seed in 0..<2 { try fm.copyItem(atPath: "\(d)/whole/\(strategy)-np10-s\(seed).jsonl", toPath: "\(d)/lr=0.01-\(strategy)/\(seed).jsonl") }
+        }
+        let inputs = try Report.inputs(["whole=\(d)/lr=0.01-random,\(d)/lr=0.01-kmeans", "\(d)/lr=0.01-kmeans"])
+        #expect(inputs == [Report.Input(name: "whole", paths: ["\(d)/lr=0.01-random", "\(d)/lr=0.01-kmeans"]),
+                           Report.Input(name: "lr=0.01-kmeans", paths: ["\(d)/lr=0.01-kmeans"])])
+        let table = { (md: String) in md.split(separator: "\n").filter { $0.hasPrefix("| random") || $0.hasPrefix("| kmeans") }.sorted() }
+        let (joined, _) = try Report.build([inputs[0]], palette: Self.palette)
+        let (whole, _) = try Report.build(Report.inputs([d + "/whole"]), palette: Self.palette)
+        #expect(table(joined.markdown).count == 2 && table(joined.markdown) == table(whole.markdown))
+        #expect(joined.figures.map(\.name) == ["whole-loss", "whole-accuracy", "whole-nmi"])
+        #expect(throws: RunLogError.io(path: "\(d)/nope", message: "no such file or directory (in j=\(d)/whole,\(d)/nope)")) {
+            try Report.inputs(["j=\(d)/whole,\(d)/nope"])
+        }
+        #expect(throws: RunLogError.io(path: "\(d)/absent", message: "no such file or directory")) { try Report.inputs(["\(d)/absent"]) }
     }
 
     /// A session whose runs draw prompt maps and measure attention: an attention figure (a line
@@ -90,7 +115,7 @@ import TestSupport
                                             patches: Array(repeating: [1, 1, 2, 2, 3, 3], count: 3), nearest: Array(repeating: [0.5, 1.5], count: 3))))
             }
         }
-        let (out, _) = try Report.build(paths: [d], palette: Self.palette)
+        let (out, _) = try Report.build(Report.inputs([d]), palette: Self.palette)
         let names = out.figures.map(\.name)
         #expect(names.contains("maps-attention") && names.contains("maps-map-block0") && names.contains("maps-map-block2"))
         let map = try #require(out.figures.first { $0.name == "maps-map-block0" })
