@@ -15,6 +15,7 @@ from safetensors import safe_open
 from timm.models.vision_transformer import VisionTransformer
 
 from .data import FILTERS, Preprocessing
+from .inputs import InputError
 
 
 @dataclass
@@ -24,15 +25,17 @@ class Backbone:
     preprocessing: Preprocessing  # with the normalization
 
 
-def load_backbone(path, resize=None):
+def load_backbone(path, resize=None, image_size=None):
     """A frozen timm ViT and its input preprocessing (`resize` "crop"|"squash" overrides the mode) from
     - this project's own backbone files (architecture in the safetensors metadata; their final
       LayerNorm sits after pooling: timm's fc_norm), or
     - a timm export: a hub-style folder (config.json + model.safetensors) or a `.safetensors` file
       with timm's config.json beside it, built by `timm.create_model` from the config's
       architecture and model_args, preprocessed as its pretrained_cfg says (timm's ViT defaults
-      without one: mean/std 0.5, crop_pct 0.9, bicubic). An MAE decoder is ignored; any other
-      unknown tensor is an error."""
+      without one: mean/std 0.5, crop_pct 0.9, bicubic), at `image_size` (default: its
+      pretrained_cfg's input size) with the position embeddings resampled by timm's own
+      `set_input_size` (bicubic, antialiased), as the engine's `--image-size`. An MAE decoder is
+      ignored; any other unknown tensor is an error."""
     config_path = None
     if os.path.isdir(path):
         config_path, path = os.path.join(path, "config.json"), os.path.join(path, "model.safetensors")
@@ -43,6 +46,8 @@ def load_backbone(path, resize=None):
         weights = {k: f.get_tensor(k) for k in f.keys()}
     if "config" in meta:
         c = json.loads(meta["config"])
+        if image_size and image_size != c["imageSize"]:
+            raise InputError(f"--image-size {image_size}: this project's own backbones run at the size they were trained at ({c['imageSize']})")
         pooling = meta.get("pooling", "cls")
         norm = json.loads(meta.get("normalization", '{"mean": [0.5], "std": [0.5]}'))
         vit = VisionTransformer(img_size=c["imageSize"], patch_size=c["patchSize"], in_chans=c["channels"], num_classes=0,
@@ -69,7 +74,7 @@ def load_backbone(path, resize=None):
         cfg = c.get("pretrained_cfg") or {}
         if cfg.get("interpolation", "bicubic") not in FILTERS:
             raise ValueError(f"{config_path}: interpolation {cfg['interpolation']!r} (bicubic and bilinear are read)")
-        pre = Preprocessing(size=vit.patch_embed.img_size[0], mode="squash" if cfg.get("crop_mode") == "squash" else "crop",
+        pre = Preprocessing(size=(cfg.get("input_size") or [0, 0, vit.patch_embed.img_size[0]])[2], mode="squash" if cfg.get("crop_mode") == "squash" else "crop",
                             crop_pct=cfg.get("crop_pct", 0.9), interpolation=cfg.get("interpolation", "bicubic"),
                             mean=tuple(cfg.get("mean", (0.5,) * 3)), std=tuple(cfg.get("std", (0.5,) * 3)))
     else:
@@ -78,6 +83,12 @@ def load_backbone(path, resize=None):
     missing, unexpected = vit.load_state_dict(weights, strict=False)
     if missing or unexpected:
         raise ValueError(f"{path}: missing {missing}, unexpected {unexpected}")
+    pre.size = image_size or pre.size
+    patch = vit.patch_embed.patch_size[0]
+    if pre.size % patch:
+        raise InputError(f"--image-size {pre.size}: not a multiple of the backbone's patch size ({patch})")
+    if pre.size != vit.patch_embed.img_size[0]:
+        vit.set_input_size(img_size=(pre.size, pre.size))
     for p in vit.parameters():
         p.requires_grad_(False)
     if resize:

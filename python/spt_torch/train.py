@@ -60,6 +60,8 @@ def parse(argv=None):
     p.add_argument("--split-seed", type=int, default=OPTIONS["split_seed"],
                    help="seed of the VTAB-1k draw of 1000 training images from class folders (published divisions ignore it)")
     p.add_argument("--resize", choices=["crop", "squash"], help="timm's eval transform or VTAB's resize (default: the backbone's)")
+    p.add_argument("--image-size", type=int, help="run a timm backbone at this image size (position embeddings resampled; "
+                                                  "default: its config's)")
     p.add_argument("--strategy", choices=STRATEGIES, default=OPTIONS["strategy"])
     p.add_argument("--pool-variant", choices=POOL_VARIANTS, default=OPTIONS["pool_variant"],
                    help="how mean-pool, max-pool and sample draw images and cut tokens (docs/METHOD.md §3.3)")
@@ -123,6 +125,8 @@ def parse(argv=None):
             raise InputError(f"{flag(name)} {getattr(a, name)}: must be at least 0")
     if a.lr is not None and not (0 < a.lr < math.inf):
         raise InputError(f"--lr {a.lr}: must be positive and finite")
+    if a.image_size is not None and not 8 <= a.image_size <= 4096:
+        raise InputError(f"--image-size {a.image_size}: must be 8…4096")
     if not 0 <= a.prompt_dropout < 1:
         raise InputError(f"--prompt-dropout {a.prompt_dropout}: must be in [0, 1)")
     if not 0 <= a.momentum < 1:
@@ -647,7 +651,9 @@ def main(argv=None):
     torch.manual_seed(a.seed)
     # Whatever reading them raises (safetensors', timm's, Pillow's own errors) is about that input.
     try:
-        backbone = load_backbone(a.backbone_path, a.resize)
+        backbone = load_backbone(a.backbone_path, a.resize, a.image_size)
+    except InputError as e:
+        _fail(ranks, str(e))
     except Exception as e:
         _fail(ranks, f"--backbone {a.backbone}: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
     # Once per process: the tuned rates are looked up by it (pure Python hashes ~4 MB/s).

@@ -8,7 +8,7 @@ import sys
 import tempfile
 import unittest
 
-from engine import ExportedTaskCase, HAVE_TORCH
+from engine import REPO, ExportedTaskCase, HAVE_TORCH
 
 
 @unittest.skipUnless(HAVE_TORCH, "needs torch and timm")
@@ -32,6 +32,7 @@ class BadInputTests(unittest.TestCase):
             f.write(b"\x07\x00\x00\x00\x00\x00\x00\x00{oops}")
         self.empty_dir = os.path.join(d, "hub")
         os.makedirs(self.empty_dir)
+        self.timm_fixture = os.path.join(REPO, "Tests", "SPTEngineTests", "Fixtures", "timm", "mae-avg-fcnorm")
 
     def run_trainer(self, flags):
         env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.path.join(os.path.dirname(__file__), "..")}
@@ -51,6 +52,9 @@ class BadInputTests(unittest.TestCase):
             (["--backbone", "mae-tiny", "--task", t, "--epochs", "0"], "--epochs 0"),
             (["--backbone", "mae-tiny", "--task", t, "--lr", "-1"], "--lr -1"),
             (["--backbone", "mae-tiny", "--task", t, "--momentum", "1.5"], "--momentum 1.5"),
+            (["--backbone", "mae-tiny", "--task", t, "--image-size", "4"], "--image-size 4: must be 8…4096"),
+            (["--backbone", "mae-tiny", "--task", t, "--image-size", "56"], "--image-size 56: this project's own backbones run at the size"),
+            (["--backbone", self.timm_fixture, "--task", t, "--image-size", "50"], "--image-size 50: not a multiple of the backbone's patch size (8)"),
             (["--backbone", "mae-tiny", "--task", t, "--strategy", "bogus"], "bogus"),
             (["--backbone", "mae-tiny", "--task", t, "--no-such-flag"], "--no-such-flag"),
             (["--backbone", "mae-tiny", "--task", t, "--init", "/no/init.safetensors"], "--init /no/init.safetensors"),

@@ -236,6 +236,16 @@ class TrainerTests(ExportedTaskCase):
             self.same_run("timm-" + name, ["--strategy", "sample", "--deep", "--lr", "1e-2"], os.path.join(fixtures, name),
                           map_tolerance=1e-3)
 
+    def test_image_size_resamples_position_embeddings_as_the_engine(self):
+        """--image-size 24 on a timm export made at 32² (patch 8): the engine's bicubic antialiased
+        resampling of the 4² position grid down to 3² (where the antialiasing filter counts)
+        against timm's own set_input_size, through a whole run (the header's image_size says 24).
+        Without the antialiasing the losses still agree to 7e-6 but the prompt maps differ by 1e-3."""
+        fixture = os.path.join(REPO, "Tests", "SPTEngineTests", "Fixtures", "timm", "mae-avg-fcnorm")
+        self.same_run("timm-image-size", ["--strategy", "kmeans", "--lr", "1e-2", "--image-size", "24"], fixture, map_tolerance=1e-4)
+        ours = self.records(os.path.join(self.tmp.name, "torch-timm-image-size"), "kmeans")
+        self.assertEqual(ours[0]["params"]["image_size"], "24")
+
     def test_two_processes_step_as_one(self):
         """Global batch 32 as 2 × 16 under torchrun, K-means on each rank's half of the images."""
         flags = ["--strategy", "kmeans", "--prompts", "4", "--epochs", "2", "--max-steps", "8", "--nmi-every", "4", "--lr", "1e-2"]
