@@ -4,6 +4,7 @@ localhost by tools/slurm-local.sh) writes every run's log and an engine-shaped c
 stopped with SIGTERM midway (`scancel --signal=TERM` under SLURM) is submitted again and its run
 resumes to the uninterrupted run's losses."""
 import json
+import math
 import os
 import re
 import shutil
@@ -51,6 +52,21 @@ class LRSearchTests(unittest.TestCase):
 
     def test_snap_keeps_the_ladder(self):
         self.assertEqual([snap(x) for x in (0.09, 0.0333, 0.9, 0.05)], [0.1, 0.03, 1.0, 0.05])
+
+    def test_the_engines_search_on_shared_scenarios(self):
+        """40 scenarios the engine's LRSearchSharedTests drew and ran (fixtures/lrsearch.json):
+        the same points asked in the same order, the same pick, extensions and bracketing."""
+        with open(os.path.join(os.path.dirname(__file__), "fixtures", "lrsearch.json")) as f:
+            scenarios = json.load(f)["scenarios"]
+        for i, sc in enumerate(scenarios):
+            counts, wds = sc["valCountsOf200"], sc["wdGrid"]
+            s, asked = LRSearch(sc["lrGrid"], wds, max_extensions=sc["maxExtensions"]), []
+            while s.points():
+                keys = [f"{round(2 * math.log10(lr))}|{wds.index(wd)}" for lr, wd in s.points()]
+                asked += keys
+                s.feed([[None if c is None else c / 200 for c in counts[k]] for k in keys])
+            self.assertEqual(sorted(asked), sorted(counts), f"scenario {i}: the points asked")
+            self.assertEqual(s.result(), sc["result"], f"scenario {i}")
 
 
 def np_log10(x):
