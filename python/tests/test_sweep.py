@@ -214,5 +214,52 @@ class SlurmSweepTests(SweepCase):
         self.check_session(runs, victim, "".join(printed) + out, [f"{s}-np4-s{seed}" for s in ("random", "mean-pool") for seed in (0, 1)])
 
 
+@unittest.skipUnless(HAVE_SUBMITIT, "needs submitit (tools/setup-python.sh installs it)")
+class TuneSweepTests(SweepCase):
+    """`--tune` end to end, through the real SLURM where tools/slurm-local.sh can start one (else
+    the local executor, said in the output): the sweep's compare.json equals `spt compare --tune`'s
+    on the same grid — every point's per-seed val accuracy, the extension, the pick, the final
+    test accuracy."""
+
+    @classmethod
+    def setUpClass(cls):
+        conf, cls.was_running = slurm_ready()
+        super().setUpClass()
+        cls.launcher = "slurm" if conf else "local"
+        if conf:
+            cls.env["SLURM_CONF"] = conf
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.launcher == "slurm" and not cls.was_running:
+            subprocess.run(["bash", SLURM_LOCAL, "stop"], capture_output=True)
+        super().tearDownClass()
+
+    def test_a_tune_sweep_picks_what_the_engine_picks(self):
+        grid = ["--strategies", "mean-pool", "--tune", "--tune-seeds", "0", "1", "--lr-grid", "0.003", "0.01",
+                "--max-grid-extensions", "1", "--seeds", "0"]
+        runs = os.path.join(self.tmp.name, "tune-" + self.launcher)
+        p = self.sweep(runs, grid, launcher=self.launcher)
+        out, _ = p.communicate(timeout=1200)
+        self.assertEqual(p.returncode, 0, out[-3000:])
+        engine = os.path.join(self.tmp.name, "tune-engine")
+        r = subprocess.run([SPT, "compare", "--task", self.task, "--backbone", "mae-tiny", "--prompt-counts", "4", "--threads", "1",
+                            "--runs-dir", engine, "--epochs", "2", "--nmi-every", "10"] + grid, capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+        tables = []
+        for d in (os.path.join(runs, "s"), os.path.join(engine, os.listdir(engine)[0])):
+            with open(os.path.join(d, "compare.json")) as f:
+                tables.append(json.load(f)["rows"])
+        (ours,), (theirs,) = tables
+        points = lambda row: [(p["lr"], p["weightDecay"], p["seeds"]) for p in row["tune"]["points"]]
+        self.assertEqual(points(ours), points(theirs))
+        for key in ("extensions", "bracketed"):
+            self.assertEqual(ours["tune"][key], theirs["tune"][key], key)
+        self.assertEqual((ours["lr"], ours["weightDecay"], ours["split"]), (theirs["lr"], theirs["weightDecay"], theirs["split"]))
+        self.assertEqual(ours["accuracyMean"], theirs["accuracyMean"])
+        print(f"tune sweep through {self.launcher}: {len(points(ours))} grid points × 2 seeds, extension {ours['tune']['extensions']}, "
+              f"pick lr {ours['lr']:g}, test accuracy {ours['accuracyMean']:.4f} — as spt compare --tune")
+
+
 if __name__ == "__main__":
     unittest.main()
