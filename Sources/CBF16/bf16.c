@@ -194,3 +194,8 @@ int spt_bf16_gemm_ff(int transA, int transB, long M, long N, long K, float alpha
     if (!a || !b) return dnnl_out_of_memory;
     return run(transA, transB, M, N, K, alpha, a, la, b, lb, beta, C, ldc);
 }
+
+int spt_bf16_gemm_hh(int transA, int transB, long M, long N, long K, float alpha,
+                     const uint16_t *A, long lda, const uint16_t *B, long ldb, float beta, float *C, long ldc) {
+    return run(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}

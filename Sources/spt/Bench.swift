@@ -16,15 +16,22 @@ struct Bench: ParsableCommand {
     @Option(help: "Seconds per measurement.") var seconds = 3.0
     @Option(help: "Python with torch for the comparison (default: python3 if it imports torch).") var python: String?
     @Flag(help: "Skip the PyTorch comparison.") var noTorch = false
+    @Option(help: "PyTorch modes compared: eager, compiled (torch.compile, inductor; its compile time reported apart) or both.")
+    var torchModes = "eager,compiled"
     @Option(help: "fp32, bf16 (compared with PyTorch under bf16 autocast) or auto.") var precision: Precision = .fp32
     @Option(help: "Backbone for the K-means timing (a name or file).") var kmeansBackbone = "mae-tiny"
     @Option(help: "Task whose 1000 final-protocol training images the K-means timing gathers.") var kmeansTask = "fashion-mnist"
     @Option(help: "Seeds the K-means timing averages over (every side the same).") var kmeansSeeds = 10
     @Option(help: "Comma-separated parts to run: engine, kmeans, dashboard, runlog (default: all).")
     var only = Part.allCases.map(\.rawValue).joined(separator: ",")
+    @Option(help: "Comma-separated steps the engine part runs (forward, vpt-shallow, vpt-deep, linear-probe, full; default: all) — one, to profile it.")
+    var steps: String?
     @Flag(help: "Print JSON.") var json = false
 
     enum Part: String, CaseIterable { case engine, kmeans, dashboard, runlog }
+
+    /// A step's name as `--steps` spells it (vpt-shallow) as the engine names it (vpt-shallow step).
+    static func stepName(_ s: String) -> String { s == "forward" ? s : s == "full" ? "full fine-tune step" : s + " step" }
 
     struct Report: Codable {
         var blasCore: String, threads: Int, config: ViTConfig, batch: Int, prompts: Int
@@ -34,7 +41,10 @@ struct Bench: ParsableCommand {
         /// Under bf16: the same steps in fp32, in the same run (bf16's speed-up over the engine's own fp32).
         var fp32Steps: [Benchmark.Step]?
         var fp32GemmPeakGFLOPs: Double?
-        var torch: [String: Double]?
+        /// PyTorch's numbers per mode ("eager fp32", "compiled fp32", and under bf16 "eager bf16",
+        /// "compiled bf16"): img/s, peak RSS and compile seconds per step key.
+        var torch: [String: [String: Double]]?
+        var torchVersions: String?
         var nmiOverheadFraction: Double?
         /// The same probe drawing a prompt map each time (the plane already fixed), and the first map's plane, once.
         var mapOverheadFraction: Double?
@@ -52,6 +62,12 @@ struct Bench: ParsableCommand {
         try OptionCheck.require(OptionCheck.prompts.contains(prompts), "prompts", prompts, "must be in \(OptionCheck.prompts)")
         try OptionCheck.require(seconds.isFinite && seconds > 0, "seconds", seconds, "must be a positive number")
         try OptionCheck.positive("kmeans-seeds", kmeansSeeds)
+        for name in steps?.split(separator: ",") ?? [] where !Benchmark.stepNames.contains(Self.stepName(String(name))) {
+            throw ValidationError("--steps: unknown step \(name) (forward, vpt-shallow, vpt-deep, linear-probe, full)")
+        }
+        for m in torchModes.split(separator: ",") where m != "eager" && m != "compiled" {
+            throw ValidationError("--torch-modes: unknown mode \(m) (eager, compiled)")
+        }
     }
 
     func run() throws {
@@ -73,15 +89,29 @@ struct Bench: ParsableCommand {
             let peak = Benchmark.gemmPeak(c, rows: batch * (1 + prompts + c.numPatches), precision: precision)
             report.gemmPeakGFLOPs = peak
             // Full fine-tuning at 224² takes minutes per measurement: timed on the small configs only.
+            let chosen = steps.map { Set($0.split(separator: ",").map { Self.stepName(String($0)) }) }
             report.steps = Benchmark.steps(c, batch: batch, prompts: prompts, classes: 10, peak: peak, seconds: seconds, full: c.imageSize < 224,
-                                           precision: precision)
+                                           precision: precision, only: chosen)
             if precision == .bf16 {
                 let peak32 = Benchmark.gemmPeak(c, rows: batch * (1 + prompts + c.numPatches))
                 report.fp32GemmPeakGFLOPs = peak32
-                report.fp32Steps = Benchmark.steps(c, batch: batch, prompts: prompts, classes: 10, peak: peak32, seconds: seconds, full: c.imageSize < 224)
+                report.fp32Steps = Benchmark.steps(c, batch: batch, prompts: prompts, classes: 10, peak: peak32, seconds: seconds, full: c.imageSize < 224,
+                                                   only: chosen)
             }
             (report.nmiOverheadFraction, report.mapOverheadFraction, report.mapPlaneSeconds) = nmiOverhead(c, batch: batch, steps: report.steps)
-            if !noTorch { report.torch = torchNumbers(c, batch: batch, autocast: precision == .bf16) }
+            if !noTorch {
+                // Every mode of each precision the engine ran, in this run (the machine drifts between runs).
+                var modes: [String: [String: Double]] = [:]
+                for bf16 in precision == .bf16 ? [true, false] : [false] {
+                    for mode in torchModes.split(separator: ",").map(String.init) {
+                        if let (n, v) = torchNumbers(c, batch: batch, autocast: bf16, compile: mode == "compiled") {
+                            modes["\(mode) \(bf16 ? "bf16" : "fp32")"] = n
+                            report.torchVersions = v
+                        }
+                    }
+                }
+                report.torch = modes.isEmpty ? nil : modes
+            }
         }
         if parts.contains(.kmeans) { report.kmeans = kmeansTiming() }
         if parts.contains(.dashboard) { (report.frameMilliseconds, report.mapFrameMilliseconds, report.imageFrameMilliseconds) = frameTime() }
@@ -97,22 +127,33 @@ struct Bench: ParsableCommand {
             say(String(format: "GEMM peak on the model's shapes (%@): %.1f GFLOP/s", precision.rawValue, peak)
                 + (report.fp32GemmPeakGFLOPs.map { String(format: "; fp32 %.1f GFLOP/s (bf16/fp32 %.2f×)", $0, peak / $0) } ?? ""))
         }
-        let torchKey = ["forward": "forward", "vpt-shallow step": "vpt_shallow", "vpt-deep step": "vpt_deep", "linear-probe step": "linear",
-                        "full fine-tune step": "full"]
-        let timm = precision == .bf16 ? "timm bf16-autocast img/s" : "timm img/s"
         let own = report.fp32Steps.map { Dictionary($0.map { ($0.name, $0.imagesPerSecond) }, uniquingKeysWith: { a, _ in a }) }
         if !report.steps.isEmpty {
-            say("step                    img/s   GFLOP/s  of peak  peak RSS   \(timm)  Swift/timm  timm peak RSS"
-                + (own == nil ? "" : "   Swift fp32 img/s  bf16/fp32"))
+            say("step                    img/s   GFLOP/s  of peak  peak RSS" + (own == nil ? "" : "   fp32 img/s  bf16/fp32"))
         }
         func gb(_ b: Double?) -> String { b.map { String(format: "%6.2f GB", $0 / Double(1 << 30)) } ?? "        —" }
         for s in report.steps {
-            let key = torchKey[s.name] ?? "", t = report.torch?[key]
             say(s.name.padding(toLength: 20, withPad: " ", startingAt: 0)
                 + String(format: " %8.1f %9.1f %7.0f%%  %@", s.imagesPerSecond, s.gflops, s.fractionOfPeak * 100, gb(s.peakRSSBytes.map(Double.init)))
-                + (t.map { String(format: " %13.1f  %12.2f×  %@", $0, s.imagesPerSecond / $0, gb(report.torch?[key + "_rss"])) }
-                   ?? "             —                          ")
-                + (own.map { o in o[s.name].map { String(format: " %17.1f  %8.2f×", $0, s.imagesPerSecond / $0) } ?? "" } ?? ""))
+                + (own.map { o in o[s.name].map { String(format: " %12.1f  %8.2f×", $0, s.imagesPerSecond / $0) } ?? "" } ?? ""))
+        }
+        if let torch = report.torch, !report.steps.isEmpty {
+            say("PyTorch \(report.torchVersions ?? "") (timm's VisionTransformer, the same shapes and steps); engine ÷ PyTorch's best mode of the same precision:")
+            say("step                 precision  engine img/s  eager img/s  compiled img/s (compile s)  engine/best  best's peak RSS")
+            let torchKey = ["forward": "forward", "vpt-shallow step": "vpt_shallow", "vpt-deep step": "vpt_deep", "linear-probe step": "linear",
+                            "full fine-tune step": "full"]
+            for (label, steps) in [(precision == .bf16 ? "bf16" : "fp32", report.steps)] + (report.fp32Steps.map { [("fp32", $0)] } ?? []) {
+                for s in steps {
+                    let key = torchKey[s.name] ?? ""
+                    let eager = torch["eager \(label)"]?[key], compiled = torch["compiled \(label)"]?[key]
+                    let best = [("eager", eager), ("compiled", compiled)].compactMap { m, v in v.map { (m, $0) } }.max { $0.1 < $1.1 }
+                    func rate(_ v: Double?) -> String { v.map { String(format: "%.1f", $0) } ?? "—" }
+                    let compile = torch["compiled \(label)"]?[key + "_compile_s"].map { String(format: " (%.0f s)", $0) } ?? ""
+                    say(s.name.padding(toLength: 20, withPad: " ", startingAt: 0) + " " + label.padding(toLength: 9, withPad: " ", startingAt: 0)
+                        + String(format: " %13.1f", s.imagesPerSecond) + " " + rate(eager).leftPadded(12) + " " + (rate(compiled) + compile).leftPadded(27)
+                        + (best.map { String(format: " %10.2f×  ", s.imagesPerSecond / $0.1) + gb(torch["\($0.0) \(label)"]?[key + "_rss"]) + " (\($0.0))" } ?? ""))
+                }
+            }
         }
         if let n = report.nmiOverheadFraction, let m = report.mapOverheadFraction, let plane = report.mapPlaneSeconds {
             // The fractions are at cadence 5; `auto` times the probe with a map, as a run does (the probe over a step is 5m).
@@ -169,16 +210,17 @@ struct Bench: ParsableCommand {
         return (name.map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown") + (Precision.hardware ? " (AVX512-BF16/AMX)" : "")
     }
 
-    private func torchNumbers(_ c: ViTConfig, batch: Int, autocast: Bool) -> [String: Double]? {
+    /// torch_bench.py's numbers (img/s, peak RSS and compile seconds per step) and the versions it ran.
+    private func torchNumbers(_ c: ViTConfig, batch: Int, autocast: Bool, compile: Bool) -> ([String: Double], String)? {
         guard let py = pythonWithTorch() else { warn("(PyTorch with timm not importable: no comparison; make bench creates it, or pass --python PATH)"); return nil }
         let args = [toolPath("torch_bench.py"), "--image", "\(c.imageSize)", "--patch", "\(c.patchSize)", "--channels", "\(c.channels)",
                     "--dim", "\(c.dim)", "--depth", "\(c.depth)", "--heads", "\(c.heads)", "--mlp", "\(c.mlpDim)",
                     "--batch", "\(batch)", "--prompts", "\(prompts)", "--threads", "\(threads)",
-                    "--full", c.imageSize < 224 ? "1" : "0", "--autocast", autocast ? "bf16" : "none"]
+                    "--full", c.imageSize < 224 ? "1" : "0", "--autocast", autocast ? "bf16" : "none", "--compile", compile ? "1" : "0"]
             // A ViT-B step takes seconds: fewer repetitions, as the engine's side does (median of ≥ 5).
             + (c.imageSize >= 224 ? ["--warmup", "3", "--iters", "5"] : [])
         guard let out = run(py, args), let obj = try? JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any] else { return nil }
-        return obj.compactMapValues { $0 as? Double }
+        return (obj.compactMapValues { $0 as? Double }, "torch \(obj["torch"] as? String ?? "?"), timm \(obj["timm"] as? String ?? "?")")
     }
 
     /// The probe's share of training time at cadence 5, without and with a prompt map, and the first map's plane's seconds.
@@ -292,4 +334,8 @@ struct Bench: ParsableCommand {
         _ = try RunLogReader.read(path)
         return Date().timeIntervalSince(t)
     }
+}
+
+private extension String {
+    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
 }

@@ -22,7 +22,7 @@ struct BF16Tests {
         spt_f32_to_bf16(w.ptr, w16, w.count)
         let ref = Buffer([M, N], start.array), out = Buffer([M, N], start.array)
         gemm(transB: transB, M: M, N: N, K: K, a.ptr, lda: K, w.ptr, ldb: transB ? K : N, beta: beta, ref.ptr, ldc: N)
-        gemmBF16(transB: transB, M: M, N: N, K: K, a.ptr, lda: K, UnsafePointer(w16), ldb: transB ? K : N, beta: beta, out.ptr, ldc: N)
+        gemmBF16(transB: transB, M: M, N: N, K: K, .f32(a.ptr), lda: K, UnsafePointer(w16), ldb: transB ? K : N, beta: beta, out.ptr, ldc: N)
         var worst = 0.0, differs = false
         for m in 0..<M {
             for n in 0..<N {
@@ -84,6 +84,58 @@ struct BF16Tests {
         gemmSerial(transA: true, M: T, N: dh, K: T, ref.ptr, lda: T, q.ptr, ldb: ld, beta: 1, outT.ptr, ldc: dh, bf16: true)
         let rel = zip(outT.array, refT.array).map { abs($0 - $1) / max(1, abs($1)) }.max()!
         #expect(rel > 0 && rel < 0.05)
+    }
+
+    /// The activations stored in bf16 by the kernels that make them (LayerNorm, GELU and GELU's
+    /// gradient) are bit for bit the fp32 results rounded, and the products that read them equal
+    /// the products that rounded fp32 inputs themselves — forward, input gradient and weight
+    /// gradient: storing them in bf16 changes no value, only the memory traffic.
+    @Test func activationsStoredInBF16ChangeNoValue() {
+        var rng = RNG(seed: 31)
+        let M = 70, K = 40, N = 52  // rows not a multiple of the workers' chunks, K not of 8
+        func random(_ shape: [Int]) -> Buffer { let b = Buffer(shape); for i in 0..<b.count { b[i] = rng.normal() }; return b }
+        func rounded(_ b: Buffer) -> [UInt16] { var o = [UInt16](repeating: 0, count: b.count); spt_f32_to_bf16(b.ptr, &o, b.count); return o }
+        func half(_ b: Buffer) -> [UInt16] { Array(UnsafeBufferPointer(start: bf16View(b.ptr), count: b.count)) }
+        let x = random([M, K]), gamma = random([K]), beta = random([K]), dy = random([M, K])
+        // LayerNorm
+        let ln = Buffer([M, K]), ln16 = Buffer([M, K]), mean = Buffer([M]), rstd = Buffer([M]), mean2 = Buffer([M]), rstd2 = Buffer([M])
+        layerNormForward(ln.ptr, mean.ptr, rstd.ptr, x.ptr, gamma.ptr, beta.ptr, N: M, C: K)
+        layerNormForward(bf16View(ln16.ptr), mean2.ptr, rstd2.ptr, x.ptr, gamma.ptr, beta.ptr, N: M, C: K)
+        #expect(half(ln16).prefix(M * K).elementsEqual(rounded(ln)) && mean.array == mean2.array && rstd.array == rstd2.array)
+        // GELU and its gradient
+        let g = Buffer([M, K]), g16 = Buffer([M, K]), dg = Buffer([M, K]), dg16 = Buffer([M, K])
+        geluForward(g.ptr, x.ptr, N: M * K)
+        geluForward(bf16View(g16.ptr), x.ptr, N: M * K)
+        #expect(half(g16).prefix(M * K).elementsEqual(rounded(g)))
+        geluBackward(dinp: dg.ptr, dy.ptr, x.ptr, N: M * K, accumulate: false)
+        geluBackward(dinp16: bf16View(dg16.ptr), dy.ptr, x.ptr, N: M * K)
+        #expect(half(dg16).prefix(M * K).elementsEqual(rounded(dg)))
+        // The products: bf16-stored inputs against fp32 inputs rounded by the product
+        let w = random([N, K]), bias = random([N]), res = random([M, N]), dout = random([M, N])
+        var w16 = rounded(w)
+        w16.withUnsafeMutableBufferPointer { w16 in
+            let wp = UnsafePointer(w16.baseAddress!)
+            let a = Buffer([M, N]), b = Buffer([M, N])
+            matmulForward(a.ptr, ln.ptr, w.ptr, bias.ptr, M: M, K: K, N: N, residual: res.ptr, weight16: wp)
+            matmulForward(b.ptr, UnsafePointer(bf16View(ln16.ptr)), weight16: wp, bias.ptr, M: M, K: K, N: N, residual: res.ptr)
+            #expect(a.array == b.array)
+            let dinA = random([M, K]), dinB = Buffer([M, K], dinA.array), dwA = random([N, K]), dwB = Buffer([N, K], dwA.array)
+            let dbA = random([N]), dbB = Buffer([N], dbA.array)
+            matmulBackward(dinp: dinA.ptr, dweight: dwA.ptr, dbias: dbA.ptr, dout.ptr, ln.ptr, w.ptr, M: M, K: K, N: N, weight16: wp)
+            matmulBackward(dinp: dinB.ptr, dweight: dwB.ptr, dbias: dbB.ptr, .f32(dout.ptr), inp16: UnsafePointer(bf16View(ln16.ptr)), weight16: wp,
+                           M: M, K: K, N: N)
+            #expect(dinA.array == dinB.array && dwA.array == dwB.array && dbA.array == dbB.array)
+            // An output gradient already bf16 (GELU's, above) against the same values in fp32.
+            let d16 = Buffer([M, N]), dfp = Buffer([M, N])
+            spt_f32_to_bf16(dout.ptr, bf16View(d16.ptr), M * N)
+            let rounded32 = rounded(dout).map { Float(bitPattern: UInt32($0) << 16) }
+            for i in 0..<M * N { dfp[i] = rounded32[i] }
+            let dinC = Buffer([M, K]), dinD = Buffer([M, K])
+            matmulBackward(dinp: dinC.ptr, dweight: nil, dbias: nil, dfp.ptr, ln.ptr, w.ptr, M: M, K: K, N: N, accumulateInput: false, weight16: wp)
+            matmulBackward(dinp: dinD.ptr, dweight: nil, dbias: nil, .bf16(UnsafePointer(bf16View(d16.ptr))), inp16: UnsafePointer(bf16View(ln16.ptr)),
+                           weight16: wp, M: M, K: K, N: N, accumulateInput: false)
+            #expect(dinC.array == dinD.array)
+        }
     }
 
     @Test func autoFallsBackWithoutTheInstructions() throws {

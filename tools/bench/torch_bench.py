@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""PyTorch eager twin of `spt bench`: timm's own ViT of the same shape, batch and steps, timed
-the same way, each step with its peak resident memory.
+"""PyTorch twin of `spt bench`: timm's own ViT of the same shape, batch and steps, timed the same
+way, each step with its peak resident memory, eager or compiled (`--compile 1`: the model under
+`torch.compile`, inductor's default mode; the first calls, which compile, are timed apart as
+`<step>_compile_s` and left out of the rate).
 
 Prints one JSON object: images/s (and `<step>_rss`, bytes) for forward, VPT-shallow, VPT-deep and
 linear-probe train steps and, with --full 1, full fine-tuning. `spt bench` runs this when `python3 -c "import torch"` works (or --python PATH).
@@ -16,7 +18,8 @@ for k, v in dict(image=32, patch=4, channels=3, dim=192, depth=6, heads=3, mlp=7
                  threads=2, warmup=15, iters=30, full=1).items():
     p.add_argument(f"--{k}", type=int, default=v)
 p.add_argument("--autocast", choices=["none", "bf16"], default="none",
-               help="bf16: every step under torch.autocast('cpu', dtype=torch.bfloat16), PyTorch's fastest CPU mode")
+               help="bf16: every step under torch.autocast('cpu', dtype=torch.bfloat16)")
+p.add_argument("--compile", type=int, default=0, help="1: the model under torch.compile (inductor)")
 a = p.parse_args()
 torch.set_num_threads(a.threads)
 torch.manual_seed(0)
@@ -65,13 +68,17 @@ def peak_rss():
         return next(int(l.split()[1]) * 1024 for l in f if l.startswith("VmHWM:"))
 
 
-def timed(fn):
+def timed(fn, key):
     if a.autocast == "bf16":
         plain = fn
 
         def fn():
             with torch.autocast("cpu", dtype=torch.bfloat16):
                 plain()
+    if a.compile:
+        # Inductor compiles the forward at the first call and the backward at the first
+        # backward; the second call is the first at speed.
+        t = time.perf_counter(); fn(); fn(); out[key + "_compile_s"] = time.perf_counter() - t
     for _ in range(a.warmup):
         fn()
     ts = []
@@ -83,16 +90,22 @@ def timed(fn):
 def measure(key, make):
     """Images/s of the step `make()` builds, and the peak memory from building it to the end."""
     reset_peak_rss()
-    out[key] = timed(make())
+    out[key] = timed(make(), key)
     out[key + "_rss"] = peak_rss()
 
 
 img = torch.randn(a.batch, a.channels, a.image, a.image)
 lab = torch.randint(0, a.classes, (a.batch,))
 import timm
-out = {"torch": torch.__version__, "timm": timm.__version__, "threads": a.threads, "autocast": a.autocast}
+out = {"torch": torch.__version__, "timm": timm.__version__, "threads": a.threads, "autocast": a.autocast, "compile": a.compile}
+
+
+def compiled(model):
+    return torch.compile(model) if a.compile else model
+
+
 def forward():
-    model = ViT(a.prompts, False).eval()
+    model = compiled(ViT(a.prompts, False).eval())
 
     def run():
         with torch.no_grad():
@@ -110,10 +123,11 @@ def step_fn(model, trainable):
     for p_ in params:
         p_.requires_grad_(True)
     opt = torch.optim.AdamW(params, lr=1e-3)
+    run = compiled(model)
 
     def step():
         opt.zero_grad(set_to_none=True)
-        F.cross_entropy(model(img), lab).backward()
+        F.cross_entropy(run(img), lab).backward()
         opt.step()
     return step
 

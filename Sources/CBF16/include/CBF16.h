@@ -18,4 +18,7 @@ int spt_bf16_gemm(int transA, int transB, long M, long N, long K, float alpha,
 /// The same with both operands in float (both rounded to bf16 here): attention's products.
 int spt_bf16_gemm_ff(int transA, int transB, long M, long N, long K, float alpha,
                      const float *A, long lda, const float *B, long ldb, float beta, float *C, long ldc);
+/// The same with both operands already bf16 (activations a kernel wrote in bf16).
+int spt_bf16_gemm_hh(int transA, int transB, long M, long N, long K, float alpha,
+                     const uint16_t *A, long lda, const uint16_t *B, long ldb, float beta, float *C, long ldc);
 #endif

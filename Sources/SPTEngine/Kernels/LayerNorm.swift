@@ -1,3 +1,4 @@
+import CBF16
 import Foundation
 
 // LayerNorm over the last dimension C of N rows, eps 1e-6 (timm ViT) unless given (CLIP: 1e-5).
@@ -7,24 +8,41 @@ public let layerNormEps: Float = 1e-6
 
 public func layerNormForward(_ out: FPtr, _ mean: FPtr, _ rstd: FPtr,
                              _ inp: FPtr, _ weight: FPtr, _ bias: FPtr, N: Int, C: Int, eps: Float = layerNormEps) {
+    layerNormRows(out, nil, mean, rstd, inp, weight, bias, N: N, C: C, eps: eps)
+}
+
+/// LayerNorm written straight to bf16 (`--precision bf16`: its output only feeds the next
+/// product, which rounds it anyway); each row goes through a cache-resident fp32 row first.
+public func layerNormForward(_ out16: BF16MutablePtr, _ mean: FPtr, _ rstd: FPtr,
+                             _ inp: FPtr, _ weight: FPtr, _ bias: FPtr, N: Int, C: Int, eps: Float = layerNormEps) {
+    layerNormRows(nil, out16, mean, rstd, inp, weight, bias, N: N, C: C, eps: eps)
+}
+
+/// Rows normalized into `out`, or into a scratch row rounded to bf16 into `out16`.
+@inline(__always)
+private func layerNormRows(_ out: FPtr?, _ out16: BF16MutablePtr?, _ mean: FPtr, _ rstd: FPtr, _ inp: FPtr, _ weight: FPtr, _ bias: FPtr,
+                           N: Int, C: Int, eps: Float) {
     Parallel.chunks(N, minChunk: 32) { _, rows in
-        for r in rows {
-            let x = inp + r * C, y = out + r * C
-            // row sums in eight lanes: a scalar float sum does not vectorize (its order is fixed)
-            var m8 = Float8()
-            forEachFloat8(0..<C) { i, n in m8 += load8(x, i, n) }
-            let m = m8.sum() / Float(C)
-            var v8 = Float8()
-            forEachFloat8(0..<C) { i, n in
-                var d = load8(x, i, n) - m
-                for k in n..<8 { d[k] = 0 }
-                v8 += d * d
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: out16 == nil ? 1 : C) { scratch in
+            for r in rows {
+                let x = inp + r * C, y = out.map { $0 + r * C } ?? scratch.baseAddress!
+                // row sums in eight lanes: a scalar float sum does not vectorize (its order is fixed)
+                var m8 = Float8()
+                forEachFloat8(0..<C) { i, n in m8 += load8(x, i, n) }
+                let m = m8.sum() / Float(C)
+                var v8 = Float8()
+                forEachFloat8(0..<C) { i, n in
+                    var d = load8(x, i, n) - m
+                    for k in n..<8 { d[k] = 0 }
+                    v8 += d * d
+                }
+                let v = v8.sum() / Float(C)
+                let s = 1 / (v + eps).squareRoot()
+                for i in 0..<C { y[i] = (x[i] - m) * s * weight[i] + bias[i] }
+                if let out16 { spt_f32_to_bf16(y, out16 + r * C, C) }
+                mean[r] = m
+                rstd[r] = s
             }
-            let v = v8.sum() / Float(C)
-            let s = 1 / (v + eps).squareRoot()
-            for i in 0..<C { y[i] = (x[i] - m) * s * weight[i] + bias[i] }
-            mean[r] = m
-            rstd[r] = s
         }
     }
 }

@@ -38,42 +38,62 @@ public func gemmSerial(transA: Bool = false, transB: Bool = false, M: Int, N: In
                 Int32(M), Int32(N), Int32(K), alpha, A, Int32(lda), B, Int32(ldb), beta, C, Int32(ldc))
 }
 
-/// C[M,N] = op(A)·op(B) + beta·C with B already bf16 (a frozen weight's copy) and A rounded to
-/// bf16; rows of C split across the workers as `gemm` splits them.
-public func gemmBF16(transB: Bool, M: Int, N: Int, K: Int, _ A: FPtr, lda: Int, _ B: BF16Ptr, ldb: Int,
+/// A bf16 product's left operand: fp32 values rounded on the way in, or values already bf16
+/// (an activation its kernel wrote rounded).
+public enum BF16Operand {
+    case f32(FPtr)
+    case bf16(BF16Ptr)
+}
+
+/// C[M,N] = op(A)·op(B) + beta·C with B already bf16 (a frozen weight's copy, or an activation
+/// stored in bf16) and A rounded to bf16 unless it is already; rows of C split across the workers
+/// as `gemm` splits them.
+public func gemmBF16(transA: Bool = false, transB: Bool, M: Int, N: Int, K: Int, _ A: BF16Operand, lda: Int, _ B: BF16Ptr, ldb: Int,
                      beta: Float = 0, _ C: FPtr, ldc: Int) {
     let minRows = max(16, 1 << 21 / max(1, N * K))
     Parallel.chunks(M, minChunk: minRows) { _, rows in
-        let s = spt_bf16_gemm(0, transB ? 1 : 0, rows.count, N, K, 1, A + rows.lowerBound * lda, lda, B, ldb, beta,
-                              C + rows.lowerBound * ldc, ldc)
+        let offset = transA ? rows.lowerBound : rows.lowerBound * lda, c = C + rows.lowerBound * ldc
+        let s = switch A {
+        case .f32(let a): spt_bf16_gemm(transA ? 1 : 0, transB ? 1 : 0, rows.count, N, K, 1, a + offset, lda, B, ldb, beta, c, ldc)
+        case .bf16(let a): spt_bf16_gemm_hh(transA ? 1 : 0, transB ? 1 : 0, rows.count, N, K, 1, a + offset, lda, B, ldb, beta, c, ldc)
+        }
         precondition(s == 0, "oneDNN bf16 product failed (status \(s))")
     }
 }
 
-/// out[M,N] = inp[M,K] · weight[N,K]ᵀ + bias[N] (+ residual[M,N]). The bias and residual are
-/// written into out first and the product accumulated onto them: a residual connection costs
-/// no separate pass over the activations.
-public func matmulForward(_ out: FPtr, _ inp: FPtr, _ weight: FPtr, _ bias: FPtr?, M: Int, K: Int, N: Int,
-                          residual: FPtr? = nil, weight16: BF16Ptr? = nil) {
-    if bias != nil || residual != nil {
-        Parallel.chunks(M, minChunk: 64) { _, rows in
-            for r in rows {
-                let o = out + r * N
-                switch (bias, residual) {
-                case let (b?, x?): let xr = x + r * N; for j in 0..<N { o[j] = xr[j] + b[j] }
-                case let (b?, nil): o.update(from: b, count: N)
-                case let (nil, x?): o.update(from: x + r * N, count: N)
-                case (nil, nil): break
-                }
+/// Writes the bias and residual into out (the product then accumulates onto them: a residual
+/// connection costs no separate pass); returns the product's beta.
+private func prefill(_ out: FPtr, _ bias: FPtr?, _ residual: FPtr?, M: Int, N: Int) -> Float {
+    guard bias != nil || residual != nil else { return 0 }
+    Parallel.chunks(M, minChunk: 64) { _, rows in
+        for r in rows {
+            let o = out + r * N
+            switch (bias, residual) {
+            case let (b?, x?): let xr = x + r * N; for j in 0..<N { o[j] = xr[j] + b[j] }
+            case let (b?, nil): o.update(from: b, count: N)
+            case let (nil, x?): o.update(from: x + r * N, count: N)
+            case (nil, nil): break
             }
         }
     }
-    let beta: Float = bias == nil && residual == nil ? 0 : 1
+    return 1
+}
+
+/// out[M,N] = inp[M,K] · weight[N,K]ᵀ + bias[N] (+ residual[M,N]).
+public func matmulForward(_ out: FPtr, _ inp: FPtr, _ weight: FPtr, _ bias: FPtr?, M: Int, K: Int, N: Int,
+                          residual: FPtr? = nil, weight16: BF16Ptr? = nil) {
+    let beta = prefill(out, bias, residual, M: M, N: N)
     if let weight16 {
-        gemmBF16(transB: true, M: M, N: N, K: K, inp, lda: K, weight16, ldb: K, beta: beta, out, ldc: N)
+        gemmBF16(transB: true, M: M, N: N, K: K, .f32(inp), lda: K, weight16, ldb: K, beta: beta, out, ldc: N)
     } else {
         gemm(transB: true, M: M, N: N, K: K, inp, lda: K, weight, ldb: K, beta: beta, out, ldc: N)
     }
+}
+
+/// The same product with its input already bf16 (`--precision bf16`).
+public func matmulForward(_ out: FPtr, _ inp16: BF16Ptr, weight16: BF16Ptr, _ bias: FPtr?, M: Int, K: Int, N: Int, residual: FPtr? = nil) {
+    let beta = prefill(out, bias, residual, M: M, N: N)
+    gemmBF16(transB: true, M: M, N: N, K: K, .bf16(inp16), lda: K, weight16, ldb: K, beta: beta, out, ldc: N)
 }
 
 /// Accumulates dinp[M,K] += dout·weight, dweight[N,K] += doutᵀ·inp, dbias[N] += Σ_rows dout.
@@ -85,7 +105,7 @@ public func matmulBackward(dinp: FPtr?, dweight: FPtr?, dbias: FPtr?,
                            accumulateInput: Bool = true, weight16: BF16Ptr? = nil) {
     if let dinp {
         if let weight16 {
-            gemmBF16(transB: false, M: M, N: K, K: N, dout, lda: N, weight16, ldb: K, beta: accumulateInput ? 1 : 0, dinp, ldc: K)
+            gemmBF16(transB: false, M: M, N: K, K: N, .f32(dout), lda: N, weight16, ldb: K, beta: accumulateInput ? 1 : 0, dinp, ldc: K)
         } else {
             gemm(M: M, N: K, K: N, dout, lda: N, weight, ldb: K, beta: accumulateInput ? 1 : 0, dinp, ldc: K)
         }
@@ -95,6 +115,22 @@ public func matmulBackward(dinp: FPtr?, dweight: FPtr?, dbias: FPtr?,
     }
     if let dbias {
         columnSums(into: dbias, dout, rows: M, cols: N)
+    }
+}
+
+/// The backward of a bf16 product whose input was stored in bf16; `dout` fp32 (rounded on the
+/// way in) or already bf16 — then without a bias gradient, which sums the fp32 values.
+public func matmulBackward(dinp: FPtr?, dweight: FPtr?, dbias: FPtr?, _ dout: BF16Operand, inp16: BF16Ptr, weight16: BF16Ptr,
+                           M: Int, K: Int, N: Int, accumulateInput: Bool = true) {
+    if let dinp {
+        gemmBF16(transB: false, M: M, N: K, K: N, dout, lda: N, weight16, ldb: K, beta: accumulateInput ? 1 : 0, dinp, ldc: K)
+    }
+    if let dweight {
+        gemmBF16(transA: true, transB: false, M: N, N: K, K: M, dout, lda: N, inp16, ldb: K, beta: 1, dweight, ldc: K)
+    }
+    if let dbias {
+        guard case .f32(let d) = dout else { preconditionFailure("a bias gradient needs the fp32 output gradient") }
+        columnSums(into: dbias, d, rows: M, cols: N)
     }
 }
 

@@ -33,3 +33,27 @@ public enum Precision: String, Codable, Sendable, CaseIterable {
         }
     }
 }
+
+public typealias BF16MutablePtr = UnsafeMutablePointer<UInt16>
+
+/// The bf16 view of an fp32 buffer's memory (its first half): under `--precision bf16` an
+/// activation that only feeds matrix products is stored rounded there, by the kernel that makes
+/// it. Only C (the rounding and oneDNN) reads or writes through this view.
+@inline(__always)
+public func bf16View(_ p: FPtr) -> BF16MutablePtr { UnsafeMutableRawPointer(p).assumingMemoryBound(to: UInt16.self) }
+
+/// Values `body(tile, start, n)` computes into a small fp32 tile (cache-resident), rounded to
+/// bf16 into `out[start..<start+n]` tile by tile, over `range`.
+@inline(__always)
+func roundedTiles(_ range: Range<Int>, into out: BF16MutablePtr, _ body: (FPtr, Int, Int) -> Void) {
+    let size = 1024
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: size) { t in
+        var start = range.lowerBound
+        while start < range.upperBound {
+            let n = min(size, range.upperBound - start)
+            body(t.baseAddress!, start, n)
+            spt_f32_to_bf16(t.baseAddress!, out + start, n)
+            start += n
+        }
+    }
+}

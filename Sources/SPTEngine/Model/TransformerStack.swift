@@ -139,15 +139,29 @@ public final class TransformerStack {
             if i > 0 { beforeBlock(i, a.xin.ptr) }
             // Under `.none` the next block's input is this block's own: written last, in place.
             let out = i + 1 < depth ? acts[i + 1].xin.ptr : output.ptr
-            layerNormForward(a.ln1.ptr, a.ln1Mean.ptr, a.ln1Rstd.ptr, a.xin.ptr, w.ln1w, w.ln1b, N: M, C: D, eps: eps)
-            matmulForward(a.qkv.ptr, a.ln1.ptr, w.qkvw, w.qkvb, M: M, K: D, N: 3 * D, weight16: w.qkvw16)
+            // Under bf16 the LayerNorm and GELU outputs feed products alone: their kernels write
+            // them rounded (bf16View), as the products would have rounded them — the same values.
+            if let qkv16 = w.qkvw16 {
+                layerNormForward(bf16View(a.ln1.ptr), a.ln1Mean.ptr, a.ln1Rstd.ptr, a.xin.ptr, w.ln1w, w.ln1b, N: M, C: D, eps: eps)
+                matmulForward(a.qkv.ptr, bf16View(a.ln1.ptr), weight16: qkv16, w.qkvb, M: M, K: D, N: 3 * D)
+            } else {
+                layerNormForward(a.ln1.ptr, a.ln1Mean.ptr, a.ln1Rstd.ptr, a.xin.ptr, w.ln1w, w.ln1b, N: M, C: D, eps: eps)
+                matmulForward(a.qkv.ptr, a.ln1.ptr, w.qkvw, w.qkvb, M: M, K: D, N: 3 * D)
+            }
             attentionForward(a.atty.ptr, a.att.ptr, a.qkv.ptr, B: Bn, T: T, D: D, H: heads, bf16: w.bf16)
             observe?(i, a)
             matmulForward(a.xmid.ptr, a.atty.ptr, w.projw, w.projb, M: M, K: D, N: D, residual: a.xin.ptr, weight16: w.projw16)
-            layerNormForward(a.ln2.ptr, a.ln2Mean.ptr, a.ln2Rstd.ptr, a.xmid.ptr, w.ln2w, w.ln2b, N: M, C: D, eps: eps)
-            matmulForward(a.fch.ptr, a.ln2.ptr, w.fc1w, w.fc1b, M: M, K: D, N: mlp, weight16: w.fc1w16)
-            geluForward(a.fcg.ptr, a.fch.ptr, N: M * mlp)
-            matmulForward(out, a.fcg.ptr, w.fc2w, w.fc2b, M: M, K: mlp, N: D, residual: a.xmid.ptr, weight16: w.fc2w16)
+            if let fc116 = w.fc1w16, let fc216 = w.fc2w16 {
+                layerNormForward(bf16View(a.ln2.ptr), a.ln2Mean.ptr, a.ln2Rstd.ptr, a.xmid.ptr, w.ln2w, w.ln2b, N: M, C: D, eps: eps)
+                matmulForward(a.fch.ptr, bf16View(a.ln2.ptr), weight16: fc116, w.fc1b, M: M, K: D, N: mlp)
+                geluForward(bf16View(a.fcg.ptr), a.fch.ptr, N: M * mlp)
+                matmulForward(out, bf16View(a.fcg.ptr), weight16: fc216, w.fc2b, M: M, K: mlp, N: D, residual: a.xmid.ptr)
+            } else {
+                layerNormForward(a.ln2.ptr, a.ln2Mean.ptr, a.ln2Rstd.ptr, a.xmid.ptr, w.ln2w, w.ln2b, N: M, C: D, eps: eps)
+                matmulForward(a.fch.ptr, a.ln2.ptr, w.fc1w, w.fc1b, M: M, K: D, N: mlp)
+                geluForward(a.fcg.ptr, a.fch.ptr, N: M * mlp)
+                matmulForward(out, a.fcg.ptr, w.fc2w, w.fc2b, M: M, K: mlp, N: D, residual: a.xmid.ptr)
+            }
         }
     }
     /// Back-propagates `dout` (gradient of the stack output, [B, T, D]) and returns the gradient
@@ -164,19 +178,38 @@ public final class TransformerStack {
             let a = acts[i], w = params[i], g = grads?[i]
             // x_out = x_mid + fc2(gelu(fc1(ln2(x_mid))))
             // The scratch buffers are overwritten, not accumulated into: no zeroing passes.
-            matmulBackward(dinp: dfcg.ptr, dweight: g?.fc2w, dbias: g?.fc2b, dx.ptr, a.fcg.ptr, w.fc2w, M: M, K: mlp, N: D,
-                           accumulateInput: false, weight16: w.fc2w16)
-            geluBackward(dinp: dfch.ptr, dfcg.ptr, a.fch.ptr, N: M * mlp, accumulate: false)
-            matmulBackward(dinp: dln.ptr, dweight: g?.fc1w, dbias: g?.fc1b, dfch.ptr, a.ln2.ptr, w.fc1w, M: M, K: D, N: mlp,
-                           accumulateInput: false, weight16: w.fc1w16)
+            if let fc116 = w.fc1w16, let fc216 = w.fc2w16 {
+                matmulBackward(dinp: dfcg.ptr, dweight: g?.fc2w, dbias: g?.fc2b, .f32(dx.ptr), inp16: bf16View(a.fcg.ptr), weight16: fc216,
+                               M: M, K: mlp, N: D, accumulateInput: false)
+                if let g {  // fc1's bias gradient sums the fp32 values
+                    geluBackward(dinp: dfch.ptr, dfcg.ptr, a.fch.ptr, N: M * mlp, accumulate: false)
+                    matmulBackward(dinp: dln.ptr, dweight: g.fc1w, dbias: g.fc1b, .f32(dfch.ptr), inp16: bf16View(a.ln2.ptr), weight16: fc116,
+                                   M: M, K: D, N: mlp, accumulateInput: false)
+                } else {    // frozen: GELU's gradient only feeds fc1's product, written rounded
+                    geluBackward(dinp16: bf16View(dfch.ptr), dfcg.ptr, a.fch.ptr, N: M * mlp)
+                    matmulBackward(dinp: dln.ptr, dweight: nil, dbias: nil, .bf16(bf16View(dfch.ptr)), inp16: bf16View(a.ln2.ptr), weight16: fc116,
+                                   M: M, K: D, N: mlp, accumulateInput: false)
+                }
+            } else {
+                matmulBackward(dinp: dfcg.ptr, dweight: g?.fc2w, dbias: g?.fc2b, dx.ptr, a.fcg.ptr, w.fc2w, M: M, K: mlp, N: D,
+                               accumulateInput: false)
+                geluBackward(dinp: dfch.ptr, dfcg.ptr, a.fch.ptr, N: M * mlp, accumulate: false)
+                matmulBackward(dinp: dln.ptr, dweight: g?.fc1w, dbias: g?.fc1b, dfch.ptr, a.ln2.ptr, w.fc1w, M: M, K: D, N: mlp,
+                               accumulateInput: false)
+            }
             layerNormBackward(dinp: dx.ptr, dweight: g?.ln2w, dbias: g?.ln2b, dln.ptr, a.xmid.ptr, w.ln2w,
                               a.ln2Mean.ptr, a.ln2Rstd.ptr, N: M, C: D)
             // x_mid = x_in + proj(attention(qkv(ln1(x_in))))
             matmulBackward(dinp: datty.ptr, dweight: g?.projw, dbias: g?.projb, dx.ptr, a.atty.ptr, w.projw, M: M, K: D, N: D,
                            accumulateInput: false, weight16: w.projw16)
             attentionBackward(dqkv: dqkv.ptr, datty.ptr, a.qkv.ptr, a.att.ptr, B: B, T: T, D: D, H: heads, accumulate: false, bf16: w.bf16)
-            matmulBackward(dinp: dln.ptr, dweight: g?.qkvw, dbias: g?.qkvb, dqkv.ptr, a.ln1.ptr, w.qkvw, M: M, K: D, N: 3 * D,
-                           accumulateInput: false, weight16: w.qkvw16)
+            if let qkv16 = w.qkvw16 {
+                matmulBackward(dinp: dln.ptr, dweight: g?.qkvw, dbias: g?.qkvb, .f32(dqkv.ptr), inp16: bf16View(a.ln1.ptr), weight16: qkv16,
+                               M: M, K: D, N: 3 * D, accumulateInput: false)
+            } else {
+                matmulBackward(dinp: dln.ptr, dweight: g?.qkvw, dbias: g?.qkvb, dqkv.ptr, a.ln1.ptr, w.qkvw, M: M, K: D, N: 3 * D,
+                               accumulateInput: false)
+            }
             layerNormBackward(dinp: dx.ptr, dweight: g?.ln1w, dbias: g?.ln1b, dln.ptr, a.xin.ptr, w.ln1w,
                               a.ln1Mean.ptr, a.ln1Rstd.ptr, N: M, C: D)
             afterBlock(i, dx.ptr)

@@ -57,7 +57,7 @@ public enum Benchmark {
             if precision == .bf16 { spt_f32_to_bf16(w.ptr, w16, N * K) }
             best = max(best, measure(seconds: seconds) {
                 if precision == .bf16 {
-                    gemmBF16(transB: true, M: rows, N: N, K: K, a.ptr, lda: K, w16, ldb: K, out.ptr, ldc: N)
+                    gemmBF16(transB: true, M: rows, N: N, K: K, .f32(a.ptr), lda: K, w16, ldb: K, out.ptr, ldc: N)
                 } else {
                     gemm(transB: true, M: rows, N: N, K: K, a.ptr, lda: K, w.ptr, ldb: K, out.ptr, ldc: N)
                 }
@@ -79,9 +79,12 @@ public enum Benchmark {
     }
 
     /// Forward, VPT-shallow, VPT-deep, linear-probe and full fine-tuning steps (AdamW) on random
-    /// data, each with the peak memory it took (`full` false leaves out full fine-tuning).
+    /// data, each with the peak memory it took (`full` false leaves out full fine-tuning; `only`
+    /// names the steps to run, e.g. one to profile).
+    public static let stepNames = ["forward", "vpt-shallow step", "vpt-deep step", "linear-probe step", "full fine-tune step"]
+
     public static func steps(_ c: ViTConfig, batch B: Int, prompts Np: Int, classes K: Int, peak: Double, seconds: Double = 2,
-                             full: Bool = true, precision: Precision = .fp32) -> [Step] {
+                             full: Bool = true, precision: Precision = .fp32, only: Set<String>? = nil) -> [Step] {
         var rng = RNG(seed: 0)
         let images = Buffer([B, c.channels, c.imageSize, c.imageSize])
         for i in 0..<images.count { images[i] = rng.normal() }
@@ -93,12 +96,10 @@ public enum Benchmark {
             out.append(Step(name: name, imagesPerSecond: Double(B) / t, gflops: gf, fractionOfPeak: gf / peak, peakRSSBytes: peakRSS()))
         }
         let F = forwardFLOPs(c, tokens: c.tokens(prompts: Np))
-        var cases: [(String, PromptSpec, TuningMode)] = [("forward", PromptSpec(count: Np), .prompt),
-                                                         ("vpt-shallow step", PromptSpec(count: Np), .prompt),
-                                                         ("vpt-deep step", PromptSpec(count: Np, deep: true), .prompt),
-                                                         ("linear-probe step", PromptSpec(count: 0), .linear)]
-        if full { cases.append(("full fine-tune step", PromptSpec(count: 0), .full)) }
-        for (name, spec, mode) in cases {
+        let specs: [(PromptSpec, TuningMode)] = [(PromptSpec(count: Np), .prompt), (PromptSpec(count: Np), .prompt),
+                                                 (PromptSpec(count: Np, deep: true), .prompt), (PromptSpec(count: 0), .linear), (PromptSpec(count: 0), .full)]
+        let cases = zip(stepNames, specs).map { ($0, $1.0, $1.1) }.prefix(full ? 5 : 4)
+        for (name, spec, mode) in cases where only?.contains(name) ?? true {
             resetPeakRSS()
             let bb = c.initBackbone(seed: 1)
             let m = ViTClassifier(config: c, backbone: bb, numClasses: K, prompts: spec, pooling: .cls, mode: mode, precision: precision)
