@@ -18,7 +18,8 @@ joins them (e.g. one variants directory per strategy); --nmi gives per row and s
 (mean over blocks) at step 0 → end and the share of blocks whose NMI ended above its start.
     tools/findings.py --variants sample-runs/findings/variants/*
 With --variants, one row per directory (one strategy and pooling variant each, tools/findings/variants.sh):
-the tuned rate, test accuracy, and the initial prompts' diversity (mean over seeds and layers).
+shallow or deep prompts, the tuned rate, test accuracy, and the initial prompts' diversity (mean
+over seeds and prompt layers).
 With --attention, per strategy: the prompts' attention share (from CLS and from the patches; mean
 over blocks, and the first and last block) at step 0 and at the end, and from the prompt maps the
 prompts' median distance to the nearest probe patch token (in spreads) at the first and last map.
@@ -75,7 +76,7 @@ def collect(dirs):
         test = [e["accuracy"] for e in evals if e["split"] == "test"]
         if not test or not nmis: continue
         g = final[(h["strategy"], h["prompts"])]
-        g["acc"].append(test[-1]); g["lr"].add(h["lr"]); g["variant"] = h.get("variant")
+        g["acc"].append(test[-1]); g["lr"].add(h["lr"]); g["variant"] = h.get("variant"); g["deep"] = h.get("deep", False)
         g["nmi0"].append(statistics.mean(nmis[0])); g["nmi1"].append(statistics.mean(nmis[-1]))
         g["rising"].append(sum(b > a for a, b in zip(nmis[0], nmis[-1])) / len(nmis[0]))
         if inits and inits[0].get("effective_rank"):
@@ -94,12 +95,12 @@ def variants(dirs):
         for (s, np_), g in final.items():
             div = g["div"]
             mean = lambda k: statistics.mean(x[k] for x in div)
-            rows.append((task, backbone, s, g["variant"] or "—",
+            rows.append((task, backbone, "deep" if g["deep"] else "shallow", s, g["variant"] or "—",
                          ", ".join(f"{x:g}" for x in sorted(g["lr"])), str(len(g["acc"])), fmt(g["acc"]),
                          f"{mean(0):.2f}" if div and not math.isnan(mean(0)) else "—",
                          f"{mean(1):.1f}" if div else "—", f"{mean(2):.2f}" if div else "—"))
-    rows.sort(key=lambda r: (r[1], r[0], order(r[2]), r[3]))
-    table(["task", "backbone", "strategy", "variant", "tuned lr", "seeds", "test acc %", "init cos", "init rank", "nearest (σ)"],
+    rows.sort(key=lambda r: (r[2] == "deep", r[1], r[0], order(r[3]), r[4]))
+    table(["task", "backbone", "prompts", "strategy", "variant", "tuned lr", "seeds", "test acc %", "init cos", "init rank", "nearest (σ)"],
           [list(r) for r in rows])
 
 def attention(dirs):
