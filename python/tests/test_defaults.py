@@ -10,7 +10,7 @@ from spt_torch.defaults import OPTIONS, file_hash, rates
 
 class DefaultsTests(unittest.TestCase):
     def test_the_shipped_backbones_get_their_tuned_rates(self):
-        for name, random_lr, max_pool_lr in (("mae-tiny", 3e-3, 1e-2), ("sup-tiny", 1e-3, 1e-1)):
+        for name, random_lr, max_pool_lr in (("mae-tiny", 3e-3, 1e-2), ("sup-tiny", 1e-3, 3e-2)):
             h = file_hash(os.path.join(REPO, "Sources", "SPTEngine", "Backbones", name + ".safetensors"))
             self.assertEqual(rates(h, "random"), (random_lr, 1e-4), name)
             self.assertEqual(rates(h, "max-pool")[0], max_pool_lr, name)
