@@ -150,7 +150,7 @@ struct Bench: ParsableCommand {
                     func rate(_ v: Double?) -> String { v.map { String(format: "%.1f", $0) } ?? "—" }
                     let compile = torch["compiled \(label)"]?[key + "_compile_s"].map { String(format: " (%.0f s)", $0) } ?? ""
                     say(s.name.padding(toLength: 20, withPad: " ", startingAt: 0) + " " + label.padding(toLength: 9, withPad: " ", startingAt: 0)
-                        + String(format: " %13.1f", s.imagesPerSecond) + " " + rate(eager).leftPadded(12) + " " + (rate(compiled) + compile).leftPadded(27)
+                        + String(format: " %13.1f", s.imagesPerSecond) + " " + rate(eager).leftPad(12) + " " + (rate(compiled) + compile).leftPad(27)
                         + (best.map { String(format: " %10.2f×  ", s.imagesPerSecond / $0.1) + gb(torch["\($0.0) \(label)"]?[key + "_rss"]) + " (\($0.0))" } ?? ""))
                 }
             }
@@ -334,8 +334,4 @@ struct Bench: ParsableCommand {
         _ = try RunLogReader.read(path)
         return Date().timeIntervalSince(t)
     }
-}
-
-private extension String {
-    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
 }

@@ -78,11 +78,12 @@ public enum Benchmark {
         return times[times.count / 2]
     }
 
+    /// The steps `steps` times, in its order.
+    public static let stepNames = ["forward", "vpt-shallow step", "vpt-deep step", "linear-probe step", "full fine-tune step"]
+
     /// Forward, VPT-shallow, VPT-deep, linear-probe and full fine-tuning steps (AdamW) on random
     /// data, each with the peak memory it took (`full` false leaves out full fine-tuning; `only`
     /// names the steps to run, e.g. one to profile).
-    public static let stepNames = ["forward", "vpt-shallow step", "vpt-deep step", "linear-probe step", "full fine-tune step"]
-
     public static func steps(_ c: ViTConfig, batch B: Int, prompts Np: Int, classes K: Int, peak: Double, seconds: Double = 2,
                              full: Bool = true, precision: Precision = .fp32, only: Set<String>? = nil) -> [Step] {
         var rng = RNG(seed: 0)
