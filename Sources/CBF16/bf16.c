@@ -178,24 +178,11 @@ static const uint16_t *rounded(int slot, const float *X, long rows, long cols, l
     return s;
 }
 
-int spt_bf16_gemm(int transA, int transB, long M, long N, long K, float alpha,
-                  const float *A, long lda, const uint16_t *B, long ldb, float beta, float *C, long ldc) {
-    long ld;
-    const uint16_t *a = rounded(0, A, M, K, lda, transA, &ld);
-    if (!a) return dnnl_out_of_memory;
-    return run(transA, transB, M, N, K, alpha, a, ld, B, ldb, beta, C, ldc);
-}
-
-int spt_bf16_gemm_ff(int transA, int transB, long M, long N, long K, float alpha,
-                     const float *A, long lda, const float *B, long ldb, float beta, float *C, long ldc) {
-    long la, lb;
-    const uint16_t *a = rounded(0, A, M, K, lda, transA, &la);
-    const uint16_t *b = rounded(1, B, K, N, ldb, transB, &lb);
+int spt_bf16_gemm(int transA, int transB, long M, long N, long K, float alpha, const void *A, int a16, long lda,
+                  const void *B, int b16, long ldb, float beta, float *C, long ldc) {
+    long la = lda, lb = ldb;
+    const uint16_t *a = a16 ? A : rounded(0, A, M, K, lda, transA, &la);
+    const uint16_t *b = b16 ? B : rounded(1, B, K, N, ldb, transB, &lb);
     if (!a || !b) return dnnl_out_of_memory;
     return run(transA, transB, M, N, K, alpha, a, la, b, lb, beta, C, ldc);
-}
-
-int spt_bf16_gemm_hh(int transA, int transB, long M, long N, long K, float alpha,
-                     const uint16_t *A, long lda, const uint16_t *B, long ldb, float beta, float *C, long ldc) {
-    return run(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }

@@ -138,6 +138,45 @@ struct BF16Tests {
         }
     }
 
+    /// Attention under bf16 rounds each operand once (softmax writes the probabilities rounded,
+    /// the head's output gradient is rounded once, the pass forming dS writes P and dS rounded)
+    /// and still computes bit for bit what the same products give when each rounds its own fp32
+    /// operands — the composition written out here, per head.
+    @Test func attentionRoundingOnceChangesNoValue() {
+        var rng = RNG(seed: 37)
+        let B = 2, T = 23, D = 48, H = 3, dh = D / H, ld = 3 * D  // T not a multiple of 8 or 16
+        let scale = 1 / Float(dh).squareRoot()
+        func random(_ shape: [Int]) -> Buffer { let b = Buffer(shape); for i in 0..<b.count { b[i] = rng.normal() }; return b }
+        let qkv = random([B, T, ld]), dout = random([B, T, D]), start = random([B, T, ld])
+        let out = Buffer([B, T, D]), att = Buffer([B, H, T, T]), dqkv = Buffer([B, T, ld], start.array)
+        attentionForward(out.ptr, att.ptr, qkv.ptr, B: B, T: T, D: D, H: H, bf16: true)
+        attentionBackward(dqkv: dqkv.ptr, dout.ptr, qkv.ptr, att.ptr, B: B, T: T, D: D, H: H, bf16: true)
+        let refOut = Buffer([B, T, D]), refAtt = Buffer([B, H, T, T]), refD = Buffer([B, T, ld], start.array), ds = Buffer([T, T])
+        for b in 0..<B {
+            for h in 0..<H {
+                let q = qkv.ptr + b * T * ld + h * dh, k = q + D, v = q + 2 * D
+                let dq = refD.ptr + b * T * ld + h * dh, dk = dq + D, dv = dq + 2 * D
+                let a = refAtt.ptr + (b * H + h) * T * T, dy = dout.ptr + b * T * D + h * dh
+                gemmSerial(transB: true, M: T, N: T, K: dh, alpha: scale, q, lda: ld, k, ldb: ld, a, ldc: T, bf16: true)
+                softmaxRows(a, rows: T, cols: T)
+                gemmSerial(M: T, N: dh, K: T, a, lda: T, v, ldb: ld, refOut.ptr + b * T * D + h * dh, ldc: D, bf16: true)
+                gemmSerial(transB: true, M: T, N: T, K: dh, dy, lda: D, v, ldb: ld, ds.ptr, ldc: T, bf16: true)
+                gemmSerial(transA: true, M: T, N: dh, K: T, a, lda: T, dy, ldb: D, beta: 1, dv, ldc: ld, bf16: true)
+                for t in 0..<T {
+                    let pt = a + t * T, g = ds.ptr + t * T
+                    var dot: Float = 0
+                    for u in 0..<T { dot += pt[u] * g[u] }
+                    for u in 0..<T { g[u] = pt[u] * (g[u] - dot) }
+                }
+                gemmSerial(M: T, N: dh, K: T, alpha: scale, ds.ptr, lda: T, k, ldb: ld, beta: 1, dq, ldc: ld, bf16: true)
+                gemmSerial(transA: true, M: T, N: dh, K: T, alpha: scale, ds.ptr, lda: T, q, ldb: ld, beta: 1, dk, ldc: ld, bf16: true)
+            }
+        }
+        let sameP = att.array == refAtt.array, sameOut = out.array == refOut.array, sameGrad = dqkv.array == refD.array
+        #expect(sameP && sameOut, "attention's forward pass changed")
+        #expect(sameGrad && dqkv.array != start.array, "attention's backward pass changed")
+    }
+
     @Test func autoFallsBackWithoutTheInstructions() throws {
         #expect(try Precision.auto.resolved(hardware: false).0 == .fp32)
         #expect(try Precision.auto.resolved(hardware: false).1.contains("neither AVX512-BF16 nor AMX"))

@@ -9,16 +9,9 @@ int spt_bf16_hardware(void);
 /// as that instruction makes them).
 void spt_f32_to_bf16(const float *src, uint16_t *dst, long n);
 
-/// C[M,N] = alpha·op(A)·op(B) + beta·C, row-major; A in float (rounded to bf16 here, on this
-/// thread), B already bf16, accumulation and C in float. Runs on the calling thread only.
-/// Returns 0, or oneDNN's status when it refuses.
-int spt_bf16_gemm(int transA, int transB, long M, long N, long K, float alpha,
-                  const float *A, long lda, const uint16_t *B, long ldb, float beta, float *C, long ldc);
-
-/// The same with both operands in float (both rounded to bf16 here): attention's products.
-int spt_bf16_gemm_ff(int transA, int transB, long M, long N, long K, float alpha,
-                     const float *A, long lda, const float *B, long ldb, float beta, float *C, long ldc);
-/// The same with both operands already bf16 (activations a kernel wrote in bf16).
-int spt_bf16_gemm_hh(int transA, int transB, long M, long N, long K, float alpha,
-                     const uint16_t *A, long lda, const uint16_t *B, long ldb, float beta, float *C, long ldc);
+/// C[M,N] = alpha·op(A)·op(B) + beta·C, row-major, accumulation and C in float; each operand
+/// either float (rounded to bf16 here, on this thread: `a16`/`b16` zero) or already bf16. Runs on
+/// the calling thread only. Returns 0, or oneDNN's status when it refuses.
+int spt_bf16_gemm(int transA, int transB, long M, long N, long K, float alpha, const void *A, int a16, long lda,
+                  const void *B, int b16, long ldb, float beta, float *C, long ldc);
 #endif

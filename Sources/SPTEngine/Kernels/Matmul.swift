@@ -30,19 +30,44 @@ public func gemmSerial(transA: Bool = false, transB: Bool = false, M: Int, N: In
                        alpha: Float = 1, _ A: FPtr, lda: Int, _ B: FPtr, ldb: Int,
                        beta: Float = 0, _ C: FPtr, ldc: Int, bf16: Bool = false) {
     if bf16 {
-        let s = spt_bf16_gemm_ff(transA ? 1 : 0, transB ? 1 : 0, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)
-        precondition(s == 0, "oneDNN bf16 product failed (status \(s))")
+        gemmSerialBF16(transA: transA, transB: transB, M: M, N: N, K: K, alpha: alpha, .f32(A), lda: lda, .f32(B), ldb: ldb,
+                       beta: beta, C, ldc: ldc)
         return
     }
     cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                 Int32(M), Int32(N), Int32(K), alpha, A, Int32(lda), B, Int32(ldb), beta, C, Int32(ldc))
 }
 
-/// A bf16 product's left operand: fp32 values rounded on the way in, or values already bf16
-/// (an activation its kernel wrote rounded).
+/// A bf16 product's operand: fp32 values rounded on the way in, or values already bf16 (an
+/// activation its kernel wrote rounded, a frozen weight's copy).
 public enum BF16Operand {
     case f32(FPtr)
     case bf16(BF16Ptr)
+
+    func advanced(by n: Int) -> BF16Operand {
+        switch self {
+        case .f32(let p): .f32(p + n)
+        case .bf16(let p): .bf16(p + n)
+        }
+    }
+
+    /// The pointer and the "already bf16" flag the C entry takes.
+    var c: (UnsafeRawPointer, Int32) {
+        switch self {
+        case .f32(let p): (UnsafeRawPointer(p), 0)
+        case .bf16(let p): (UnsafeRawPointer(p), 1)
+        }
+    }
+}
+
+/// A bf16 product on the calling thread (fp32 accumulation), each operand rounded unless it is
+/// bf16 already.
+@inline(__always)
+public func gemmSerialBF16(transA: Bool = false, transB: Bool = false, M: Int, N: Int, K: Int, alpha: Float = 1,
+                           _ A: BF16Operand, lda: Int, _ B: BF16Operand, ldb: Int, beta: Float = 0, _ C: FPtr, ldc: Int) {
+    let (a, a16) = A.c, (b, b16) = B.c
+    let s = spt_bf16_gemm(transA ? 1 : 0, transB ? 1 : 0, M, N, K, alpha, a, a16, lda, b, b16, ldb, beta, C, ldc)
+    precondition(s == 0, "oneDNN bf16 product failed (status \(s))")
 }
 
 /// C[M,N] = op(A)·op(B) + beta·C with B already bf16 (a frozen weight's copy, or an activation
@@ -52,12 +77,9 @@ public func gemmBF16(transA: Bool = false, transB: Bool, M: Int, N: Int, K: Int,
                      beta: Float = 0, _ C: FPtr, ldc: Int) {
     let minRows = max(16, 1 << 21 / max(1, N * K))
     Parallel.chunks(M, minChunk: minRows) { _, rows in
-        let offset = transA ? rows.lowerBound : rows.lowerBound * lda, c = C + rows.lowerBound * ldc
-        let s = switch A {
-        case .f32(let a): spt_bf16_gemm(transA ? 1 : 0, transB ? 1 : 0, rows.count, N, K, 1, a + offset, lda, B, ldb, beta, c, ldc)
-        case .bf16(let a): spt_bf16_gemm_hh(transA ? 1 : 0, transB ? 1 : 0, rows.count, N, K, 1, a + offset, lda, B, ldb, beta, c, ldc)
-        }
-        precondition(s == 0, "oneDNN bf16 product failed (status \(s))")
+        gemmSerialBF16(transA: transA, transB: transB, M: rows.count, N: N, K: K,
+                       A.advanced(by: transA ? rows.lowerBound : rows.lowerBound * lda), lda: lda, .bf16(B), ldb: ldb,
+                       beta: beta, C + rows.lowerBound * ldc, ldc: ldc)
     }
 }
 
