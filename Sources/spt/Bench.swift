@@ -24,14 +24,11 @@ struct Bench: ParsableCommand {
     @Option(help: "Seeds the K-means timing averages over (every side the same).") var kmeansSeeds = 10
     @Option(help: "Comma-separated parts to run: engine, kmeans, dashboard, runlog (default: all).")
     var only = Part.allCases.map(\.rawValue).joined(separator: ",")
-    @Option(help: "Comma-separated steps the engine part runs (forward, vpt-shallow, vpt-deep, linear-probe, full; default: all) — one, to profile it.")
+    @Option(help: "Comma-separated steps the engine part runs (\(Benchmark.StepKind.allCases.map(\.rawValue).joined(separator: ", ")); default: all) — one, to profile it.")
     var steps: String?
     @Flag(help: "Print JSON.") var json = false
 
     enum Part: String, CaseIterable { case engine, kmeans, dashboard, runlog }
-
-    /// A step's name as `--steps` spells it (vpt-shallow) as the engine names it (vpt-shallow step).
-    static func stepName(_ s: String) -> String { s == "forward" ? s : s == "full" ? "full fine-tune step" : s + " step" }
 
     struct Report: Codable {
         var blasCore: String, threads: Int, config: ViTConfig, batch: Int, prompts: Int
@@ -62,11 +59,21 @@ struct Bench: ParsableCommand {
         try OptionCheck.require(OptionCheck.prompts.contains(prompts), "prompts", prompts, "must be in \(OptionCheck.prompts)")
         try OptionCheck.require(seconds.isFinite && seconds > 0, "seconds", seconds, "must be a positive number")
         try OptionCheck.positive("kmeans-seeds", kmeansSeeds)
-        for name in steps?.split(separator: ",") ?? [] where !Benchmark.stepNames.contains(Self.stepName(String(name))) {
-            throw ValidationError("--steps: unknown step \(name) (forward, vpt-shallow, vpt-deep, linear-probe, full)")
-        }
+        _ = try chosenSteps()
         for m in torchModes.split(separator: ",") where m != "eager" && m != "compiled" {
             throw ValidationError("--torch-modes: unknown mode \(m) (eager, compiled)")
+        }
+    }
+
+    /// `--steps` read, or nil for every step.
+    func chosenSteps() throws -> Set<Benchmark.StepKind>? {
+        try steps.map {
+            try Set($0.split(separator: ",").map {
+                guard let kind = Benchmark.StepKind(rawValue: String($0)) else {
+                    throw ValidationError("--steps: unknown step \($0) (\(Benchmark.StepKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+                }
+                return kind
+            })
         }
     }
 
@@ -89,7 +96,7 @@ struct Bench: ParsableCommand {
             let peak = Benchmark.gemmPeak(c, rows: batch * (1 + prompts + c.numPatches), precision: precision)
             report.gemmPeakGFLOPs = peak
             // Full fine-tuning at 224² takes minutes per measurement: timed on the small configs only.
-            let chosen = steps.map { Set($0.split(separator: ",").map { Self.stepName(String($0)) }) }
+            let chosen = try chosenSteps()
             report.steps = Benchmark.steps(c, batch: batch, prompts: prompts, classes: 10, peak: peak, seconds: seconds, full: c.imageSize < 224,
                                            precision: precision, only: chosen)
             if precision == .bf16 {
@@ -127,29 +134,27 @@ struct Bench: ParsableCommand {
             say(String(format: "GEMM peak on the model's shapes (%@): %.1f GFLOP/s", precision.rawValue, peak)
                 + (report.fp32GemmPeakGFLOPs.map { String(format: "; fp32 %.1f GFLOP/s (bf16/fp32 %.2f×)", $0, peak / $0) } ?? ""))
         }
-        let own = report.fp32Steps.map { Dictionary($0.map { ($0.name, $0.imagesPerSecond) }, uniquingKeysWith: { a, _ in a }) }
+        let own = report.fp32Steps.map { Dictionary($0.map { ($0.kind, $0.imagesPerSecond) }, uniquingKeysWith: { a, _ in a }) }
         if !report.steps.isEmpty {
             say("step                    img/s   GFLOP/s  of peak  peak RSS" + (own == nil ? "" : "   fp32 img/s  bf16/fp32"))
         }
         func gb(_ b: Double?) -> String { b.map { String(format: "%6.2f GB", $0 / Double(1 << 30)) } ?? "        —" }
         for s in report.steps {
-            say(s.name.padding(toLength: 20, withPad: " ", startingAt: 0)
+            say(s.kind.rawValue.padding(toLength: 20, withPad: " ", startingAt: 0)
                 + String(format: " %8.1f %9.1f %7.0f%%  %@", s.imagesPerSecond, s.gflops, s.fractionOfPeak * 100, gb(s.peakRSSBytes.map(Double.init)))
-                + (own.map { o in o[s.name].map { String(format: " %12.1f  %8.2f×", $0, s.imagesPerSecond / $0) } ?? "" } ?? ""))
+                + (own.map { o in o[s.kind].map { String(format: " %12.1f  %8.2f×", $0, s.imagesPerSecond / $0) } ?? "" } ?? ""))
         }
         if let torch = report.torch, !report.steps.isEmpty {
             say("PyTorch \(report.torchVersions ?? "") (timm's VisionTransformer, the same shapes and steps); engine ÷ PyTorch's best mode of the same precision:")
             say("step                 precision  engine img/s  eager img/s  compiled img/s (compile s)  engine/best  best's peak RSS")
-            let torchKey = ["forward": "forward", "vpt-shallow step": "vpt_shallow", "vpt-deep step": "vpt_deep", "linear-probe step": "linear",
-                            "full fine-tune step": "full"]
             for (label, steps) in [(precision == .bf16 ? "bf16" : "fp32", report.steps)] + (report.fp32Steps.map { [("fp32", $0)] } ?? []) {
                 for s in steps {
-                    let key = torchKey[s.name] ?? ""
+                    let key = s.kind.rawValue
                     let eager = torch["eager \(label)"]?[key], compiled = torch["compiled \(label)"]?[key]
                     let best = [("eager", eager), ("compiled", compiled)].compactMap { m, v in v.map { (m, $0) } }.max { $0.1 < $1.1 }
                     func rate(_ v: Double?) -> String { v.map { String(format: "%.1f", $0) } ?? "—" }
                     let compile = torch["compiled \(label)"]?[key + "_compile_s"].map { String(format: " (%.0f s)", $0) } ?? ""
-                    say(s.name.padding(toLength: 20, withPad: " ", startingAt: 0) + " " + label.padding(toLength: 9, withPad: " ", startingAt: 0)
+                    say(s.kind.rawValue.padding(toLength: 20, withPad: " ", startingAt: 0) + " " + label.padding(toLength: 9, withPad: " ", startingAt: 0)
                         + String(format: " %13.1f", s.imagesPerSecond) + " " + rate(eager).leftPad(12) + " " + (rate(compiled) + compile).leftPad(27)
                         + (best.map { String(format: " %10.2f×  ", s.imagesPerSecond / $0.1) + gb(torch["\($0.0) \(label)"]?[key + "_rss"]) + " (\($0.0))" } ?? ""))
                 }
@@ -225,7 +230,7 @@ struct Bench: ParsableCommand {
 
     /// The probe's share of training time at cadence 5, without and with a prompt map, and the first map's plane's seconds.
     private func nmiOverhead(_ c: ViTConfig, batch: Int, steps: [Benchmark.Step]) -> (Double?, Double?, Double?) {
-        guard let step = steps.first(where: { $0.name == "vpt-shallow step" }) else { return (nil, nil, nil) }
+        guard let step = steps.first(where: { $0.kind == .vptShallow }) else { return (nil, nil, nil) }
         let m = ViTClassifier(config: c, backbone: c.initBackbone(seed: 1), numClasses: 10, prompts: PromptSpec(count: prompts), pooling: .cls, mode: .prompt)
         var rng = RNG(seed: 0)
         let probe = Buffer([32, c.channels, c.imageSize, c.imageSize])

@@ -132,9 +132,9 @@ def step_fn(model, trainable):
     return step
 
 
-measure("vpt_shallow", lambda: step_fn(ViT(a.prompts, False).train(), lambda n: n.startswith(("prompt", "vit.head"))))
-measure("vpt_deep", lambda: step_fn(ViT(a.prompts, True).train(), lambda n: n.startswith(("prompt", "vit.head"))))
-measure("linear", lambda: step_fn(ViT(0, False).train(), lambda n: n.startswith("vit.head")))
+measure("vpt-shallow", lambda: step_fn(ViT(a.prompts, False).train(), lambda n: n.startswith(("prompt", "vit.head"))))
+measure("vpt-deep", lambda: step_fn(ViT(a.prompts, True).train(), lambda n: n.startswith(("prompt", "vit.head"))))
+measure("linear-probe", lambda: step_fn(ViT(0, False).train(), lambda n: n.startswith("vit.head")))
 if a.full:
     measure("full", lambda: step_fn(ViT(0, False).train(), lambda n: True))
 print(json.dumps(out))

@@ -6,7 +6,7 @@ import Foundation
 /// measured in one process so that the ratios stay meaningful on a noisy, shared machine.
 public enum Benchmark {
     public struct Step: Codable, Sendable {
-        public var name: String
+        public var kind: StepKind
         public var imagesPerSecond: Double
         public var gflops: Double
         public var fractionOfPeak: Double
@@ -78,29 +78,40 @@ public enum Benchmark {
         return times[times.count / 2]
     }
 
-    /// The steps `steps` times, in its order.
-    public static let stepNames = ["forward", "vpt-shallow step", "vpt-deep step", "linear-probe step", "full fine-tune step"]
+    /// The steps `steps` times, in its order. The raw value is the step's one name: `spt bench
+    /// --steps` takes it, the report prints it, tools/bench/torch_bench.py keys PyTorch's numbers by it.
+    public enum StepKind: String, CaseIterable, Codable, Sendable {
+        case forward, vptShallow = "vpt-shallow", vptDeep = "vpt-deep", linearProbe = "linear-probe", full
+
+        /// The prompts and tuning mode the step's model has.
+        func model(prompts: Int) -> (PromptSpec, TuningMode) {
+            switch self {
+            case .forward, .vptShallow: (PromptSpec(count: prompts), .prompt)
+            case .vptDeep: (PromptSpec(count: prompts, deep: true), .prompt)
+            case .linearProbe: (PromptSpec(count: 0), .linear)
+            case .full: (PromptSpec(count: 0), .full)
+            }
+        }
+    }
 
     /// Forward, VPT-shallow, VPT-deep, linear-probe and full fine-tuning steps (AdamW) on random
     /// data, each with the peak memory it took (`full` false leaves out full fine-tuning; `only`
     /// names the steps to run, e.g. one to profile).
     public static func steps(_ c: ViTConfig, batch B: Int, prompts Np: Int, classes K: Int, peak: Double, seconds: Double = 2,
-                             full: Bool = true, precision: Precision = .fp32, only: Set<String>? = nil) -> [Step] {
+                             full: Bool = true, precision: Precision = .fp32, only: Set<StepKind>? = nil) -> [Step] {
         var rng = RNG(seed: 0)
         let images = Buffer([B, c.channels, c.imageSize, c.imageSize])
         for i in 0..<images.count { images[i] = rng.normal() }
         let labels = (0..<B).map { Int32($0 % K) }
         var out: [Step] = []
-        func record(_ name: String, _ flopsPerImage: Double, _ t: Double?) {
+        func record(_ kind: StepKind, _ flopsPerImage: Double, _ t: Double?) {
             guard let t else { return }
             let gf = flopsPerImage * Double(B) / t / 1e9
-            out.append(Step(name: name, imagesPerSecond: Double(B) / t, gflops: gf, fractionOfPeak: gf / peak, peakRSSBytes: peakRSS()))
+            out.append(Step(kind: kind, imagesPerSecond: Double(B) / t, gflops: gf, fractionOfPeak: gf / peak, peakRSSBytes: peakRSS()))
         }
         let F = forwardFLOPs(c, tokens: c.tokens(prompts: Np))
-        let specs: [(PromptSpec, TuningMode)] = [(PromptSpec(count: Np), .prompt), (PromptSpec(count: Np), .prompt),
-                                                 (PromptSpec(count: Np, deep: true), .prompt), (PromptSpec(count: 0), .linear), (PromptSpec(count: 0), .full)]
-        let cases = zip(stepNames, specs).map { ($0, $1.0, $1.1) }.prefix(full ? 5 : 4)
-        for (name, spec, mode) in cases where only?.contains(name) ?? true {
+        for kind in StepKind.allCases where (full || kind != .full) && (only?.contains(kind) ?? true) {
+            let (spec, mode) = kind.model(prompts: Np)
             resetPeakRSS()
             let bb = c.initBackbone(seed: 1)
             let m = ViTClassifier(config: c, backbone: bb, numClasses: K, prompts: spec, pooling: .cls, mode: mode, precision: precision)
@@ -108,8 +119,8 @@ public enum Benchmark {
             var groups = [(m.task, m.taskGrads)]
             if let g = m.backboneGrads { groups.append((m.backbone, g)) }
             let opt = Optimizer(OptimizerConfig(kind: .adamw, lr: 1e-4, weightDecay: 0), groups)
-            if name == "forward" {
-                record(name, F, measure(seconds: seconds) { m.forward(images: images.ptr, B: B, inference: true, rng: &rng) })
+            if kind == .forward {
+                record(kind, F, measure(seconds: seconds) { m.forward(images: images.ptr, B: B, inference: true, rng: &rng) })
                 continue
             }
             let t = measure(seconds: seconds) {
@@ -123,7 +134,7 @@ public enum Benchmark {
             // prompt tuning: forward + input gradients (attention backward is twice its forward);
             // full fine-tuning adds the weight gradients: another forward's worth of matmuls;
             // a linear probe is a forward and the head's gradient.
-            record(name, mode == .full ? 3 * Fm + Am : mode == .linear ? Fm : 2 * Fm + Am, t)
+            record(kind, mode == .full ? 3 * Fm + Am : mode == .linear ? Fm : 2 * Fm + Am, t)
         }
         return out
     }
