@@ -179,22 +179,31 @@ def slurm_ready():
     return (m.group(1) if r.returncode == 0 and m else None), running
 
 
-@unittest.skipUnless(HAVE_SUBMITIT, "needs submitit (tools/setup-python.sh installs it)")
-class SlurmSweepTests(SweepCase):
+class SlurmCase(SweepCase):
+    """Sweeps through the one-node SLURM of tools/slurm-local.sh where it starts (it is stopped
+    again unless it was running before); without one a case that `needs_slurm` is skipped, any
+    other runs on the local executor (`launcher`)."""
+    needs_slurm = True
+
     @classmethod
     def setUpClass(cls):
         conf, cls.was_running = slurm_ready()
-        if conf is None:
+        if conf is None and cls.needs_slurm:
             raise unittest.SkipTest("no SLURM here: tools/slurm-local.sh needs root and Debian's slurm-wlm and munge (tools/setup.sh)")
         super().setUpClass()
-        cls.env["SLURM_CONF"] = conf
+        cls.launcher = "slurm" if conf else "local"
+        if conf:
+            cls.env["SLURM_CONF"] = conf
 
     @classmethod
     def tearDownClass(cls):
-        if not cls.was_running:
-            subprocess.run(["bash", SLURM_LOCAL, "stop"], capture_output=True)  # what this test started, it stops
+        if cls.launcher == "slurm" and not cls.was_running:
+            subprocess.run(["bash", SLURM_LOCAL, "stop"], capture_output=True)  # what this case started, it stops
         super().tearDownClass()
 
+
+@unittest.skipUnless(HAVE_SUBMITIT, "needs submitit (tools/setup-python.sh installs it)")
+class SlurmSweepTests(SlurmCase):
     def test_a_slurm_sweep_resumes_a_job_cancelled_with_sigterm(self):
         runs = os.path.join(self.tmp.name, "slurm")
         p = self.sweep(runs, ["--strategies", "random", "mean-pool", "--seeds", "0", "1"], launcher="slurm")
@@ -215,25 +224,12 @@ class SlurmSweepTests(SweepCase):
 
 
 @unittest.skipUnless(HAVE_SUBMITIT, "needs submitit (tools/setup-python.sh installs it)")
-class TuneSweepTests(SweepCase):
+class TuneSweepTests(SlurmCase):
     """`--tune` end to end, through the real SLURM where tools/slurm-local.sh can start one (else
     the local executor, said in the output): the sweep's compare.json equals `spt compare --tune`'s
     on the same grid — every point's per-seed val accuracy, the extension, the pick, the final
     test accuracy."""
-
-    @classmethod
-    def setUpClass(cls):
-        conf, cls.was_running = slurm_ready()
-        super().setUpClass()
-        cls.launcher = "slurm" if conf else "local"
-        if conf:
-            cls.env["SLURM_CONF"] = conf
-
-    @classmethod
-    def tearDownClass(cls):
-        if cls.launcher == "slurm" and not cls.was_running:
-            subprocess.run(["bash", SLURM_LOCAL, "stop"], capture_output=True)
-        super().tearDownClass()
+    needs_slurm = False
 
     def test_a_tune_sweep_picks_what_the_engine_picks(self):
         grid = ["--strategies", "mean-pool", "--tune", "--tune-seeds", "0", "1", "--lr-grid", "0.003", "0.01",
