@@ -24,6 +24,10 @@ With --attention, per strategy: the prompts' attention share (from CLS and from 
 over blocks, and the first and last block) at step 0 and at the end, and from the prompt maps the
 prompts' median distance to the nearest probe patch token (in spreads) at the first and last map.
     tools/findings.py --attention sample-runs/findings/attention/*
+With --paired, per pair of directories A B (the same configurations run two ways, e.g. fp32 and
+bf16 by tools/findings/bf16.sh): per strategy, A's and B's test accuracy and B − A paired by seed
+(mean, sd and count of the per-seed differences).
+    tools/findings.py --paired sample-runs/findings/variants/NAME sample-runs/findings/bf16/NAME …
 A --tune point's val accuracy is the mean over its seeds, as spt compare --tune scores it."""
 import json, math, statistics, sys
 from collections import defaultdict
@@ -156,6 +160,33 @@ def nmi(args):
         rows.append([name] + [cell(final[(s, 10)]) if (s, 10) in final else "—" for s in STRATEGIES])
     table(["session"] + STRATEGIES, rows)
 
+def finals(d):
+    """Final runs' test accuracy by (strategy, seed), and the precision they ran in."""
+    acc, precision = {}, set()
+    for f in sorted(Path(d).glob("*.jsonl")):
+        h, evals, _, _ = read(f)
+        test = [e["accuracy"] for e in evals if e["split"] == "test"]
+        if not h or not test or h["params"].get("protocol") == "tune": continue
+        acc[(h["strategy"], h["seed"])] = test[-1]
+        precision.add(h["params"].get("precision", "fp32"))
+    return acc, "/".join(sorted(precision))
+
+def paired(args):
+    """Per pair of directories and strategy: A, B and the per-seed difference B − A."""
+    rows = []
+    for a, b in zip(args[::2], args[1::2]):
+        (acc_a, pa), (acc_b, pb) = finals(a), finals(b)
+        task, backbone, _, _ = collect([a])
+        for s in sorted({s for s, _ in acc_a}, key=order):
+            seeds = sorted(seed for t, seed in acc_a if t == s and (t, seed) in acc_b)
+            if not seeds: continue
+            diff = [(acc_b[(s, x)] - acc_a[(s, x)]) * 100 for x in seeds]
+            sd = f"{statistics.stdev(diff):.2f}" if len(diff) > 1 else "—"
+            rows.append([task, backbone, s, f"{statistics.mean(acc_a[(s, x)] for x in seeds) * 100:.2f}",
+                         f"{statistics.mean(acc_b[(s, x)] for x in seeds) * 100:.2f}", f"{statistics.mean(diff):+.2f} (sd {sd}, n {len(diff)})"])
+        label = (pa, pb)
+    table(["task", "backbone", "strategy", f"{label[0]} test acc %", f"{label[1]} test acc %", f"{label[1]} − {label[0]}, paired by seed"], rows)
+
 def details(dirs):
     task, backbone, final, grid = collect(dirs)
     print(f"\n{task} · {backbone} ({' + '.join(dirs)})\n")
@@ -185,6 +216,7 @@ if args[:1] == ["--matrix"]: matrix(args[1:])
 elif args[:1] == ["--nmi"]: nmi(args[1:])
 elif args[:1] == ["--variants"]: variants(args[1:])
 elif args[:1] == ["--attention"]: attention(args[1:])
+elif args[:1] == ["--paired"]: paired(args[1:])
 elif args[:1] == ["--together"]: details(args[1:])
 else:
     for a in args: details([a])
