@@ -12,6 +12,7 @@ cd "$(dirname "$0")/../.."
 out=${OUT:-sample-runs/findings/bf16}
 spt=${SPT:-.build/release/spt}
 mkdir -p "$out"
+. tools/findings/session.sh
 
 configs() {  # name task backbone strategy lr weight-decay (the fp32 session's pick)
   local t b s fp32
@@ -28,20 +29,9 @@ configs() {  # name task backbone strategy lr weight-decay (the fp32 session's p
 }
 
 one() {
-  local name=$1 task=$2 backbone=$3 strategy=$4 lr=$5 wd=$6 partial="$out/$1.partial"
-  [[ -f "$out/$name/compare.json" ]] && return 0
-  rm -rf "$out/$name" "$out/$name.txt" "$partial"
-  mkdir -p "$partial"
-  if "$spt" compare --task "$task" --backbone "$backbone" --strategies "$strategy" --pool-variant authors \
-       --lr "$lr" --weight-decay "$wd" --eval-protocol final --seeds 0 1 2 --nmi-every 5 --precision bf16 \
-       --threads 1 --runs-dir "$partial/runs" > "$partial/console.txt" 2>&1; then
-    grep -v '\] *[0-9]*% ' "$partial/console.txt" > "$out/$name.txt" || true
-    mv "$partial"/runs/*/ "$out/$name" && rm -rf "$partial"
-    echo "done $name"
-  else
-    echo "FAILED $name (see $partial/console.txt)"
-  fi
+  session "$out" "$1" --task "$2" --backbone "$3" --strategies "$4" --pool-variant authors --lr "$5" --weight-decay "$6" \
+    --eval-protocol final --seeds 0 1 2 --nmi-every 5 --precision bf16 --threads 1
 }
-export -f one
+export -f one session
 export out spt
 configs "$@" | xargs -P 2 -L 1 bash -c 'one "$@"' _

@@ -14,6 +14,7 @@ cd "$(dirname "$0")/../.."
 out=${1:-sample-runs/findings/variants}
 spt=${SPT:-.build/release/spt}
 mkdir -p "$out"
+. tools/findings/session.sh
 
 grid() {  # the rates around each task's earlier picks; --tune grows the grid where a pick sits on an edge
   case $1 in fashion-mnist) echo "0.003 0.01 0.03" ;; orientation) echo "0.03 0.1 0.3" ;; shape) echo "0.01 0.03 0.1 0.3" ;; esac
@@ -45,24 +46,12 @@ configs() {  # name task backbone strategy variant; what decides the default var
 }
 
 one() {
-  local name=$1 task=$2 backbone=$3 strategy=$4 variant=$5 partial="$out/$1.partial"
+  local name=$1 task=$2 backbone=$3 strategy=$4 variant=$5
   shift 5  # the rest: extra flags of the configuration (--deep)
-  [[ -f "$out/$name/compare.json" ]] && return 0
-  rm -rf "$out/$name" "$out/$name.txt" "$partial"
-  mkdir -p "$partial"
-  # Everything an unfinished configuration writes stays in its git-ignored .partial directory;
-  # when it finishes, the session and its console output (progress bars dropped) move out.
   # shellcheck disable=SC2046
-  if "$spt" compare --task "$task" --backbone "$backbone" --strategies "$strategy" --pool-variant "$variant" "$@" \
-       --tune --tune-seeds 0 1 2 --lr-grid $(grid "$task") --max-grid-extensions 2 --seeds 0 1 2 \
-       --threads 1 --runs-dir "$partial/runs" > "$partial/console.txt" 2>&1; then
-    grep -v '\] *[0-9]*% ' "$partial/console.txt" > "$out/$name.txt" || true
-    mv "$partial"/runs/*/ "$out/$name" && rm -rf "$partial"
-    echo "done $name"
-  else
-    echo "FAILED $name (see $partial/console.txt)"
-  fi
+  session "$out" "$name" --task "$task" --backbone "$backbone" --strategies "$strategy" --pool-variant "$variant" "$@" \
+    --tune --tune-seeds 0 1 2 --lr-grid $(grid "$task") --max-grid-extensions 2 --seeds 0 1 2 --threads 1
 }
-export -f one grid
+export -f one grid session
 export out spt
 configs | xargs -P 2 -L 1 bash -c 'one "$@"' _
