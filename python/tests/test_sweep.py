@@ -173,7 +173,8 @@ def slurm_ready():
     whether it was already running)."""
     if os.geteuid() != 0 or not shutil.which("slurmctld"):
         return None, False
-    running = subprocess.run(["pgrep", "-x", "slurmctld"], capture_output=True).returncode == 0
+    # A live controller only: a killed one can linger as a zombie, which plain pgrep also matches.
+    running = subprocess.run(["pgrep", "-x", "-r", "D,R,S", "slurmctld"], capture_output=True).returncode == 0
     r = subprocess.run(["bash", SLURM_LOCAL, "start"], capture_output=True, text=True)
     m = re.search(r"SLURM_CONF=(\S+)", r.stdout)
     return (m.group(1) if r.returncode == 0 and m else None), running
