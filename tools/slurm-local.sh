@@ -10,9 +10,18 @@ action=${1:-start}; dir=${2:-/tmp/spt-slurm}
 conf=$dir/slurm.conf
 export SLURM_CONF=$conf
 stop() {  # the daemons started with this slurm.conf (their environment names it), no others
-  local pid
+  local pid pids=()
   for pid in $(pgrep -x slurmctld; pgrep -x slurmd; pgrep -x slurmscriptd); do
-    { tr '\0' '\n' < "/proc/$pid/environ"; } 2>/dev/null | grep -qx "SLURM_CONF=$conf" && kill "$pid" 2>/dev/null || true
+    { tr '\0' '\n' < "/proc/$pid/environ"; } 2>/dev/null | grep -qx "SLURM_CONF=$conf" && kill "$pid" 2>/dev/null && pids+=("$pid") || true
+  done
+  # Returns once they have exited (or linger only as zombies): a start right after a stop must
+  # not find a controller still shutting down and take it for a running one.
+  local alive
+  for _ in $(seq 1 100); do
+    alive=0
+    for pid in "${pids[@]}"; do [[ $(ps -o stat= -p "$pid" 2>/dev/null) == [DRS]* ]] && alive=1; done
+    (( alive )) || break
+    sleep 0.1
   done
   rm -f "$dir"/*.pid
 }
