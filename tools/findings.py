@@ -173,9 +173,10 @@ def finals(d):
 
 def paired(args):
     """Per pair of directories and strategy: A, B and the per-seed difference B − A."""
-    rows = []
+    rows, precisions = [], (set(), set())
     for a, b in zip(args[::2], args[1::2]):
         (acc_a, pa), (acc_b, pb) = finals(a), finals(b)
+        precisions[0].add(pa); precisions[1].add(pb)
         task, backbone, _, _ = collect([a])
         for s in sorted({s for s, _ in acc_a}, key=order):
             seeds = sorted(seed for t, seed in acc_a if t == s and (t, seed) in acc_b)
@@ -184,8 +185,8 @@ def paired(args):
             sd = f"{statistics.stdev(diff):.2f}" if len(diff) > 1 else "—"
             rows.append([task, backbone, s, f"{statistics.mean(acc_a[(s, x)] for x in seeds) * 100:.2f}",
                          f"{statistics.mean(acc_b[(s, x)] for x in seeds) * 100:.2f}", f"{statistics.mean(diff):+.2f} (sd {sd}, n {len(diff)})"])
-        label = (pa, pb)
-    table(["task", "backbone", "strategy", f"{label[0]} test acc %", f"{label[1]} test acc %", f"{label[1]} − {label[0]}, paired by seed"], rows)
+    pa, pb = ("/".join(sorted(p)) or "?" for p in precisions)
+    table(["task", "backbone", "strategy", f"{pa} test acc %", f"{pb} test acc %", f"{pb} − {pa}, paired by seed"], rows)
 
 def details(dirs):
     task, backbone, final, grid = collect(dirs)
